@@ -1,0 +1,228 @@
+import { join } from 'node:path'
+import cors from '@fastify/cors'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { ErrorObject } from 'ajv'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { authenticate } from './auth/access.js'
+import authRoutes from './auth/routes.js'
+import { accessTokens } from './auth/tokens.js'
+import type { Config } from './config.js'
+import { type Database, openDatabase } from './db/client.js'
+import { migrateUp } from './db/migrate.js'
+import organizationRoutes from './features/organizations/routes.js'
+import { isDatabaseUnavailable } from './lib/db-errors.js'
+import { AppError, toProblem } from './lib/errors.js'
+import {
+  DEFAULT_RATE_LIMITS,
+  memoryRateLimiter,
+  type RateLimits,
+  redisRateLimiter,
+} from './lib/rate-limit.js'
+import { connectRedis, type Redis } from './lib/redis.js'
+import { Problem } from './lib/schemas.js'
+import { fieldErrors, validatorCompiler } from './lib/validation.js'
+import { tenantRoutes } from './tenant-routes.js'
+
+export interface BuildOptions {
+  config: Config
+  /** An open database to use (and not close); by default the app opens one from the config. */
+  database?: Database
+  /** Apply pending migrations at start (default true). */
+  migrate?: boolean
+  rateLimits?: Partial<RateLimits>
+  logger?: FastifyServerOptions['logger']
+}
+
+const BODY_LIMIT = 1024 * 1024
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/
+
+export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  const { config } = options
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+    },
+    // Echo a client's request id when it is safe to log; otherwise make one.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming)
+        ? incoming
+        : crypto.randomUUID()
+    },
+    requestIdHeader: false,
+    bodyLimit: BODY_LIMIT,
+    connectionTimeout: 60_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+  })
+  app.setValidatorCompiler(validatorCompiler)
+
+  const database =
+    options.database ??
+    (await openDatabase({ url: config.databaseUrl, pgliteDataDir: join(config.dataDir, 'pglite') }))
+  if (!options.database) app.addHook('onClose', () => database.close())
+  if (options.migrate ?? true) {
+    const applied = await migrateUp(database.db)
+    if (applied.length > 0) app.log.info({ applied }, 'migrations applied')
+  }
+
+  let redis: Redis | undefined
+  if (config.redisUrl) {
+    redis = connectRedis(config.redisUrl, app.log)
+    const client = redis
+    app.addHook('onClose', async () => {
+      if (client.isOpen) await client.close().catch(() => client.destroy())
+      else client.destroy()
+    })
+  }
+
+  app.decorate('config', config)
+  app.decorate('db', database)
+  app.decorate('redis', redis)
+  app.decorate('tokens', accessTokens(config.secretKey, config.accessTokenExpireMinutes))
+  app.decorate('rateLimiter', redis ? redisRateLimiter(redis) : memoryRateLimiter())
+  app.decorate('rateLimits', { ...DEFAULT_RATE_LIMITS, ...options.rateLimits })
+  app.decorateRequest('userId', '')
+  app.decorateRequest('membership', undefined as never)
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  app.addHook('onRequest', authenticate)
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    const appError = toAppError(error)
+    if (appError.status >= 500) {
+      request.log.error({ err: error }, 'request failed')
+    }
+    if (appError.headers) reply.headers(appError.headers)
+    return reply.code(appError.status).type('application/problem+json').send(toProblem(appError, request.id))
+  })
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .type('application/problem+json')
+      .send(toProblem(new AppError('NOT_FOUND', `No route ${request.method} ${request.url}`), request.id)),
+  )
+
+  if (config.corsOrigins === true || config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      allowedHeaders: ['authorization', 'content-type', 'x-organization-id', 'x-request-id'],
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      maxAge: 600,
+    })
+  }
+
+  app.addSchema(Problem)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Mini-CRM API',
+        version: '1.0.0',
+        description:
+          'Multi-tenant CRM: organizations, contacts, deals, tasks, activities and sales analytics.',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'Liveness',
+        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  )
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'Readiness: 200 when the database answers, 503 otherwise',
+        response: {
+          200: { type: 'object', properties: { status: { type: 'string' } } },
+          503: { $ref: 'Problem' },
+        },
+      },
+    },
+    async () => {
+      try {
+        await withTimeout(database.ping(), 2_000)
+      } catch {
+        throw new AppError('SERVICE_UNAVAILABLE', 'The database is not reachable')
+      }
+      return { status: 'ready' }
+    },
+  )
+
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes, { prefix: '/auth' })
+      await api.register(organizationRoutes, { prefix: '/organizations' })
+      await api.register(tenantRoutes)
+    },
+    { prefix: '/api/v1' },
+  )
+
+  return app
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/** Every error leaves through here, as one of the spec's codes; a 5xx never carries the cause's text. */
+function toAppError(error: FastifyError | AppError): AppError {
+  if (error instanceof AppError) return error
+  const fastifyError = error as FastifyError & { validation?: ErrorObject[] }
+  if (fastifyError.validation) {
+    const errors = fieldErrors(fastifyError.validation, fastifyError.validationContext)
+    return new AppError(
+      'VALIDATION_ERROR',
+      `Invalid request: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+      {
+        errors,
+      },
+    )
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${BODY_LIMIT} bytes`)
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Request body must be application/json')
+  }
+  if (isDatabaseUnavailable(error)) {
+    return new AppError('SERVICE_UNAVAILABLE', 'The database is not reachable; retry shortly', {
+      headers: { 'retry-after': '1' },
+    })
+  }
+  const status = fastifyError.statusCode ?? 500
+  if (status === 404) return new AppError('NOT_FOUND')
+  if (status === 405) return new AppError('METHOD_NOT_ALLOWED')
+  if (status >= 400 && status < 500) {
+    // Fastify's own client errors (malformed JSON, empty body with a JSON content type, bad header values).
+    return new AppError('VALIDATION_ERROR', fastifyError.message)
+  }
+  return new AppError('INTERNAL_ERROR', 'An unexpected error occurred')
+}

@@ -1,0 +1,94 @@
+import { and, asc, count, eq, sql } from 'drizzle-orm'
+import type { Executor, Tx } from '../../db/client.js'
+import { memberships, organizations, type Role, users } from '../../db/schema.js'
+import { AppError } from '../../lib/errors.js'
+
+const memberColumns = {
+  user_id: memberships.userId,
+  name: users.name,
+  email: users.email,
+  role: memberships.role,
+  joined_at: memberships.createdAt,
+}
+
+export function listOrganizationsOf(db: Executor, userId: string) {
+  return db
+    .select({
+      id: organizations.id,
+      name: organizations.name,
+      created_at: organizations.createdAt,
+      role: memberships.role,
+    })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+    .where(eq(memberships.userId, userId))
+    .orderBy(asc(organizations.createdAt), asc(organizations.id))
+}
+
+export async function userExists(db: Executor, userId: string): Promise<boolean> {
+  const rows = await db.select({ id: users.id }).from(users).where(eq(users.id, userId))
+  return rows.length > 0
+}
+
+export function listMembers(db: Executor, organizationId: string) {
+  return db
+    .select(memberColumns)
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(eq(memberships.organizationId, organizationId))
+    .orderBy(asc(memberships.createdAt), asc(memberships.userId))
+}
+
+export async function findMember(db: Executor, organizationId: string, userId: string) {
+  const [member] = await db
+    .select(memberColumns)
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
+  return member
+}
+
+export async function findUserIdByEmail(db: Executor, email: string): Promise<string | undefined> {
+  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.email, email))
+  return user?.id
+}
+
+/**
+ * Serializes membership changes of one organization: every change that could remove an owner takes this row
+ * lock first, so two concurrent demotions or removals cannot both see "another owner is left".
+ */
+export async function lockOrganizationAsMember(
+  tx: Tx,
+  organizationId: string,
+  actorId: string,
+): Promise<Role> {
+  await tx.execute(sql`SELECT id FROM organizations WHERE id = ${organizationId} FOR UPDATE`)
+  // Re-read under the lock: a concurrent request may have demoted or removed the caller meanwhile.
+  const [actor] = await tx
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, actorId)))
+  if (!actor) throw new AppError('ORGANIZATION_ACCESS_DENIED', 'You are not a member of this organization')
+  return actor.role
+}
+
+export async function countOwners(tx: Tx, organizationId: string): Promise<number> {
+  const [row] = await tx
+    .select({ owners: count() })
+    .from(memberships)
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.role, 'owner')))
+  return row?.owners ?? 0
+}
+
+export async function setRole(tx: Tx, organizationId: string, userId: string, role: Role): Promise<void> {
+  await tx
+    .update(memberships)
+    .set({ role })
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
+}
+
+export async function deleteMember(tx: Tx, organizationId: string, userId: string): Promise<void> {
+  await tx
+    .delete(memberships)
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
+}

@@ -1,0 +1,38 @@
+import { Type } from 'typebox'
+import { ROLES } from '../../db/schema.js'
+import { StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+
+export const RoleSchema = StringEnum(ROLES)
+
+export const OrganizationWithRole = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  created_at: Timestamp,
+  role: RoleSchema,
+})
+
+export const CreateOrganizationBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 255 }) },
+  { additionalProperties: false },
+)
+
+export const Member = Type.Object({
+  user_id: Uuid,
+  name: Type.String(),
+  email: Type.String(),
+  role: RoleSchema,
+  joined_at: Timestamp,
+})
+
+export const OrganizationParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+export const MemberParams = Type.Object({ id: Uuid, user_id: Uuid }, { additionalProperties: false })
+
+export const AddMemberBody = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 320 }),
+    role: Type.Optional(StringEnum(ROLES, { default: 'member' })),
+  },
+  { additionalProperties: false },
+)
+
+export const ChangeRoleBody = Type.Object({ role: RoleSchema }, { additionalProperties: false })

@@ -1,0 +1,59 @@
+import { type TSchema, type TUnsafe, Type } from 'typebox'
+import { ERROR_CODES } from './errors.js'
+
+/** A string enum rendered as `{type: string, enum: [...]}`, which OpenAPI tools read best. */
+export function StringEnum<const T extends readonly string[]>(
+  values: T,
+  options: Record<string, unknown> = {},
+): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+}
+
+export const Uuid = Type.String({ format: 'uuid', description: 'UUID' })
+export const Timestamp = Type.String({ format: 'date-time' })
+export const DateOnly = Type.String({ format: 'date', description: 'YYYY-MM-DD' })
+
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: StringEnum(Object.keys(ERROR_CODES) as (keyof typeof ERROR_CODES)[]),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    request_id: Type.String(),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details' },
+)
+
+/** Response entries for the listed error statuses, all sharing the Problem schema. */
+export function problems(...statuses: number[]): Record<number, TSchema> {
+  const ref = Type.Ref('Problem')
+  return Object.fromEntries(statuses.map((status) => [status, ref]))
+}
+
+/** Header schema of tenant-scoped routes; the tenant hook enforces it before validation (spec §1 order). */
+export const TenantHeaders = Type.Object({
+  'x-organization-id': Type.String({ format: 'uuid', description: 'Organization the request acts in' }),
+})
+
+export const PageQuery = {
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+}
+
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    total: Type.Integer(),
+    page: Type.Integer(),
+    page_size: Type.Integer(),
+    pages: Type.Integer(),
+  })
+}
+
+export function pageOf<T>(items: T[], total: number, page: number, pageSize: number) {
+  return { items, total, page, page_size: pageSize, pages: Math.ceil(total / pageSize) }
+}

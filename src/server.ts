@@ -1,0 +1,35 @@
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig, loadDotEnv } from './config.js'
+
+loadDotEnv()
+let config: ReturnType<typeof loadConfig>
+try {
+  config = loadConfig()
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message)
+    process.exit(1)
+  }
+  throw error
+}
+
+const app = await buildApp({ config })
+
+// SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close the pool, exit 0.
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err) app.log.error({ err }, 'closing after an unexpected error')
+  else app.log.info({ signal }, 'shutting down')
+  await app.close()
+})
+
+try {
+  await app.listen({ port: config.port, host: config.host })
+  app.log.info(
+    { database: config.databaseUrl ? 'postgresql' : 'pglite (./data)', redis: Boolean(config.redisUrl) },
+    `docs at http://localhost:${config.port}/docs`,
+  )
+} catch (error) {
+  app.log.error({ err: error }, 'failed to start')
+  process.exit(1)
+}

@@ -1,0 +1,10 @@
+import type { FastifyInstance } from 'fastify'
+import { requireTenant } from './auth/access.js'
+
+/**
+ * The record features (contacts, deals, tasks, activities, analytics) live inside this scope, whose hook
+ * resolves `X-Organization-Id` into `request.membership` before anything else: no route can forget it.
+ */
+export async function tenantRoutes(app: FastifyInstance) {
+  app.addHook('onRequest', requireTenant)
+}

@@ -1,0 +1,23 @@
+import type { Membership } from './auth/access.js'
+import type { AccessTokenIssuer } from './auth/tokens.js'
+import type { Config } from './config.js'
+import type { Database } from './db/client.js'
+import type { RateLimiter, RateLimits } from './lib/rate-limit.js'
+import type { Redis } from './lib/redis.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    db: Database
+    redis: Redis | undefined
+    tokens: AccessTokenIssuer
+    rateLimiter: RateLimiter
+    rateLimits: RateLimits
+  }
+  interface FastifyRequest {
+    /** Set by the authentication hook on every non-public route. */
+    userId: string
+    /** Set by the tenant and organization hooks. */
+    membership: Membership
+  }
+}
