@@ -170,3 +170,34 @@ export function expectProblem(response: LightMyRequestResponse, status: number, 
     throw new Error('request_id differs from X-Request-Id')
   return body
 }
+
+/** Creates a contact through the API as `user` in `organizationId`; returns the response body. */
+export async function createContact(
+  app: FastifyInstance,
+  user: TestUser,
+  organizationId: string,
+  fields: Record<string, unknown> = {},
+) {
+  const response = await as(app, user, organizationId).post('/contacts', { name: 'Contact', ...fields })
+  if (response.statusCode !== 201)
+    throw new Error(`create contact failed: ${response.statusCode} ${response.body}`)
+  return response.json()
+}
+
+/** Creates a deal (on a new contact unless `contact_id` is given) through the API; returns the body. */
+export async function createDeal(
+  app: FastifyInstance,
+  user: TestUser,
+  organizationId: string,
+  fields: Record<string, unknown> = {},
+) {
+  const contactId = fields.contact_id ?? (await createContact(app, user, organizationId)).id
+  const response = await as(app, user, organizationId).post('/deals', {
+    title: 'Deal',
+    ...fields,
+    contact_id: contactId,
+  })
+  if (response.statusCode !== 201)
+    throw new Error(`create deal failed: ${response.statusCode} ${response.body}`)
+  return response.json()
+}

@@ -1,0 +1,18 @@
+import type { Executor } from '../../db/client.js'
+import { type ActivityType, activities } from '../../db/schema.js'
+import { uuidv7 } from '../../lib/uuid.js'
+
+export interface NewActivity {
+  organizationId: string
+  dealId: string
+  authorId: string | null
+  type: ActivityType
+  payload: Record<string, unknown>
+}
+
+/** Writes one activity; called inside the transaction of the change it records. */
+export async function recordActivity(db: Executor, activity: NewActivity): Promise<string> {
+  const id = uuidv7()
+  await db.insert(activities).values({ id, ...activity })
+  return id
+}
