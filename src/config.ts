@@ -113,9 +113,9 @@ function secretKey(env: Env, nodeEnv: Config['nodeEnv'], dataDir: string): strin
   return generated
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/** `dataDir` is `./data` of the working directory; tests pass another. */
+export function loadConfig(env: Env = process.env, dataDir = resolve(DATA_DIR)): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development')
-  const dataDir = resolve(DATA_DIR)
   return {
     nodeEnv,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),

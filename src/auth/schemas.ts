@@ -24,7 +24,7 @@ export const LoginBody = Type.Object(
 )
 
 export const RefreshBody = Type.Object(
-  { refresh_token: Type.String({ minLength: 1, maxLength: 256 }) },
+  { refresh_token: Type.String({ minLength: 1, maxLength: 2048 }) },
   { additionalProperties: false },
 )
 
