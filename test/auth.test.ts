@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { SignJWT } from 'jose'
+import { queryRows } from '../src/db/client.js'
 import { uuidv7 } from '../src/lib/uuid.js'
 import {
   API,
@@ -63,8 +64,10 @@ describe('POST /auth/register', () => {
 
   it('stores an argon2id hash with the OWASP parameters, never the password', async () => {
     const user = await register(app)
-    const [row] = (await app.db.db.execute(sql`SELECT password_hash FROM users WHERE id = ${user.id}`))
-      .rows as { password_hash: string }[]
+    const [row] = await queryRows<{ password_hash: string }>(
+      app.db.db,
+      sql`SELECT password_hash FROM users WHERE id = ${user.id}`,
+    )
     assert.match(row?.password_hash ?? '', /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
   })
 
@@ -87,8 +90,10 @@ describe('POST /auth/register', () => {
     assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409, 409, 409])
     for (const r of responses.filter((r) => r.statusCode === 409))
       expectProblem(r, 409, 'EMAIL_ALREADY_EXISTS')
-    const rows = (await app.db.db.execute(sql`SELECT count(*)::int AS n FROM users WHERE email = ${email}`))
-      .rows as { n: number }[]
+    const rows = await queryRows<{ n: number }>(
+      app.db.db,
+      sql`SELECT count(*)::int AS n FROM users WHERE email = ${email}`,
+    )
     assert.equal(rows[0]?.n, 1)
   })
 
