@@ -90,10 +90,31 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorateRequest('userId', '')
   app.decorateRequest('membership', undefined as never)
 
+  // Before authentication: a CORS preflight carries no token.
+  if (config.corsOrigins === true || config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      allowedHeaders: ['authorization', 'content-type', 'x-organization-id', 'x-request-id'],
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      maxAge: 600,
+    })
+  }
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
   app.addHook('onRequest', authenticate)
+
+  // While shutting down, in-flight responses close their connection, so keep-alive clients cannot hold the
+  // server open past the requests it still owes (idle connections are closed by forceCloseConnections).
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const appError = toAppError(error)
@@ -109,16 +130,6 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       .type('application/problem+json')
       .send(toProblem(new AppError('NOT_FOUND', `No route ${request.method} ${request.url}`), request.id)),
   )
-
-  if (config.corsOrigins === true || config.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: config.corsOrigins,
-      exposedHeaders: ['x-request-id', 'retry-after'],
-      allowedHeaders: ['authorization', 'content-type', 'x-organization-id', 'x-request-id'],
-      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-      maxAge: 600,
-    })
-  }
 
   app.addSchema(Problem)
   await app.register(swagger, {
