@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
 import { type SQL, sql } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
@@ -51,7 +52,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       close: () => pool.end(),
     }
   }
-  const client = await PGlite.create(options.pgliteDataDir ?? 'memory://')
+  const dataDir = options.pgliteDataDir ?? 'memory://'
+  if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true })
+  const client = await PGlite.create(dataDir)
   const db = drizzlePglite(client, { schema }) as unknown as Db
   return {
     db,
