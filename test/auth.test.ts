@@ -392,6 +392,64 @@ describe('rate limits', () => {
   })
 })
 
+describe('rate limits with Redis', () => {
+  it('are shared by every instance through Redis', {
+    skip: !process.env.REDIS_URL && 'needs REDIS_URL',
+  }, async () => {
+    const options = {
+      database: app.db,
+      migrate: false,
+      config: { redisUrl: process.env.REDIS_URL },
+      rateLimits: { loginPerEmail: { limit: 2, windowMs: 60_000 } },
+    }
+    const first = await buildTestApp(options)
+    const second = await buildTestApp(options)
+    try {
+      await first.ready()
+      await second.ready()
+      for (let i = 0; i < 50 && !(first.redis?.isReady && second.redis?.isReady); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      const email = uniqueEmail('shared-limit')
+      const login = (instance: FastifyInstance) =>
+        instance.inject({
+          method: 'POST',
+          url: `${API}/auth/login`,
+          payload: { email, password: 'wrong password' },
+        })
+      expectProblem(await login(first), 401, 'INVALID_CREDENTIALS')
+      expectProblem(await login(second), 401, 'INVALID_CREDENTIALS')
+      expectProblem(await login(first), 429, 'RATE_LIMITED')
+      expectProblem(await login(second), 429, 'RATE_LIMITED')
+    } finally {
+      await first.close()
+      await second.close()
+    }
+  })
+
+  it('fall back to memory while Redis is unreachable', async () => {
+    const limited = await buildTestApp({
+      database: app.db,
+      migrate: false,
+      config: { redisUrl: 'redis://127.0.0.1:1' },
+      rateLimits: { loginPerEmail: { limit: 1, windowMs: 60_000 } },
+    })
+    try {
+      const email = uniqueEmail('no-redis')
+      const login = () =>
+        limited.inject({
+          method: 'POST',
+          url: `${API}/auth/login`,
+          payload: { email, password: 'wrong password' },
+        })
+      expectProblem(await login(), 401, 'INVALID_CREDENTIALS')
+      expectProblem(await login(), 429, 'RATE_LIMITED')
+    } finally {
+      await limited.close()
+    }
+  })
+})
+
 describe('GET /auth/me', () => {
   it('returns exactly the public fields of the caller', async () => {
     const user = await register(app)
