@@ -86,6 +86,24 @@ async function feed(user: TestUser, organizationId: string, dealId: string) {
   return response.json().items as Activity[]
 }
 
+/** Bodies that are not a JSON object, or not JSON at all, sent as application/json. */
+const NOT_AN_OBJECT = ['null', '[]', '"text"', '5', 'true', '', '{"title": ']
+
+function sendJson(
+  user: TestUser,
+  organizationId: string,
+  method: 'POST' | 'PATCH',
+  url: string,
+  text: string,
+) {
+  return app.inject({
+    method,
+    url,
+    headers: { ...auth(user, organizationId), 'content-type': 'application/json' },
+    payload: text,
+  })
+}
+
 function withoutRequestId(response: LightMyRequestResponse) {
   const { request_id: _requestId, ...rest } = response.json()
   return rest
@@ -686,20 +704,17 @@ describe('bad input is 400 VALIDATION_ERROR, never 5xx', () => {
       { ...valid, owner_id: owner.id },
       { ...valid, unknown: 1 },
       ...badDates.map((due_date) => ({ ...valid, due_date })),
-      [],
-      'text',
-      null,
     ]
     for (const body of bodies) {
       expectProblem(await api.post('/tasks', body), 400, 'VALIDATION_ERROR')
     }
-    const malformed = await app.inject({
-      method: 'POST',
-      url: `${API}/tasks`,
-      headers: { ...auth(owner, organizationId), 'content-type': 'application/json' },
-      payload: '{"deal_id": ',
-    })
-    expectProblem(malformed, 400, 'VALIDATION_ERROR')
+    for (const text of NOT_AN_OBJECT) {
+      expectProblem(
+        await sendJson(owner, organizationId, 'POST', `${API}/tasks`, text),
+        400,
+        'VALIDATION_ERROR',
+      )
+    }
     assert.equal(
       (await createTask(owner, organizationId, { ...valid, title: 'x'.repeat(255) })).title.length,
       255,
@@ -725,13 +740,18 @@ describe('bad input is 400 VALIDATION_ERROR, never 5xx', () => {
       { updated_at: new Date().toISOString() },
       { unknown: true },
       ...badDates.map((due_date) => ({ due_date })),
-      [],
-      null,
     ]
     for (const body of bodies) {
       expectProblem(await api.patch(`/tasks/${task.id}`, body), 400, 'VALIDATION_ERROR')
     }
     expectProblem(await api.patch('/tasks/not-a-uuid', { title: 'x' }), 400, 'VALIDATION_ERROR')
+    for (const text of NOT_AN_OBJECT) {
+      expectProblem(
+        await sendJson(owner, organizationId, 'PATCH', `${API}/tasks/${task.id}`, text),
+        400,
+        'VALIDATION_ERROR',
+      )
+    }
     assert.deepEqual(await getTask(owner, organizationId, task.id), task)
   })
 

@@ -1,22 +1,18 @@
 import { and, count, desc, eq } from 'drizzle-orm'
-import type { Executor } from '../../db/client.js'
+import type { Executor, Tx } from '../../db/client.js'
 import { activities, deals, users } from '../../db/schema.js'
 
 /**
- * The deal `dealId` of the organization, or undefined. With `lock`, the row is held FOR SHARE until the
- * transaction ends: it can be neither deleted nor given another owner while a task or activity is written on it.
+ * Reads a deal's owner and holds the deal FOR SHARE until the transaction ends: while a task or activity is
+ * written on it, the deal can be neither deleted nor given another owner (the task permission depends on it).
+ * A shared lock, unlike the deals feature's FOR UPDATE, lets writes on one deal's tasks and feed run side by side.
  */
-export async function findDeal(
-  db: Executor,
-  organizationId: string,
-  dealId: string,
-  options: { lock?: boolean } = {},
-) {
-  const query = db
+export async function shareLockDeal(tx: Tx, organizationId: string, dealId: string) {
+  const [deal] = await tx
     .select({ ownerId: deals.ownerId })
     .from(deals)
     .where(and(eq(deals.organizationId, organizationId), eq(deals.id, dealId)))
-  const [deal] = await (options.lock ? query.for('share') : query)
+    .for('share')
   return deal
 }
 

@@ -1,7 +1,7 @@
 import { and, asc, count, eq, gte, lte, type SQL, sql } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
 import { tasks } from '../../db/schema.js'
-import { findDeal } from '../activities/queries.js'
+import { shareLockDeal } from '../activities/queries.js'
 import type { TaskFields } from './rules.js'
 
 export type TaskRow = typeof tasks.$inferSelect
@@ -112,7 +112,7 @@ export async function deleteTask(tx: Tx, organizationId: string, id: string): Pr
  */
 export async function lockTaskWithDeal(tx: Tx, organizationId: string, id: string) {
   const dealId = await findTaskDealId(tx, organizationId, id)
-  const deal = dealId === undefined ? undefined : await findDeal(tx, organizationId, dealId, { lock: true })
+  const deal = dealId === undefined ? undefined : await shareLockDeal(tx, organizationId, dealId)
   const task = deal === undefined ? undefined : await lockTask(tx, organizationId, id)
   return task && deal ? { task, dealOwnerId: deal.ownerId } : undefined
 }

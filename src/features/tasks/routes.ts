@@ -5,7 +5,7 @@ import { AppError } from '../../lib/errors.js'
 import { assertMayModify } from '../../lib/policy.js'
 import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
 import { uuidv7 } from '../../lib/uuid.js'
-import { findDeal } from '../activities/queries.js'
+import { shareLockDeal } from '../activities/queries.js'
 import { recordActivity } from '../activities/record.js'
 import * as queries from './queries.js'
 import { assertDueDateAllowed, taskChanges } from './rules.js'
@@ -15,8 +15,8 @@ const security = [{ bearerAuth: [] }]
 const tags = ['tasks']
 
 // One detail for a missing and a foreign id, so the two answers cannot be told apart.
-const taskNotFound = () => new AppError('TASK_NOT_FOUND', 'No task with this id in the organization')
-const dealNotFound = () => new AppError('DEAL_NOT_FOUND', 'No deal with this id in the organization')
+const taskNotFound = () => new AppError('TASK_NOT_FOUND', 'No task with this id in this organization')
+const dealNotFound = () => new AppError('DEAL_NOT_FOUND', 'No deal with this id in this organization')
 
 export default async function taskRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -81,7 +81,7 @@ export default async function taskRoutes(fastify: FastifyInstance) {
       const { organizationId } = request.membership
       const { deal_id: dealId, title, description = null, due_date: dueDate = null } = request.body
       const task = await app.db.db.transaction(async (tx) => {
-        const deal = await findDeal(tx, organizationId, dealId, { lock: true })
+        const deal = await shareLockDeal(tx, organizationId, dealId)
         if (!deal) throw dealNotFound()
         assertMayModify(request.membership, request.userId, deal.ownerId)
         if (dueDate !== null) assertDueDateAllowed(dueDate, todayUtc())
