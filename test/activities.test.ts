@@ -17,6 +17,8 @@ import {
   register,
   type TestUser,
 } from './helpers.js'
+import { NOT_AN_OBJECT, sendJson } from './json-bodies.js'
+import { problemWithoutRequestId } from './record-helpers.js'
 
 let app: FastifyInstance
 before(async () => {
@@ -63,29 +65,6 @@ async function storedCount(organizationId: string, dealId: string) {
     .from(activities)
     .where(and(eq(activities.organizationId, organizationId), eq(activities.dealId, dealId)))
   return rows.length
-}
-
-/** Bodies that are not a JSON object, or not JSON at all, sent as application/json. */
-const NOT_AN_OBJECT = ['null', '[]', '"text"', '5', 'true', '', '{"title": ']
-
-function sendJson(
-  user: TestUser,
-  organizationId: string,
-  method: 'POST' | 'PATCH',
-  url: string,
-  text: string,
-) {
-  return app.inject({
-    method,
-    url,
-    headers: { ...auth(user, organizationId), 'content-type': 'application/json' },
-    payload: text,
-  })
-}
-
-function withoutRequestId(response: LightMyRequestResponse) {
-  const { request_id: _requestId, ...rest } = response.json()
-  return rest
 }
 
 describe('POST /deals/{deal_id}/activities', () => {
@@ -318,7 +297,7 @@ describe('tenant isolation', () => {
       for (const [foreignResponse, missingResponse] of pairs) {
         expectProblem(foreignResponse, 404, 'DEAL_NOT_FOUND')
         expectProblem(missingResponse, 404, 'DEAL_NOT_FOUND')
-        assert.deepEqual(withoutRequestId(foreignResponse), withoutRequestId(missingResponse))
+        assert.deepEqual(problemWithoutRequestId(foreignResponse), problemWithoutRequestId(missingResponse))
       }
     }
     assert.deepEqual((await feed(foreign, foreign.organizationId, foreignDeal.id)).items, [foreignComment])
@@ -359,7 +338,7 @@ describe('bad input is 400 VALIDATION_ERROR, never 5xx', () => {
     )
     for (const text of NOT_AN_OBJECT) {
       expectProblem(
-        await sendJson(owner, organizationId, 'POST', `${API}/deals/${deal.id}/activities`, text),
+        await sendJson(app, owner, organizationId, 'POST', `${API}/deals/${deal.id}/activities`, text),
         400,
         'VALIDATION_ERROR',
       )

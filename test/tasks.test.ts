@@ -17,6 +17,8 @@ import {
   register,
   type TestUser,
 } from './helpers.js'
+import { NOT_AN_OBJECT, sendJson } from './json-bodies.js'
+import { problemWithoutRequestId } from './record-helpers.js'
 
 let app: FastifyInstance
 before(async () => {
@@ -84,29 +86,6 @@ async function feed(user: TestUser, organizationId: string, dealId: string) {
   const response = await as(app, user, organizationId).get(`/deals/${dealId}/activities?page_size=100`)
   assert.equal(response.statusCode, 200, response.body)
   return response.json().items as Activity[]
-}
-
-/** Bodies that are not a JSON object, or not JSON at all, sent as application/json. */
-const NOT_AN_OBJECT = ['null', '[]', '"text"', '5', 'true', '', '{"title": ']
-
-function sendJson(
-  user: TestUser,
-  organizationId: string,
-  method: 'POST' | 'PATCH',
-  url: string,
-  text: string,
-) {
-  return app.inject({
-    method,
-    url,
-    headers: { ...auth(user, organizationId), 'content-type': 'application/json' },
-    payload: text,
-  })
-}
-
-function withoutRequestId(response: LightMyRequestResponse) {
-  const { request_id: _requestId, ...rest } = response.json()
-  return rest
 }
 
 async function listIds(user: TestUser, organizationId: string, query: string) {
@@ -631,7 +610,7 @@ describe('tenant isolation', () => {
       for (const [foreignResponse, missingResponse] of pairs) {
         expectProblem(foreignResponse, 404, 'TASK_NOT_FOUND')
         expectProblem(missingResponse, 404, 'TASK_NOT_FOUND')
-        assert.deepEqual(withoutRequestId(foreignResponse), withoutRequestId(missingResponse))
+        assert.deepEqual(problemWithoutRequestId(foreignResponse), problemWithoutRequestId(missingResponse))
       }
     }
     assert.deepEqual(await getTask(foreign, foreign.organizationId, foreignTask.id), foreignTask)
@@ -649,7 +628,7 @@ describe('tenant isolation', () => {
       const missingResponse = await api.post('/tasks', { deal_id: randomUUID(), title: 'Planted' })
       expectProblem(foreignResponse, 404, 'DEAL_NOT_FOUND')
       expectProblem(missingResponse, 404, 'DEAL_NOT_FOUND')
-      assert.deepEqual(withoutRequestId(foreignResponse), withoutRequestId(missingResponse))
+      assert.deepEqual(problemWithoutRequestId(foreignResponse), problemWithoutRequestId(missingResponse))
     }
     assert.deepEqual(await listIds(foreign, foreign.organizationId, ''), [foreignTask.id])
     assert.equal((await activitiesOf(foreign.organizationId, foreignDeal.id)).length, 1)
@@ -710,7 +689,7 @@ describe('bad input is 400 VALIDATION_ERROR, never 5xx', () => {
     }
     for (const text of NOT_AN_OBJECT) {
       expectProblem(
-        await sendJson(owner, organizationId, 'POST', `${API}/tasks`, text),
+        await sendJson(app, owner, organizationId, 'POST', `${API}/tasks`, text),
         400,
         'VALIDATION_ERROR',
       )
@@ -747,7 +726,7 @@ describe('bad input is 400 VALIDATION_ERROR, never 5xx', () => {
     expectProblem(await api.patch('/tasks/not-a-uuid', { title: 'x' }), 400, 'VALIDATION_ERROR')
     for (const text of NOT_AN_OBJECT) {
       expectProblem(
-        await sendJson(owner, organizationId, 'PATCH', `${API}/tasks/${task.id}`, text),
+        await sendJson(app, owner, organizationId, 'PATCH', `${API}/tasks/${task.id}`, text),
         400,
         'VALIDATION_ERROR',
       )
