@@ -1,5 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import { requireTenant } from './auth/access.js'
+import activityRoutes from './features/activities/routes.js'
+import contactRoutes from './features/contacts/routes.js'
+import dealRoutes from './features/deals/routes.js'
+import taskRoutes from './features/tasks/routes.js'
 
 /**
  * The record features (contacts, deals, tasks, activities, analytics) live inside this scope, whose hook
@@ -7,4 +11,8 @@ import { requireTenant } from './auth/access.js'
  */
 export async function tenantRoutes(app: FastifyInstance) {
   app.addHook('onRequest', requireTenant)
+  await app.register(contactRoutes, { prefix: '/contacts' })
+  await app.register(dealRoutes, { prefix: '/deals' })
+  await app.register(taskRoutes, { prefix: '/tasks' })
+  await app.register(activityRoutes, { prefix: '/deals/:deal_id/activities' })
 }

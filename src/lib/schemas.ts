@@ -11,7 +11,8 @@ export function StringEnum<const T extends readonly string[]>(
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' })
 export const Timestamp = Type.String({ format: 'date-time' })
-export const DateOnly = Type.String({ format: 'date', description: 'YYYY-MM-DD' })
+// Year 0000 passes the `date` format but PostgreSQL has no year 0: the pattern keeps it a 400, not a 500.
+export const DateOnly = Type.String({ format: 'date', pattern: '^(?!0000)', description: 'YYYY-MM-DD' })
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 

@@ -1,0 +1,78 @@
+import { and, count, desc, eq } from 'drizzle-orm'
+import type { Executor, Tx } from '../../db/client.js'
+import { activities, deals, users } from '../../db/schema.js'
+
+/**
+ * Reads a deal's owner and holds the deal FOR SHARE until the transaction ends: while a task or activity is
+ * written on it, the deal can be neither deleted nor given another owner (the task permission depends on it).
+ * A shared lock, unlike the deals feature's FOR UPDATE, lets writes on one deal's tasks and feed run side by side.
+ */
+export async function shareLockDeal(tx: Tx, organizationId: string, dealId: string) {
+  const [deal] = await tx
+    .select({ ownerId: deals.ownerId })
+    .from(deals)
+    .where(and(eq(deals.organizationId, organizationId), eq(deals.id, dealId)))
+    .for('share')
+  return deal
+}
+
+// The author is looked up by id alone: users are global, and a former member still authored what they wrote.
+function selectActivities(db: Executor) {
+  return db
+    .select({
+      id: activities.id,
+      dealId: activities.dealId,
+      authorId: activities.authorId,
+      authorName: users.name,
+      authorEmail: users.email,
+      type: activities.type,
+      payload: activities.payload,
+      createdAt: activities.createdAt,
+    })
+    .from(activities)
+    .leftJoin(users, eq(users.id, activities.authorId))
+}
+
+type ActivityRow = Awaited<ReturnType<typeof selectActivities>>[number]
+
+export function toActivityBody(row: ActivityRow) {
+  return {
+    id: row.id,
+    deal_id: row.dealId,
+    author_id: row.authorId,
+    author:
+      row.authorId !== null && row.authorName !== null && row.authorEmail !== null
+        ? { id: row.authorId, name: row.authorName, email: row.authorEmail }
+        : null,
+    type: row.type,
+    payload: row.payload as Record<string, unknown>,
+    created_at: row.createdAt.toISOString(),
+  }
+}
+
+export async function findActivity(db: Executor, organizationId: string, id: string) {
+  const [row] = await selectActivities(db).where(
+    and(eq(activities.organizationId, organizationId), eq(activities.id, id)),
+  )
+  return row
+}
+
+/** Newest first; activities written in one transaction share `created_at`, so ties go by id, descending. */
+export async function listActivities(
+  db: Executor,
+  organizationId: string,
+  dealId: string,
+  page: number,
+  pageSize: number,
+): Promise<{ rows: ActivityRow[]; total: number }> {
+  const where = and(eq(activities.organizationId, organizationId), eq(activities.dealId, dealId))
+  const [rows, [counted]] = await Promise.all([
+    selectActivities(db)
+      .where(where)
+      .orderBy(desc(activities.createdAt), desc(activities.id))
+      .limit(pageSize)
+      .offset((page - 1) * pageSize),
+    db.select({ total: count() }).from(activities).where(where),
+  ])
+  return { rows, total: counted?.total ?? 0 }
+}

@@ -1,0 +1,54 @@
+import { Type } from 'typebox'
+import { DateOnly, PageQuery, Timestamp, Uuid } from '../../lib/schemas.js'
+
+const Title = Type.String({ minLength: 1, maxLength: 255 })
+const Description = Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()], {
+  description: 'Free text, at most 10000 characters; null clears it',
+})
+const DueDate = Type.Union([DateOnly, Type.Null()], {
+  description: 'YYYY-MM-DD, not before today (UTC); null clears it',
+})
+
+export const Task = Type.Object({
+  id: Uuid,
+  organization_id: Uuid,
+  deal_id: Uuid,
+  title: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  due_date: Type.Union([DateOnly, Type.Null()]),
+  is_done: Type.Boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+})
+
+export const ListTasksQuery = Type.Object(
+  {
+    ...PageQuery,
+    deal_id: Type.Optional(Uuid),
+    only_open: Type.Optional(Type.Boolean({ description: 'true: only tasks that are not done' })),
+    /** Inclusive bounds; a task without a due date never matches either. */
+    due_before: Type.Optional(DateOnly),
+    due_after: Type.Optional(DateOnly),
+  },
+  { additionalProperties: false },
+)
+
+export const CreateTaskBody = Type.Object(
+  {
+    deal_id: Uuid,
+    title: Title,
+    description: Type.Optional(Description),
+    due_date: Type.Optional(DueDate),
+  },
+  { additionalProperties: false },
+)
+
+export const UpdateTaskBody = Type.Object(
+  {
+    title: Type.Optional(Title),
+    description: Type.Optional(Description),
+    due_date: Type.Optional(DueDate),
+    is_done: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+)
