@@ -830,7 +830,7 @@ describe('deals: bad input is 400 VALIDATION_ERROR', () => {
       'order_by=status',
       'order_by=amount desc',
       'order=random',
-      'search=' + 'x'.repeat(256),
+      `search=${'x'.repeat(256)}`,
       'foo=bar',
     ]
     for (const query of queries) assertValidationError(await api.get(`/deals?${query}`), query)
