@@ -340,6 +340,17 @@ describe('deals: rules', () => {
       assert.ok(arrivals <= requested, `${arrivals} changes to ${status} from ${requested} requests`)
       if (arrivals < requested) assert.ok(status === 'new' || arrivals > 0, `no-op ${status} never current`)
     }
+    // And the feed itself, oldest first, is that chain: each activity's old value is the previous new value.
+    const feed = (
+      await as(app, org.member, org.organizationId).get(`/deals/${deal.id}/activities?page_size=100`)
+    )
+      .json()
+      .items.reverse()
+      .map((a: { payload: { old_status: string; new_status: string } }) => a.payload)
+    assert.equal(feed.length, changes.length)
+    feed.forEach((change: { old_status: string; new_status: string }, i: number) => {
+      assert.equal(change.old_status, i === 0 ? 'new' : feed[i - 1].new_status, JSON.stringify(feed))
+    })
   })
 
   it('serializes a concurrent "won" and "amount 0": one succeeds, the other is refused, never a 5xx', async () => {
