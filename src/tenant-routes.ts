@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { requireTenant } from './auth/access.js'
+import contactRoutes from './features/contacts/routes.js'
+import dealRoutes from './features/deals/routes.js'
 
 /**
  * The record features (contacts, deals, tasks, activities, analytics) live inside this scope, whose hook
@@ -7,4 +9,6 @@ import { requireTenant } from './auth/access.js'
  */
 export async function tenantRoutes(app: FastifyInstance) {
   app.addHook('onRequest', requireTenant)
+  await app.register(contactRoutes, { prefix: '/contacts' })
+  await app.register(dealRoutes, { prefix: '/deals' })
 }
