@@ -3,6 +3,7 @@
  * the same database work without the framework around it. test/bench-floor.test.ts captures what the service
  * really sends and fails when this file falls behind; the harness also compares both answers before measuring.
  */
+import { parseAmount } from '../src/lib/money.js'
 
 const DEAL_COLUMNS =
   '"organization_id", "id", "contact_id", "owner_id", "title", "amount", "currency", "status", "stage", ' +
@@ -15,18 +16,32 @@ export interface FloorQuery {
   values: unknown[]
 }
 
+/** `limit $n [offset $n+1]`: drizzle leaves the offset out on the first page. */
+function limitOffset(values: unknown[], limit: number, offset: number): string {
+  values.push(limit)
+  const clause = ` limit $${values.length}`
+  if (offset === 0) return clause
+  values.push(offset)
+  return `${clause} offset $${values.length}`
+}
+
 /** W1: `GET /deals?page=…&page_size=…` (default order created_at desc, id desc): the page and the total. */
 export function dealsPage(organizationId: string, limit: number, offset: number): FloorQuery[] {
+  const values: unknown[] = [organizationId]
+  const page = limitOffset(values, limit, offset)
   return [
     {
-      text: `select ${DEAL_COLUMNS} from "deals" where "deals"."organization_id" = $1 order by "deals"."created_at" desc, "deals"."id" desc limit $2 offset $3`,
-      values: [organizationId, limit, offset],
+      text: `select ${DEAL_COLUMNS} from "deals" where "deals"."organization_id" = $1 order by "deals"."created_at" desc, "deals"."id" desc${page}`,
+      values,
     },
     { text: 'select count(*) from "deals" where "deals"."organization_id" = $1', values: [organizationId] },
   ]
 }
 
-/** W7: `GET /deals?status=<one>&min_amount=…&order_by=amount&order=desc&page_size=…`. */
+/**
+ * W7: `GET /deals?status=<one>&min_amount=…&order_by=amount&order=desc&page_size=…`. The service binds
+ * min_amount in its canonical two-decimal form, so the floor does too.
+ */
 export function dealsByStatusAndMinAmount(
   organizationId: string,
   status: string,
@@ -34,14 +49,17 @@ export function dealsByStatusAndMinAmount(
   limit: number,
   offset: number,
 ): FloorQuery[] {
+  const amount = parseAmount(minAmount)
   const where =
     'where ("deals"."organization_id" = $1 and "deals"."status" in ($2) and "deals"."amount" >= $3)'
+  const values: unknown[] = [organizationId, status, amount]
+  const page = limitOffset(values, limit, offset)
   return [
     {
-      text: `select ${DEAL_COLUMNS} from "deals" ${where} order by "deals"."amount" desc, "deals"."id" desc limit $4 offset $5`,
-      values: [organizationId, status, minAmount, limit, offset],
+      text: `select ${DEAL_COLUMNS} from "deals" ${where} order by "deals"."amount" desc, "deals"."id" desc${page}`,
+      values,
     },
-    { text: `select count(*) from "deals" ${where}`, values: [organizationId, status, minAmount] },
+    { text: `select count(*) from "deals" ${where}`, values: [organizationId, status, amount] },
   ]
 }
 

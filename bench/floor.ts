@@ -78,7 +78,10 @@ const server = createServer(async (req, res) => {
   try {
     const url = new URL(req.url ?? '/', 'http://floor')
     const organizationId = String(req.headers['x-organization-id'])
-    if (url.pathname === '/ready') return send(res, 200, { status: 'ready' })
+    if (url.pathname === '/ready') {
+      await pool.query('SELECT 1')
+      return send(res, 200, { status: 'ready' })
+    }
     if (url.pathname === `${API}/deals`) {
       const q = url.searchParams
       const pageNumber = Number(q.get('page') ?? 1)

@@ -34,6 +34,16 @@ export async function freePort(): Promise<number> {
 // Resolved here rather than by name so the child can run in any working directory.
 const TSX_LOADER = import.meta.resolve('tsx')
 
+/** Every child still running, from spawn on (not only once ready), so an interrupt leaves no orphan. */
+const running = new Set<NodeChild>()
+let refusing = false
+
+/** Stops every running child; with `forGood`, later start attempts fail (an interrupt is under way). */
+export async function stopAll(forGood: boolean): Promise<void> {
+  refusing ||= forGood
+  await Promise.all([...running].map((child) => child.stop()))
+}
+
 /**
  * Starts `node --import tsx <entry>` with exactly the given environment, forwards its output (prefixed) to
  * stderr, and resolves once `readyPath` answers 200. Rejects (after killing it) when it exits or times out.
@@ -49,6 +59,7 @@ export async function startNode(options: {
   readyTimeoutMs?: number
 }): Promise<NodeChild> {
   const { name, port } = options
+  if (refusing) throw new Error(`not starting ${name}: interrupted`)
   const child = spawn(
     process.execPath,
     [...(options.nodeArgs ?? []), '--import', TSX_LOADER, options.entry],
@@ -71,9 +82,6 @@ export async function startNode(options: {
   child.stderr?.on('data', forward)
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   let hasExited = false
-  void exited.then(() => {
-    hasExited = true
-  })
 
   const baseUrl = `http://127.0.0.1:${port}`
   const handle: NodeChild = {
@@ -91,6 +99,11 @@ export async function startNode(options: {
     },
     tail: () => lines.join('\n'),
   }
+  running.add(handle)
+  void exited.then(() => {
+    hasExited = true
+    running.delete(handle)
+  })
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000)
   while (true) {

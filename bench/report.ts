@@ -6,6 +6,7 @@ export interface RunStats {
   p50Ms: number
   p99Ms: number
   requests: number
+  ok: number
   non2xx: number
   /** Connection errors and timeouts. */
   errors: number

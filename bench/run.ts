@@ -11,7 +11,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util'
 import { PGlite } from '@electric-sql/pglite'
 import autocannon, { type RequestSpec } from 'autocannon'
 import pg from 'pg'
-import { freePort, type NodeChild, startNode } from './processes.js'
+import { freePort, type NodeChild, startNode, stopAll } from './processes.js'
 import {
   checkTargets,
   formatTable,
@@ -87,8 +87,10 @@ let cleaning: Promise<void> | undefined
 function onCleanup(fn: () => Promise<unknown>): void {
   cleanups.push(fn)
 }
+let interrupted = false
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
+    await stopAll(interrupted)
     while (cleanups.length > 0) {
       const fn = cleanups.pop()
       try {
@@ -106,6 +108,7 @@ for (const [signal, code] of [
 ] as const) {
   process.once(signal, () => {
     console.error(`\n${signal}: cleaning up`)
+    interrupted = true
     void cleanup().finally(() => process.exit(code))
   })
 }
@@ -175,7 +178,6 @@ async function startService(
     nodeArgs: profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
     readyPath: '/ready',
   })
-  onCleanup(() => service.stop())
   return service
 }
 
@@ -189,7 +191,6 @@ async function startFloor(databaseUrl: string): Promise<NodeChild> {
     port,
     readyPath: '/ready',
   })
-  onCleanup(() => floor.stop())
   return floor
 }
 
@@ -209,6 +210,9 @@ interface Prepared {
 async function prepare(database: ModeResult['database']): Promise<Prepared> {
   const workdir = mkdtempSync(join(tmpdir(), 'mini-crm-bench-'))
   onCleanup(async () => rmSync(workdir, { recursive: true, force: true }))
+  // The service's PGlite folder is ./data/pglite; PGlite creates only the last level (in production no
+  // generated secret creates ./data first).
+  mkdirSync(join(workdir, 'data'))
   const secretKey = randomBytes(32).toString('hex')
 
   let databaseUrl: string | undefined
@@ -308,6 +312,7 @@ async function fire(
     headers,
     requests: sampled,
   })
+  await settle(baseUrl)
   const statusCodes = Object.fromEntries(
     Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count]),
   )
@@ -316,10 +321,20 @@ async function fire(
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     requests: Object.values(statusCodes).reduce((sum, count) => sum + count, 0),
+    ok: result['2xx'],
     non2xx: result.non2xx,
     errors: result.errors,
     statusCodes,
   }
+}
+
+/**
+ * Requests still in flight when a run stops are abandoned by autocannon but not by the server; the next run
+ * starts only after they are through (the readiness query queues behind them), or it would measure their tail.
+ */
+async function settle(baseUrl: string): Promise<void> {
+  const response = await fetch(`${baseUrl}/ready`, { signal: AbortSignal.timeout(120_000) })
+  if (response.status !== 200) throw new Error(`${baseUrl}/ready answered ${response.status} after a run`)
 }
 
 interface Target {
@@ -489,6 +504,11 @@ function failures(results: ModeResult[]): string[] {
         ['floor', w.floor],
       ] as const) {
         if (!measured) continue
+        const silent = [...measured.runs, ...(measured.warmup ? [measured.warmup] : [])].filter(
+          (r) => r.ok === 0,
+        )
+        if (silent.length > 0)
+          problems.push(`${mode.database} ${w.id} ${name}: a run without any 2xx response`)
         if (measured.non2xx > 0 || measured.errors > 0) {
           problems.push(
             `${mode.database} ${w.id} ${name}: ${measured.non2xx} non-2xx, ${measured.errors} errors` +
@@ -565,7 +585,8 @@ let exitCode = 1
 try {
   exitCode = await main()
 } catch (error) {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error)
+  // After an interrupt, whatever was under way fails as its database and processes vanish: not news.
+  if (!interrupted) console.error(error instanceof Error ? (error.stack ?? error.message) : error)
 } finally {
   await cleanup()
 }
