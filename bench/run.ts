@@ -389,7 +389,12 @@ async function checkFloorParity(service: NodeChild, floor: NodeChild, paths: str
         return { status: response.status, body: (await response.json()) as unknown }
       }),
     )
-    if (fromService?.status !== 200 || !isDeepStrictEqual(fromService, fromFloor)) {
+    if (fromService?.status !== 200) {
+      throw new Error(
+        `service answered ${fromService?.status} to GET ${path}: ${JSON.stringify(fromService?.body)}`,
+      )
+    }
+    if (!isDeepStrictEqual(fromService, fromFloor)) {
       throw new Error(
         `floor and service disagree on GET ${path}: service ${fromService?.status} ` +
           `${JSON.stringify(fromService?.body).slice(0, 400)}\nfloor ${fromFloor?.status} ` +
