@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/** A node process the benchmark started (the service or the floor), spawned directly: its pid is node's. */
+export interface NodeChild {
+  name: string
+  pid: number
+  baseUrl: string
+  /** Peak resident set size so far (VmHWM of /proc/<pid>/status), in bytes; undefined off Linux. */
+  peakRss(): number | undefined
+  /** Sends SIGTERM, waits for a graceful exit (SIGKILL after the grace period); resolves to the exit code. */
+  stop(): Promise<number | null>
+  /** The last lines the process wrote, for error messages. */
+  tail(): string
+}
+
+const TAIL_LINES = 40
+const STOP_GRACE_MS = 15_000
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+// Resolved here rather than by name so the child can run in any working directory.
+const TSX_LOADER = import.meta.resolve('tsx')
+
+/** Every child still running, from spawn on (not only once ready), so an interrupt leaves no orphan. */
+const running = new Set<NodeChild>()
+let refusing = false
+
+/** Stops every running child; with `forGood`, later start attempts fail (an interrupt is under way). */
+export async function stopAll(forGood: boolean): Promise<void> {
+  refusing ||= forGood
+  await Promise.all([...running].map((child) => child.stop()))
+}
+
+/**
+ * Starts `node --import tsx <entry>` with exactly the given environment, forwards its output (prefixed) to
+ * stderr, and resolves once `readyPath` answers 200. Rejects (after killing it) when it exits or times out.
+ */
+export async function startNode(options: {
+  name: string
+  entry: string
+  cwd: string
+  env: NodeJS.ProcessEnv
+  port: number
+  nodeArgs?: string[]
+  readyPath: string
+  readyTimeoutMs?: number
+}): Promise<NodeChild> {
+  const { name, port } = options
+  if (refusing) throw new Error(`not starting ${name}: interrupted`)
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', TSX_LOADER, options.entry],
+    {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  const lines: string[] = []
+  const forward = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (line.trim() === '') continue
+      lines.push(line)
+      if (lines.length > TAIL_LINES) lines.shift()
+      process.stderr.write(`[${name}] ${line}\n`)
+    }
+  }
+  child.stdout?.on('data', forward)
+  child.stderr?.on('data', forward)
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  let hasExited = false
+
+  const baseUrl = `http://127.0.0.1:${port}`
+  const handle: NodeChild = {
+    name,
+    pid: child.pid ?? -1,
+    baseUrl,
+    peakRss: () => peakRss(child),
+    stop: async () => {
+      if (hasExited) return exited
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
+      const code = await exited
+      clearTimeout(timer)
+      return code
+    },
+    tail: () => lines.join('\n'),
+  }
+  running.add(handle)
+  void exited.then(() => {
+    hasExited = true
+    running.delete(handle)
+  })
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000)
+  while (true) {
+    if (hasExited) throw new Error(`${name} exited during start-up:\n${handle.tail()}`)
+    if (Date.now() > deadline) {
+      await handle.stop()
+      throw new Error(`${name} did not answer ${options.readyPath} in time:\n${handle.tail()}`)
+    }
+    try {
+      const response = await fetch(`${baseUrl}${options.readyPath}`)
+      if (response.status === 200) return handle
+    } catch {
+      // not listening yet
+    }
+    await sleep(100)
+  }
+}
+
+function peakRss(child: ChildProcess): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
+    const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status)
+    return match?.[1] ? Number(match[1]) * 1024 : undefined
+  } catch {
+    return undefined
+  }
+}

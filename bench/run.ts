@@ -1,0 +1,598 @@
+/**
+ * `npm run bench`: load test of the real service (production mode, child process) on a seeded database, with
+ * a bare node:http + pg floor for the plain reads. Flags and the meaning of every number: bench/README.md.
+ */
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { join, resolve } from 'node:path'
+import { isDeepStrictEqual, parseArgs } from 'node:util'
+import { PGlite } from '@electric-sql/pglite'
+import autocannon, { type RequestSpec } from 'autocannon'
+import pg from 'pg'
+import { freePort, type NodeChild, startNode, stopAll } from './processes.js'
+import {
+  checkTargets,
+  formatTable,
+  type Measured,
+  type ModeResult,
+  megabytes,
+  type RunStats,
+  summarizeRuns,
+  TARGETS,
+  targetLegend,
+  type WorkloadResult,
+} from './report.js'
+import { analyze, type BenchIds, loadIds, type Sql, seedOrganization, summarize } from './seed.js'
+import { API, availableRoutes, isAvailable, WORKLOADS, type Workload } from './workloads.js'
+
+const ROOT = resolve(import.meta.dirname, '..')
+const RESULTS_DIR = join(ROOT, 'bench', 'results')
+const PROFILE_DIR = join(RESULTS_DIR, 'profiles')
+const PASSWORD = 'bench-password-1234'
+const MAIN_ORG = { contacts: 2_000, deals: 10_000 }
+const NOISE_ORG = { contacts: 100, deals: 500 }
+const MAX_SAMPLES = 3
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    pglite: { type: 'boolean', default: false },
+    both: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    strict: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    connections: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    runs: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+
+if (flags.help) {
+  console.log(readFileSync(join(ROOT, 'bench', 'README.md'), 'utf8'))
+  process.exit(0)
+}
+
+function positive(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`)
+  return value
+}
+
+const settings = {
+  connections: Math.round(positive('connections', flags.connections, 32)),
+  // Quick mode: one 1-second run per workload and no warm-up; enough to prove every request still works.
+  durationSeconds: positive('duration', flags.duration, flags.quick ? 1 : 10),
+  warmupSeconds: flags.warmup !== undefined ? Number(flags.warmup) : flags.quick ? 0 : 3,
+  runs: Math.round(positive('runs', flags.runs, flags.quick ? 1 : 3)),
+}
+const selected = flags.only
+  ? WORKLOADS.filter((w) => flags.only?.toUpperCase().split(',').includes(w.id))
+  : WORKLOADS
+if (selected.length === 0) throw new Error(`--only matched no workload (${WORKLOADS.map((w) => w.id)})`)
+const modes: ModeResult['database'][] = flags.pglite
+  ? ['pglite']
+  : flags.both
+    ? ['postgresql', 'pglite']
+    : ['postgresql']
+
+// ---- Cleanup: databases, temp folders and child processes go away on success, failure and ctrl-c. ----------
+
+const cleanups: (() => Promise<unknown>)[] = []
+let cleaning: Promise<void> | undefined
+function onCleanup(fn: () => Promise<unknown>): void {
+  cleanups.push(fn)
+}
+let interrupted = false
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await stopAll(interrupted)
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop()
+      try {
+        await fn?.()
+      } catch (error) {
+        console.error('cleanup step failed:', error)
+      }
+    }
+  })()
+  return cleaning
+}
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: cleaning up`)
+    interrupted = true
+    void cleanup().finally(() => process.exit(code))
+  })
+}
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`)
+}
+
+// ---- Service and data ----------------------------------------------------------------------------------------
+
+interface Tenant {
+  token: string
+  organizationId: string
+  userId: string
+}
+
+async function register(baseUrl: string, label: string): Promise<Tenant> {
+  const email = `bench-${label}-${randomBytes(4).toString('hex')}@example.com`
+  const response = await fetch(`${baseUrl}${API}/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      email,
+      password: PASSWORD,
+      name: `Bench ${label}`,
+      organization_name: `Bench ${label}`,
+    }),
+  })
+  if (response.status !== 201)
+    throw new Error(`register answered ${response.status}: ${await response.text()}`)
+  const body = (await response.json()) as { access_token: string; organization_id: string; user_id: string }
+  return { token: body.access_token, organizationId: body.organization_id, userId: body.user_id }
+}
+
+function serviceEnv(port: number, databaseUrl: string | undefined, secretKey: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    SECRET_KEY: secretKey,
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    // Long enough that no token expires during a long run.
+    ACCESS_TOKEN_EXPIRE_MINUTES: '240',
+  }
+  if (databaseUrl) env.DATABASE_URL = databaseUrl
+  // Redis only when the caller asks for it by setting REDIS_URL for the benchmark.
+  if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL
+  return env
+}
+
+async function startService(
+  workdir: string,
+  databaseUrl: string | undefined,
+  secretKey: string,
+  profile: boolean,
+): Promise<NodeChild> {
+  const port = await freePort()
+  const service = await startNode({
+    name: 'service',
+    entry: join(ROOT, 'src', 'server.ts'),
+    // An empty working directory: no developer `.env` leaks in, and PGlite keeps its data in ./data there.
+    cwd: workdir,
+    env: serviceEnv(port, databaseUrl, secretKey),
+    port,
+    nodeArgs: profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
+    readyPath: '/ready',
+  })
+  return service
+}
+
+async function startFloor(databaseUrl: string): Promise<NodeChild> {
+  const port = await freePort()
+  const floor = await startNode({
+    name: 'floor',
+    entry: join(ROOT, 'bench', 'floor.ts'),
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PORT: String(port) },
+    port,
+    readyPath: '/ready',
+  })
+  return floor
+}
+
+interface Prepared {
+  service: NodeChild
+  main: Tenant
+  ids: BenchIds
+  seed: Record<string, unknown>
+  databaseVersion: string
+  databaseUrl?: string
+}
+
+/**
+ * Registers the two users through the API (real tokens, real organizations), seeds with SQL while no service
+ * runs, then starts the measured service fresh, so its peak RSS covers start-up and the workloads only.
+ */
+async function prepare(database: ModeResult['database']): Promise<Prepared> {
+  const workdir = mkdtempSync(join(tmpdir(), 'mini-crm-bench-'))
+  onCleanup(async () => rmSync(workdir, { recursive: true, force: true }))
+  // The service's PGlite folder is ./data/pglite; PGlite creates only the last level (in production no
+  // generated secret creates ./data first).
+  mkdirSync(join(workdir, 'data'))
+  const secretKey = randomBytes(32).toString('hex')
+
+  let databaseUrl: string | undefined
+  if (database === 'postgresql') {
+    const serverUrl = process.env.DATABASE_URL
+    if (!serverUrl) throw new Error('DATABASE_URL is required (or run with --pglite)')
+    const name = `mini_crm_bench_${Date.now()}_${randomBytes(3).toString('hex')}`
+    const admin = new pg.Client({ connectionString: serverUrl })
+    await admin.connect()
+    await admin.query(`CREATE DATABASE ${name}`)
+    await admin.end()
+    onCleanup(async () => {
+      const client = new pg.Client({ connectionString: serverUrl })
+      await client.connect()
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await client.end()
+      log(`dropped database ${name}`)
+    })
+    const url = new URL(serverUrl)
+    url.pathname = `/${name}`
+    databaseUrl = url.toString()
+    log(`database ${name} on ${url.host}`)
+  }
+
+  log('starting the service to register the bench users')
+  const first = await startService(workdir, databaseUrl, secretKey, false)
+  const main = await register(first.baseUrl, 'main')
+  const noise = await register(first.baseUrl, 'noise')
+  await first.stop()
+
+  const seeded = async (sql: Sql) => {
+    const started = Date.now()
+    await seedOrganization(sql, { organizationId: main.organizationId, ownerId: main.userId, ...MAIN_ORG })
+    await seedOrganization(sql, { organizationId: noise.organizationId, ownerId: noise.userId, ...NOISE_ORG })
+    await analyze(sql)
+    const ids = await loadIds(sql, main.organizationId)
+    const seed = {
+      main: await summarize(sql, main.organizationId),
+      noise: await summarize(sql, noise.organizationId),
+      seconds: (Date.now() - started) / 1000,
+    }
+    const [version] = await sql<{ server_version: string }>('SHOW server_version')
+    return { ids, seed, databaseVersion: version?.server_version ?? 'unknown' }
+  }
+
+  let data: Awaited<ReturnType<typeof seeded>>
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl })
+    await client.connect()
+    try {
+      data = await seeded(async (text, params) => (await client.query(text, params)).rows)
+    } finally {
+      await client.end()
+    }
+  } else {
+    const client = await PGlite.create(join(workdir, 'data', 'pglite'))
+    try {
+      data = await seeded(
+        async <T>(text: string, params?: unknown[]) => (await client.query<T>(text, params)).rows,
+      )
+    } finally {
+      await client.close()
+    }
+  }
+  log(`seeded in ${data.seed.seconds} s: ${JSON.stringify(data.seed.main)}`)
+
+  log('starting the measured service')
+  const service = await startService(workdir, databaseUrl, secretKey, flags.profile ?? false)
+  return { service, main, ...data, ...(databaseUrl ? { databaseUrl } : {}) }
+}
+
+// ---- Measuring -----------------------------------------------------------------------------------------------
+
+function tenantHeaders(tenant: Tenant): Record<string, string> {
+  return { authorization: `Bearer ${tenant.token}`, 'x-organization-id': tenant.organizationId }
+}
+
+async function fire(
+  baseUrl: string,
+  requests: RequestSpec[],
+  headers: Record<string, string>,
+  seconds: number,
+  samples: string[],
+): Promise<RunStats> {
+  const sampled = requests.map((request) => ({
+    ...request,
+    onResponse: (status: number, body: string) => {
+      if ((status < 200 || status > 299) && samples.length < MAX_SAMPLES) {
+        samples.push(`${status} ${body.slice(0, 300)}`)
+      }
+    },
+  }))
+  const result = await autocannon({
+    url: baseUrl,
+    connections: settings.connections,
+    duration: seconds,
+    headers,
+    requests: sampled,
+  })
+  await settle(baseUrl)
+  const statusCodes = Object.fromEntries(
+    Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count]),
+  )
+  return {
+    reqPerSec: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: Object.values(statusCodes).reduce((sum, count) => sum + count, 0),
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    statusCodes,
+  }
+}
+
+/**
+ * Requests still in flight when a run stops are abandoned by autocannon but not by the server; the next run
+ * starts only after they are through (the readiness query queues behind them), or it would measure their tail.
+ */
+async function settle(baseUrl: string): Promise<void> {
+  const response = await fetch(`${baseUrl}/ready`, { signal: AbortSignal.timeout(120_000) })
+  if (response.status !== 200) throw new Error(`${baseUrl}/ready answered ${response.status} after a run`)
+}
+
+interface Target {
+  name: 'service' | 'floor'
+  baseUrl: string
+  requests: RequestSpec[]
+  warmup?: RunStats
+  runs: RunStats[]
+  samples: string[]
+}
+
+/** Warm-up, then the repetitions, alternating service and floor so background noise hits both alike. */
+async function measureWorkload(workload: Workload, targets: Target[], headers: Record<string, string>) {
+  for (const target of targets) {
+    if (settings.warmupSeconds > 0) {
+      target.warmup = await fire(
+        target.baseUrl,
+        target.requests,
+        headers,
+        settings.warmupSeconds,
+        target.samples,
+      )
+    }
+  }
+  for (let run = 1; run <= settings.runs; run++) {
+    for (const target of targets) {
+      const stats = await fire(
+        target.baseUrl,
+        target.requests,
+        headers,
+        settings.durationSeconds,
+        target.samples,
+      )
+      target.runs.push(stats)
+      log(
+        `${workload.id} ${target.name} run ${run}/${settings.runs}: ${stats.reqPerSec.toFixed(0)} req/s, ` +
+          `p99 ${stats.p99Ms} ms, non-2xx ${stats.non2xx}, errors ${stats.errors}`,
+      )
+    }
+  }
+}
+
+/**
+ * The floor is only a floor if it does the service's work: before measuring, both must give the same JSON for
+ * the floor's requests (W1, W7, one W2 id).
+ */
+async function checkFloorParity(service: NodeChild, floor: NodeChild, paths: string[], tenant: Tenant) {
+  for (const path of paths) {
+    const [fromService, fromFloor] = await Promise.all(
+      [service, floor].map(async (target) => {
+        const response = await fetch(`${target.baseUrl}${path}`, { headers: tenantHeaders(tenant) })
+        return { status: response.status, body: (await response.json()) as unknown }
+      }),
+    )
+    if (fromService?.status !== 200) {
+      throw new Error(
+        `service answered ${fromService?.status} to GET ${path}: ${JSON.stringify(fromService?.body)}`,
+      )
+    }
+    if (!isDeepStrictEqual(fromService, fromFloor)) {
+      throw new Error(
+        `floor and service disagree on GET ${path}: service ${fromService?.status} ` +
+          `${JSON.stringify(fromService?.body).slice(0, 400)}\nfloor ${fromFloor?.status} ` +
+          `${JSON.stringify(fromFloor?.body).slice(0, 400)}\nupdate bench/floor.ts to the service's SQL and shape`,
+      )
+    }
+  }
+}
+
+function samplePath(workload: Workload, ids: BenchIds): string {
+  const [request] = workload.requests(ids)
+  const built = request?.setupRequest ? request.setupRequest({ ...request }, {}) : request
+  if (!built?.path) throw new Error(`${workload.id} has no path`)
+  return built.path
+}
+
+async function benchMode(database: ModeResult['database']): Promise<ModeResult> {
+  log(`\n=== ${database} ===`)
+  const prepared = await prepare(database)
+  const { service, main, ids } = prepared
+  const headers = tenantHeaders(main)
+  const routes = await availableRoutes(service.baseUrl)
+  const available = selected.filter((workload) => isAvailable(workload, routes))
+  const floorWorkloads = database === 'postgresql' ? available.filter((w) => w.floor) : []
+
+  let floor: NodeChild | undefined
+  if (floorWorkloads.length > 0 && prepared.databaseUrl) {
+    floor = await startFloor(prepared.databaseUrl)
+    await checkFloorParity(
+      service,
+      floor,
+      floorWorkloads.map((w) => samplePath(w, ids)),
+      main,
+    )
+  }
+
+  const workloads: WorkloadResult[] = []
+  for (const workload of selected) {
+    const result: WorkloadResult = { id: workload.id, label: workload.label, kind: workload.kind }
+    workloads.push(result)
+    if (!available.includes(workload)) {
+      result.notAvailable = `no ${workload.method} ${workload.route} in /openapi.json`
+      log(`${workload.id} not available: ${result.notAvailable}`)
+      continue
+    }
+    const targets: Target[] = [
+      { name: 'service', baseUrl: service.baseUrl, requests: workload.requests(ids), runs: [], samples: [] },
+    ]
+    if (floor && floorWorkloads.includes(workload)) {
+      targets.push({
+        name: 'floor',
+        baseUrl: floor.baseUrl,
+        requests: workload.requests(ids),
+        runs: [],
+        samples: [],
+      })
+    }
+    await measureWorkload(workload, targets, headers)
+    const [serviceTarget, floorTarget] = targets.map(
+      (t): Measured => summarizeRuns(t.runs, t.warmup, t.samples),
+    )
+    result.service = serviceTarget
+    if (floorTarget) {
+      result.floor = floorTarget
+      result.ratio = (serviceTarget?.median.reqPerSec ?? 0) / floorTarget.median.reqPerSec
+    }
+    result.misses = checkTargets(result)
+  }
+
+  const peakRssBytes = service.peakRss()
+  await service.stop()
+  await floor?.stop()
+  return {
+    database,
+    databaseVersion: prepared.databaseVersion,
+    seed: prepared.seed,
+    workloads,
+    peakRssBytes,
+    rssMiss: peakRssBytes !== undefined && peakRssBytes > TARGETS.rssBytes,
+    ...(flags.profile ? { profileDir: PROFILE_DIR } : {}),
+  }
+}
+
+// ---- Main ----------------------------------------------------------------------------------------------------
+
+function gitCommit(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim()
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT }).toString().trim() !== ''
+    return dirty ? `${commit}+dirty` : commit
+  } catch {
+    return 'unknown'
+  }
+}
+
+function describeMode(mode: ModeResult): string {
+  const shape = flags.quick
+    ? `quick: ${settings.runs} x ${settings.durationSeconds} s`
+    : `${settings.runs} x ${settings.durationSeconds} s, medians, warm-up ${settings.warmupSeconds} s`
+  const what = mode.database === 'postgresql' ? 'PostgreSQL' : 'PGlite (embedded, service only)'
+  return `${what} ${mode.databaseVersion}: ${settings.connections} connections, ${shape}`
+}
+
+/** Quick mode (CI) fails on any non-2xx or connection error; --strict also on a workload that is missing. */
+function failures(results: ModeResult[]): string[] {
+  const problems: string[] = []
+  for (const mode of results) {
+    for (const w of mode.workloads) {
+      if (w.notAvailable && flags.strict) problems.push(`${mode.database} ${w.id}: ${w.notAvailable}`)
+      for (const [name, measured] of [
+        ['service', w.service],
+        ['floor', w.floor],
+      ] as const) {
+        if (!measured) continue
+        const silent = [...measured.runs, ...(measured.warmup ? [measured.warmup] : [])].filter(
+          (r) => r.ok === 0,
+        )
+        if (silent.length > 0)
+          problems.push(`${mode.database} ${w.id} ${name}: a run without any 2xx response`)
+        if (measured.non2xx > 0 || measured.errors > 0) {
+          problems.push(
+            `${mode.database} ${w.id} ${name}: ${measured.non2xx} non-2xx, ${measured.errors} errors` +
+              (measured.samples.length > 0 ? `\n    e.g. ${measured.samples.join('\n    e.g. ')}` : ''),
+          )
+        }
+      }
+    }
+  }
+  return problems
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date()
+  const conditions = {
+    startedAt: startedAt.toISOString(),
+    commit: gitCommit(),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memory: megabytes(totalmem()),
+    loadavgBefore: loadavg(),
+    settings,
+    flags: { quick: flags.quick, strict: flags.strict, profile: flags.profile, only: flags.only ?? null },
+  }
+  log(
+    `bench: ${modes.join(' + ')}, ${selected.map((w) => w.id).join(' ')}; ${conditions.cpus} CPUs, ` +
+      `load ${conditions.loadavgBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  )
+
+  const results: ModeResult[] = []
+  for (const database of modes) {
+    results.push(await benchMode(database))
+    await cleanup()
+    cleaning = undefined
+  }
+  const loadavgAfter = loadavg()
+
+  const tables = results.map((mode) => formatTable(mode, describeMode(mode)))
+  console.log(`\n${tables.join('\n\n')}\n`)
+  console.log(targetLegend())
+  console.log(
+    `conditions: ${conditions.cpus} x ${conditions.cpuModel}, node ${conditions.node}, commit ${conditions.commit}, ` +
+      `load average ${conditions.loadavgBefore[0]?.toFixed(2)} before, ${loadavgAfter[0]?.toFixed(2)} after`,
+  )
+  if (flags.profile) console.log(`CPU profiles of the measured service: ${PROFILE_DIR}`)
+  const missing = results.flatMap((mode) => mode.workloads.filter((w) => w.notAvailable))
+  if (missing.length > 0 && !flags.strict) {
+    console.log(
+      `not available (skipped, not failed; --strict fails on them): ${[...new Set(missing.map((w) => w.id))].join(', ')}`,
+    )
+  }
+
+  mkdirSync(RESULTS_DIR, { recursive: true })
+  const file = join(
+    RESULTS_DIR,
+    `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}-${flags.quick ? 'quick' : 'full'}-${modes.join('+')}.json`,
+  )
+  writeFileSync(
+    file,
+    `${JSON.stringify({ conditions: { ...conditions, loadavgAfter }, targets: TARGETS, results }, null, 2)}\n`,
+  )
+  console.log(`results: ${file}`)
+
+  const problems = failures(results)
+  if (problems.length > 0) {
+    console.log(`\n${flags.quick || flags.strict ? 'FAILED' : 'problems'}:\n  ${problems.join('\n  ')}`)
+  }
+  // The full run's targets are informative; quick mode (CI) and --strict fail on broken requests.
+  return (flags.quick || flags.strict) && problems.length > 0 ? 1 : 0
+}
+
+let exitCode = 1
+try {
+  exitCode = await main()
+} catch (error) {
+  // After an interrupt, whatever was under way fails as its database and processes vanish: not news.
+  if (!interrupted) console.error(error instanceof Error ? (error.stack ?? error.message) : error)
+} finally {
+  await cleanup()
+}
+process.exit(exitCode)

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { PGlite } from '@electric-sql/pglite'
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
+import { contactById, dealsByStatusAndMinAmount, dealsPage, type FloorQuery } from '../bench/floor-queries.js'
+import type { Database, Db } from '../src/db/client.js'
+import * as schema from '../src/db/schema.js'
+import { as, buildTestApp, createContact, createDeal, register, type TestUser } from './helpers.js'
+
+// The benchmark's floor (bench/floor.ts) must run the service's SQL word for word, or its ratio means nothing.
+// These tests record what the service sends for W1, W2 and W7 and compare it with bench/floor-queries.ts.
+
+const sent: FloorQuery[] = []
+const logger = { logQuery: (text: string, values: unknown[]) => sent.push({ text, values }) }
+
+async function recordingDatabase(): Promise<Database> {
+  const url = process.env.TEST_DATABASE_URL
+  if (url) {
+    const pool = new pg.Pool({ connectionString: url, max: 4 })
+    return {
+      db: drizzlePg(pool, { schema, logger }) as unknown as Db,
+      kind: 'postgres',
+      ping: async () => {
+        await pool.query('SELECT 1')
+      },
+      close: () => pool.end(),
+    }
+  }
+  const client = await PGlite.create('memory://')
+  return {
+    db: drizzlePglite(client, { schema, logger }) as unknown as Db,
+    kind: 'pglite',
+    ping: async () => {
+      await client.query('SELECT 1')
+    },
+    close: () => client.close(),
+  }
+}
+
+let database: Database
+let app: FastifyInstance
+let owner: TestUser
+let contactId: string
+
+before(async () => {
+  database = await recordingDatabase()
+  app = await buildTestApp({ database })
+  owner = await register(app)
+  const contact = await createContact(app, owner, owner.organizationId, { name: 'Floor check' })
+  contactId = contact.id
+  await createDeal(app, owner, owner.organizationId, { contact_id: contactId, amount: '150.00' })
+})
+after(async () => {
+  await app.close()
+  await database.close()
+})
+
+/** The statements one request sends, without the tenant check that every record request shares. */
+async function statementsOf(url: string): Promise<FloorQuery[]> {
+  sent.length = 0
+  const response = await as(app, owner, owner.organizationId).get(url)
+  assert.equal(response.statusCode, 200, response.body)
+  const tenantChecks = sent.filter((query) => query.text.includes('LEFT JOIN memberships'))
+  assert.equal(tenantChecks.length, 1, 'expected exactly one tenant check')
+  return sent.filter((query) => !tenantChecks.includes(query))
+}
+
+const byText = (queries: FloorQuery[]) => [...queries].sort((a, b) => a.text.localeCompare(b.text))
+
+describe('bench floor SQL', () => {
+  it('W1 GET /deals?page=1&page_size=20 sends the floor page and count queries', async () => {
+    const statements = await statementsOf('/deals?page=1&page_size=20')
+    assert.deepEqual(byText(statements), byText(dealsPage(owner.organizationId, 20, 0)))
+    const later = await statementsOf('/deals?page=3&page_size=7')
+    assert.deepEqual(byText(later), byText(dealsPage(owner.organizationId, 7, 14)))
+  })
+
+  it('W7 GET /deals?status=won&min_amount=100&order_by=amount&order=desc sends the floor queries', async () => {
+    const statements = await statementsOf(
+      '/deals?status=won&min_amount=100&order_by=amount&order=desc&page_size=20',
+    )
+    assert.deepEqual(
+      byText(statements),
+      byText(dealsByStatusAndMinAmount(owner.organizationId, 'won', '100', 20, 0)),
+    )
+  })
+
+  it('W2 GET /contacts/{id} sends the floor query', async () => {
+    const statements = await statementsOf(`/contacts/${contactId}`)
+    assert.deepEqual(statements, [contactById(owner.organizationId, contactId)])
+  })
+})
