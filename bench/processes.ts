@@ -45,7 +45,7 @@ export async function stopAll(forGood: boolean): Promise<void> {
 }
 
 /**
- * Starts `node --import tsx <entry>` with exactly the given environment, forwards its output (prefixed) to
+ * Starts `node <entry>` (with the tsx loader for a .ts entry) with exactly the given environment, forwards its output (prefixed) to
  * stderr, and resolves once `readyPath` answers 200. Rejects (after killing it) when it exits or times out.
  */
 export async function startNode(options: {
@@ -62,7 +62,12 @@ export async function startNode(options: {
   if (refusing) throw new Error(`not starting ${name}: interrupted`)
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', TSX_LOADER, options.entry],
+    // Compiled JavaScript runs as production does; TypeScript entries (the floor) through the tsx loader.
+    [
+      ...(options.nodeArgs ?? []),
+      ...(options.entry.endsWith('.ts') ? ['--import', TSX_LOADER] : []),
+      options.entry,
+    ],
     {
       cwd: options.cwd,
       env: options.env,
