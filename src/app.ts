@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { ErrorObject } from 'ajv'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { authenticate } from './auth/access.js'
+import { MembershipCache } from './auth/membership-cache.js'
 import authRoutes from './auth/routes.js'
 import { accessTokens } from './auth/tokens.js'
 import type { Config } from './config.js'
@@ -85,6 +86,10 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorate('db', database)
   app.decorate('redis', redis)
   app.decorate('tokens', accessTokens(config.secretKey, config.accessTokenExpireMinutes))
+  const membershipCache = new MembershipCache(redis)
+  app.decorate('membershipCache', membershipCache)
+  membershipCache.listen(app.log)
+  app.addHook('onClose', () => membershipCache.close())
   app.decorate('rateLimiter', redis ? redisRateLimiter(redis) : memoryRateLimiter())
   app.decorate('rateLimits', { ...DEFAULT_RATE_LIMITS, ...options.rateLimits })
   app.decorateRequest('userId', '')

@@ -1,4 +1,5 @@
 import type { Membership } from './auth/access.js'
+import type { MembershipCache } from './auth/membership-cache.js'
 import type { AccessTokenIssuer } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
@@ -11,6 +12,7 @@ declare module 'fastify' {
     db: Database
     redis: Redis | undefined
     tokens: AccessTokenIssuer
+    membershipCache: MembershipCache
     rateLimiter: RateLimiter
     rateLimits: RateLimits
   }

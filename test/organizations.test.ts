@@ -459,3 +459,47 @@ describe('the last owner under concurrency', () => {
     }
   })
 })
+
+describe('membership changes reach every instance', () => {
+  it('a removed member loses access at once on another instance (Redis)', {
+    skip: !process.env.REDIS_URL && 'needs REDIS_URL',
+  }, async () => {
+    const options = {
+      database: app.db,
+      migrate: false,
+      config: { redisUrl: process.env.REDIS_URL, secretKey: app.config.secretKey },
+    }
+    const first = await buildTestApp(options)
+    const second = await buildTestApp(options)
+    try {
+      await Promise.all([first.ready(), second.ready()])
+      await Promise.all([first.membershipCache.listening, second.membershipCache.listening])
+      const owner = await register(first)
+      const member = await register(first)
+      await addMember(first, owner, owner.organizationId, member, 'manager')
+      const url = `/organizations/${owner.organizationId}/members`
+      // The second instance has the membership cached now.
+      assert.equal((await as(second, member).get(url)).statusCode, 200)
+      assert.equal((await as(first, owner).patch(`${url}/${member.id}`, { role: 'member' })).statusCode, 200)
+      const members = (await as(second, member).get(url)).json()
+      assert.equal(members.find((m: { user_id: string }) => m.user_id === member.id).role, 'member')
+      assert.equal((await as(first, owner).delete(`${url}/${member.id}`)).statusCode, 204)
+      expectProblem(await as(second, member).get(url), 403, 'ORGANIZATION_ACCESS_DENIED')
+    } finally {
+      await first.close()
+      await second.close()
+    }
+  })
+
+  it('a demoted member acts with the new role at once on the same instance', async () => {
+    const owner = await register(app)
+    const admin = await register(app)
+    const target = await register(app)
+    await addMember(app, owner, owner.organizationId, admin, 'admin')
+    await addMember(app, owner, owner.organizationId, target, 'member')
+    const url = `/organizations/${owner.organizationId}/members`
+    assert.equal((await as(app, admin).get(url)).statusCode, 200)
+    assert.equal((await as(app, owner).patch(`${url}/${admin.id}`, { role: 'member' })).statusCode, 200)
+    expectProblem(await as(app, admin).patch(`${url}/${target.id}`, { role: 'manager' }), 403, 'FORBIDDEN')
+  })
+})

@@ -48,6 +48,9 @@ export async function resolveMembership(
   request: FastifyRequest,
   organizationId: string,
 ): Promise<Membership> {
+  const { membershipCache } = request.server
+  const cached = membershipCache.get(organizationId, request.userId)
+  if (cached) return { organizationId, role: cached }
   const [row] = await queryRows<{ role: Role | null }>(
     request.server.db.db,
     sql`
@@ -57,6 +60,7 @@ export async function resolveMembership(
   )
   if (!row) throw new AppError('UNAUTHORIZED', 'The user of this token no longer exists')
   if (!row.role) throw new AppError('ORGANIZATION_ACCESS_DENIED', 'You are not a member of this organization')
+  membershipCache.set(organizationId, request.userId, row.role)
   return { organizationId, role: row.role }
 }
 

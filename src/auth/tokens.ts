@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createSecretKey, randomBytes } from 'node:crypto'
 import { errors, jwtVerify, SignJWT } from 'jose'
 import { AppError } from '../lib/errors.js'
 import { isUuid, uuidv7 } from '../lib/uuid.js'
@@ -13,9 +13,14 @@ export interface AccessTokenIssuer {
   readonly expiresInSeconds: number
 }
 
+const VERIFIED_CACHE_SIZE = 10_000
+
 export function accessTokens(secretKey: string, expireMinutes: number): AccessTokenIssuer {
-  const key = new TextEncoder().encode(secretKey)
+  // A KeyObject made once: given raw bytes, jose would import the key again on every call.
+  const key = createSecretKey(Buffer.from(secretKey, 'utf8'))
   const expiresInSeconds = expireMinutes * 60
+  // Tokens already verified (the exact string), until their expiry: a client sends the same token many times.
+  const verified = new Map<string, { userId: string; expiresAtMs: number }>()
   return {
     expiresInSeconds,
     sign(userId) {
@@ -31,6 +36,11 @@ export function accessTokens(secretKey: string, expireMinutes: number): AccessTo
         .sign(key)
     },
     async verify(token) {
+      const known = verified.get(token)
+      if (known) {
+        if (known.expiresAtMs > Date.now()) return known.userId
+        verified.delete(token)
+      }
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: ['HS256'],
@@ -41,6 +51,8 @@ export function accessTokens(secretKey: string, expireMinutes: number): AccessTo
         if (payload.typ !== 'access' || !isUuid(payload.sub) || typeof payload.jti !== 'string') {
           throw new AppError('INVALID_TOKEN', 'Token is not an access token')
         }
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.clear()
+        verified.set(token, { userId: payload.sub, expiresAtMs: (payload.exp as number) * 1000 })
         return payload.sub
       } catch (error) {
         if (error instanceof AppError) throw error

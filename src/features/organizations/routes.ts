@@ -166,6 +166,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
         await queries.setRole(tx, organizationId, targetId, newRole)
         return { ...target, role: newRole }
       })
+      await app.membershipCache.forget(organizationId, targetId)
       return memberBody(member)
     },
   )
@@ -195,6 +196,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
         assertKeepsAnOwner(target.role, null, await queries.countOwners(tx, organizationId))
         await queries.deleteMember(tx, organizationId, targetId)
       })
+      await app.membershipCache.forget(organizationId, targetId)
       return reply.code(204).send(null)
     },
   )
