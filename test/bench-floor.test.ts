@@ -58,13 +58,13 @@ after(async () => {
   await database.close()
 })
 
-/** The statements one request sends, without the tenant check that every record request shares. */
+/** The statements one request sends, without the tenant check (at most one: memberships are cached). */
 async function statementsOf(url: string): Promise<FloorQuery[]> {
   sent.length = 0
   const response = await as(app, owner, owner.organizationId).get(url)
   assert.equal(response.statusCode, 200, response.body)
   const tenantChecks = sent.filter((query) => query.text.includes('LEFT JOIN memberships'))
-  assert.equal(tenantChecks.length, 1, 'expected exactly one tenant check')
+  assert.ok(tenantChecks.length <= 1, 'expected at most one tenant check')
   return sent.filter((query) => !tenantChecks.includes(query))
 }
 

@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gte, ilike, inArray, lte, type SQL, sql } from 'drizzle-orm'
-import type { Executor, Tx } from '../../db/client.js'
+import { type Executor, queryRows, type Tx } from '../../db/client.js'
 import { type DealStage, type DealStatus, deals } from '../../db/schema.js'
 import { formatMoney } from '../../lib/money.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
@@ -33,9 +33,8 @@ export async function findDeal(db: Executor, organizationId: string, id: string)
 }
 
 /**
- * Reads the deal and locks it until the transaction ends: concurrent changes of one deal queue here, and each
- * reads the values the previous one committed. NO KEY UPDATE (the key never changes) still lets tasks and
- * activities be inserted on the deal meanwhile; a delete upgrades the lock.
+ * Reads the deal and locks it until the transaction ends (used by delete, which then upgrades the lock).
+ * NO KEY UPDATE still lets tasks and activities be inserted on the deal meanwhile.
  */
 export async function lockDeal(tx: Tx, organizationId: string, id: string) {
   const [row] = await tx.select().from(deals).where(byId(organizationId, id)).for('no key update')
@@ -104,6 +103,75 @@ export async function updateDeal(tx: Tx, organizationId: string, id: string, cha
     .where(byId(organizationId, id))
     .returning()
   return row as DealRow
+}
+
+export interface PendingActivity {
+  id: string
+  type: string
+  payload: Record<string, unknown>
+}
+
+/**
+ * One statement that applies `changes` only if the deal still has the status, stage, amount and owner the rules
+ * were checked against, and writes the change's activities with it (a data-modifying CTE: both or neither).
+ * Returns undefined when a concurrent change got there first; the caller reads again and re-checks. Of two
+ * racing changes exactly one matches, so each activity's old value is the value it really replaced.
+ */
+export async function updateDealIfUnchanged(
+  db: Executor,
+  current: DealRow,
+  changes: DealChanges,
+  authorId: string,
+  activities: PendingActivity[],
+): Promise<DealRow | undefined> {
+  const update = db
+    .update(deals)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(
+      and(
+        byId(current.organizationId, current.id),
+        eq(deals.status, current.status),
+        eq(deals.stage, current.stage),
+        eq(deals.amount, current.amount),
+        eq(deals.ownerId, current.ownerId),
+      ),
+    )
+    .returning()
+  if (activities.length === 0) {
+    const [row] = await update
+    return row
+  }
+  const values = activities.map(
+    (activity) => sql`(${activity.id}::uuid, ${activity.type}, ${JSON.stringify(activity.payload)}::jsonb)`,
+  )
+  const [row] = await queryRows<Record<string, unknown>>(
+    db,
+    sql`WITH updated AS (${update.getSQL()}),
+    recorded AS (
+      INSERT INTO activities (organization_id, id, deal_id, author_id, type, payload, created_at)
+      SELECT updated.organization_id, v.id, updated.id, ${authorId}::uuid, v.type, v.payload, clock_timestamp()
+      FROM updated CROSS JOIN (VALUES ${sql.join(values, sql`, `)}) AS v (id, type, payload)
+    )
+    SELECT * FROM updated`,
+  )
+  return row && dealRowFromSql(row)
+}
+
+/** A deals row read with raw SQL (snake_case columns) in the shape drizzle returns. */
+function dealRowFromSql(row: Record<string, unknown>): DealRow {
+  return {
+    organizationId: row.organization_id as string,
+    id: row.id as string,
+    contactId: row.contact_id as string,
+    ownerId: row.owner_id as string,
+    title: row.title as string,
+    amount: String(row.amount),
+    currency: row.currency as string,
+    status: row.status as DealStatus,
+    stage: row.stage as DealStage,
+    createdAt: new Date(row.created_at as string | Date),
+    updatedAt: new Date(row.updated_at as string | Date),
+  }
 }
 
 export async function deleteDeal(tx: Tx, organizationId: string, id: string): Promise<void> {

@@ -6,7 +6,6 @@ import { parseAmount } from '../../lib/money.js'
 import { assertMayModify, assertValidOwnerChoice } from '../../lib/policy.js'
 import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
 import { uuidv7 } from '../../lib/uuid.js'
-import { recordActivity } from '../activities/record.js'
 import { dealsChanged } from '../analytics/freshness.js'
 import * as queries from './queries.js'
 import { assertValidDealChange, dealChangeActivities } from './rules.js'
@@ -16,6 +15,8 @@ const security = [{ bearerAuth: [] }]
 const tags = ['deals']
 
 // One body for a missing record and another organization's record, so ids cannot be probed.
+/** Each failed attempt means another change of the deal committed; this many in a row is pathological. */
+const MAX_PATCH_ATTEMPTS = 50
 const dealNotFound = () => new AppError('DEAL_NOT_FOUND', 'No deal with this id in this organization')
 const contactNotFound = () =>
   new AppError('CONTACT_NOT_FOUND', 'No contact with this id in this organization')
@@ -154,23 +155,32 @@ export default async function dealRoutes(fastify: FastifyInstance) {
       if (body.stage !== undefined) changes.stage = body.stage
       if (body.contact_id !== undefined) changes.contactId = body.contact_id
       if (body.owner_id !== undefined) changes.ownerId = body.owner_id.toLowerCase()
-      const row = await app.db.db.transaction(async (tx) => {
-        const current = await queries.lockDeal(tx, organizationId, request.params.id)
+      // Optimistic: read, check the rules, then one guarded statement writes the change and its activities;
+      // if another change got there first, read again (the rules must see the state they change).
+      let row: Awaited<ReturnType<typeof queries.findDeal>>
+      for (let attempt = 1; ; attempt++) {
+        const current = await queries.findDeal(app.db.db, organizationId, request.params.id)
         if (!current) throw dealNotFound()
         assertMayModify(membership, userId, current.ownerId)
-        if (changes.ownerId !== undefined) {
-          await assertValidOwnerChoice(tx, membership, userId, changes.ownerId)
+        if (changes.ownerId !== undefined && attempt === 1) {
+          await assertValidOwnerChoice(app.db.db, membership, userId, changes.ownerId)
         }
         assertValidDealChange(membership.role, current, changes)
-        if (Object.keys(changes).length === 0) return current
-        const updated = await queries
-          .updateDeal(tx, organizationId, current.id, changes)
+        if (Object.keys(changes).length === 0) return queries.dealBody(current)
+        const activities = dealChangeActivities(current, changes).map((activity) => ({
+          id: uuidv7(),
+          ...activity,
+        }))
+        row = await queries
+          .updateDealIfUnchanged(app.db.db, current, changes, userId, activities)
           .catch(unknownContactAsNotFound)
-        for (const activity of dealChangeActivities(current, changes)) {
-          await recordActivity(tx, { organizationId, dealId: current.id, authorId: userId, ...activity })
+        if (row) break
+        if (attempt >= MAX_PATCH_ATTEMPTS) {
+          throw new AppError('SERVICE_UNAVAILABLE', 'The deal is changing too fast; retry shortly', {
+            headers: { 'retry-after': '1' },
+          })
         }
-        return updated
-      })
+      }
       await dealsChanged(app, organizationId)
       return queries.dealBody(row)
     },
