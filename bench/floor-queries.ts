@@ -12,6 +12,8 @@ const CONTACT_COLUMNS =
   '"organization_id", "id", "owner_id", "name", "email", "phone", "created_at", "updated_at"'
 
 export interface FloorQuery {
+  /** Set where the service runs the statement as a named prepared statement, so the floor does too. */
+  name?: string
   text: string
   values: unknown[]
 }
@@ -63,9 +65,10 @@ export function dealsByStatusAndMinAmount(
   ]
 }
 
-/** W2: `GET /contacts/{id}`. */
+/** W2: `GET /contacts/{id}` (a prepared statement in the service, see contacts/queries.ts). */
 export function contactById(organizationId: string, id: string): FloorQuery {
   return {
+    name: 'contacts_find_by_id',
     text: `select ${CONTACT_COLUMNS} from "contacts" where ("contacts"."organization_id" = $1 and "contacts"."id" = $2)`,
     values: [organizationId, id],
   }

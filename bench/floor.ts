@@ -25,7 +25,7 @@ pool.on('error', () => {})
 type Row = Record<string, unknown>
 
 async function rows(query: FloorQuery): Promise<Row[]> {
-  return (await pool.query(query.text, query.values)).rows as Row[]
+  return (await pool.query({ name: query.name, text: query.text, values: query.values })).rows as Row[]
 }
 
 const iso = (value: unknown) => (value as Date).toISOString()

@@ -90,6 +90,8 @@ describe('bench floor SQL', () => {
 
   it('W2 GET /contacts/{id} sends the floor query', async () => {
     const statements = await statementsOf(`/contacts/${contactId}`)
-    assert.deepEqual(statements, [contactById(owner.organizationId, contactId)])
+    const { name, ...floorQuery } = contactById(owner.organizationId, contactId)
+    assert.equal(name, 'contacts_find_by_id')
+    assert.deepEqual(statements, [floorQuery])
   })
 })

@@ -71,3 +71,23 @@ export async function queryRows<T>(db: Executor, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows: T[] }
   return result.rows
 }
+
+const preparedStatements = new WeakMap<Db, Map<string, unknown>>()
+
+/**
+ * A named prepared statement of `db`, built once: PostgreSQL parses and plans it once per connection instead
+ * of on every call, and drizzle skips building its SQL. For hot single-row reads outside transactions.
+ */
+export function prepared<T>(db: Db, name: string, build: (db: Db) => T): T {
+  let statements = preparedStatements.get(db)
+  if (!statements) {
+    statements = new Map()
+    preparedStatements.set(db, statements)
+  }
+  let statement = statements.get(name) as T | undefined
+  if (statement === undefined) {
+    statement = build(db)
+    statements.set(name, statement)
+  }
+  return statement
+}

@@ -1,5 +1,5 @@
-import { and, asc, count, desc, eq, ilike, or, type SQL, sql } from 'drizzle-orm'
-import type { Executor, Tx } from '../../db/client.js'
+import { and, asc, count, desc, eq, ilike, or, type Placeholder, type SQL, sql } from 'drizzle-orm'
+import { type Db, type Executor, prepared, type Tx } from '../../db/client.js'
 import { contacts } from '../../db/schema.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
 import type { CONTACT_SORT_FIELDS } from './schemas.js'
@@ -19,12 +19,19 @@ export function contactBody(row: ContactRow) {
   }
 }
 
-function byId(organizationId: string, id: string) {
+function byId(organizationId: string | Placeholder, id: string | Placeholder) {
   return and(eq(contacts.organizationId, organizationId), eq(contacts.id, id))
 }
 
-export async function findContact(db: Executor, organizationId: string, id: string) {
-  const [row] = await db.select().from(contacts).where(byId(organizationId, id))
+export async function findContact(db: Db, organizationId: string, id: string) {
+  const statement = prepared(db, 'contacts_find_by_id', (database) =>
+    database
+      .select()
+      .from(contacts)
+      .where(byId(sql.placeholder('organizationId'), sql.placeholder('id')))
+      .prepare('contacts_find_by_id'),
+  )
+  const [row] = await statement.execute({ organizationId, id })
   return row
 }
 

@@ -1,5 +1,18 @@
-import { and, asc, count, desc, eq, gte, ilike, inArray, lte, type SQL, sql } from 'drizzle-orm'
-import { type Executor, queryRows, type Tx } from '../../db/client.js'
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gte,
+  ilike,
+  inArray,
+  lte,
+  type Placeholder,
+  type SQL,
+  sql,
+} from 'drizzle-orm'
+import { type Db, type Executor, prepared, queryRows, type Tx } from '../../db/client.js'
 import { type DealStage, type DealStatus, deals } from '../../db/schema.js'
 import { formatMoney } from '../../lib/money.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
@@ -23,12 +36,19 @@ export function dealBody(row: DealRow) {
   }
 }
 
-function byId(organizationId: string, id: string) {
+function byId(organizationId: string | Placeholder, id: string | Placeholder) {
   return and(eq(deals.organizationId, organizationId), eq(deals.id, id))
 }
 
-export async function findDeal(db: Executor, organizationId: string, id: string) {
-  const [row] = await db.select().from(deals).where(byId(organizationId, id))
+export async function findDeal(db: Db, organizationId: string, id: string) {
+  const statement = prepared(db, 'deals_find_by_id', (database) =>
+    database
+      .select()
+      .from(deals)
+      .where(byId(sql.placeholder('organizationId'), sql.placeholder('id')))
+      .prepare('deals_find_by_id'),
+  )
+  const [row] = await statement.execute({ organizationId, id })
   return row
 }
 
