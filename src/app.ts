@@ -10,6 +10,7 @@ import { accessTokens } from './auth/tokens.js'
 import type { Config } from './config.js'
 import { type Database, openDatabase } from './db/client.js'
 import { migrateUp } from './db/migrate.js'
+import { analyticsCache } from './features/analytics/cache.js'
 import organizationRoutes from './features/organizations/routes.js'
 import { isDatabaseUnavailable } from './lib/db-errors.js'
 import { AppError, toProblem } from './lib/errors.js'
@@ -87,6 +88,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorate('tokens', accessTokens(config.secretKey, config.accessTokenExpireMinutes))
   app.decorate('rateLimiter', redis ? redisRateLimiter(redis) : memoryRateLimiter())
   app.decorate('rateLimits', { ...DEFAULT_RATE_LIMITS, ...options.rateLimits })
+  app.decorate('analyticsCache', analyticsCache(redis, app.log))
   app.decorateRequest('userId', '')
   app.decorateRequest('membership', undefined as never)
 

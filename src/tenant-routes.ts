@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { requireTenant } from './auth/access.js'
+import analyticsRoutes from './features/analytics/routes.js'
 
 /**
  * The record features (contacts, deals, tasks, activities, analytics) live inside this scope, whose hook
@@ -7,4 +8,5 @@ import { requireTenant } from './auth/access.js'
  */
 export async function tenantRoutes(app: FastifyInstance) {
   app.addHook('onRequest', requireTenant)
+  await app.register(analyticsRoutes, { prefix: '/analytics/deals' })
 }

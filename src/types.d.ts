@@ -2,6 +2,7 @@ import type { Membership } from './auth/access.js'
 import type { AccessTokenIssuer } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
+import type { AnalyticsCache } from './features/analytics/cache.js'
 import type { RateLimiter, RateLimits } from './lib/rate-limit.js'
 import type { Redis } from './lib/redis.js'
 
@@ -13,6 +14,7 @@ declare module 'fastify' {
     tokens: AccessTokenIssuer
     rateLimiter: RateLimiter
     rateLimits: RateLimits
+    analyticsCache: AnalyticsCache
   }
   interface FastifyRequest {
     /** Set by the authentication hook on every non-public route. */
