@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { requireTenant } from './auth/access.js'
 import analyticsRoutes from './features/analytics/routes.js'
+import contactRoutes from './features/contacts/routes.js'
+import dealRoutes from './features/deals/routes.js'
 
 /**
  * The record features (contacts, deals, tasks, activities, analytics) live inside this scope, whose hook
@@ -8,5 +10,7 @@ import analyticsRoutes from './features/analytics/routes.js'
  */
 export async function tenantRoutes(app: FastifyInstance) {
   app.addHook('onRequest', requireTenant)
+  await app.register(contactRoutes, { prefix: '/contacts' })
+  await app.register(dealRoutes, { prefix: '/deals' })
   await app.register(analyticsRoutes, { prefix: '/analytics/deals' })
 }

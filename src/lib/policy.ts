@@ -44,3 +44,15 @@ export async function assertOwnerIsMember(
     .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, ownerId)))
   if (!row) throw new AppError('OWNER_NOT_MEMBER', 'owner_id is not a member of this organization')
 }
+
+/** A requested `owner_id` on create or update: 403 for a member naming someone else, then 400 for a non-member. */
+export async function assertValidOwnerChoice(
+  db: Executor,
+  membership: Membership,
+  userId: string,
+  ownerId: string,
+): Promise<void> {
+  assertMayAssignOwner(membership, userId, ownerId)
+  // The caller is a member (the tenant hook checked), so only someone else needs a lookup.
+  if (ownerId !== userId) await assertOwnerIsMember(db, membership.organizationId, ownerId)
+}
