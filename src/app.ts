@@ -22,6 +22,7 @@ import {
 } from './lib/rate-limit.js'
 import { connectRedis, type Redis } from './lib/redis.js'
 import { Problem } from './lib/schemas.js'
+import { withTimeout } from './lib/timeout.js'
 import { fieldErrors, validatorCompiler } from './lib/validation.js'
 import { tenantRoutes } from './tenant-routes.js'
 
@@ -184,14 +185,6 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   )
 
   return app
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 /** Every error leaves through here, as one of the spec's codes; a 5xx never carries the cause's text. */

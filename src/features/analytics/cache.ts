@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from '../../lib/redis.js'
+import { withTimeout } from '../../lib/timeout.js'
 
 /**
  * Upper bound on any cached result's age. Writes invalidate at once (generations); this only bounds the
@@ -121,17 +122,21 @@ function memoryStore(): Store {
  * organization's analytics without the cache, and other instances are bounded by CACHE_TTL_MS.
  */
 function redisStore(redis: Redis): Store {
-  const commands = redis.withCommandOptions({ timeout: REDIS_TIMEOUT_MS })
+  // Client-side command timeouts only cover commands not yet written; a stalled server needs a race.
+  const within = <T>(command: Promise<T>) => withTimeout(command, REDIS_TIMEOUT_MS)
   const generationKey = (organizationId: string) => `analytics:gen:${organizationId}`
-  const unsentBumps = new Set<string>()
+  // Organization → number of bumps asked for; an entry leaves only once a bump sent after the last ask landed.
+  const unsentBumps = new Map<string, number>()
 
   const sendBumps = async () => {
     if (!redis.isReady) throw new Error('redis is not connected')
-    for (const organizationId of [...unsentBumps]) {
-      const key = generationKey(organizationId)
-      await commands.multi().incr(key).pExpire(key, GENERATION_TTL_MS).exec()
-      unsentBumps.delete(organizationId)
-    }
+    await Promise.all(
+      [...unsentBumps].map(async ([organizationId, asked]) => {
+        const key = generationKey(organizationId)
+        await within(redis.multi().incr(key).pExpire(key, GENERATION_TTL_MS).exec())
+        if (unsentBumps.get(organizationId) === asked) unsentBumps.delete(organizationId)
+      }),
+    )
   }
   redis.on('ready', () => {
     sendBumps().catch(() => {})
@@ -142,16 +147,16 @@ function redisStore(redis: Redis): Store {
       if (!redis.isReady) return undefined
       if (unsentBumps.size > 0) await sendBumps().catch(() => {})
       if (unsentBumps.has(organizationId)) return undefined
-      return (await commands.get(generationKey(organizationId))) ?? '0'
+      return (await within(redis.get(generationKey(organizationId)))) ?? '0'
     },
     async read(key) {
-      return (await commands.get(key)) ?? undefined
+      return (await within(redis.get(key))) ?? undefined
     },
     async write(key, value, ttlMs) {
-      await commands.set(key, value, { expiration: { type: 'PX', value: ttlMs } })
+      await within(redis.set(key, value, { expiration: { type: 'PX', value: ttlMs } }))
     },
     async bump(organizationId) {
-      unsentBumps.add(organizationId)
+      unsentBumps.set(organizationId, (unsentBumps.get(organizationId) ?? 0) + 1)
       await sendBumps()
     },
   }
