@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { type Executor, queryRows } from '../../db/client.js'
 import type { DealStage, DealStatus } from '../../db/schema.js'
 
@@ -7,7 +7,7 @@ export interface StatusTotals {
   count: number
   /** NUMERIC sum as text: money never passes through a float. */
   total_amount: string
-  /** Average rounded to cents in SQL (half away from zero), as text. */
+  /** Average rounded to cents in SQL (half away from zero), as text; sum / count spares avg's second sum. */
   average_amount: string
 }
 
@@ -27,20 +27,11 @@ export interface SummaryData {
  * (organization_id, status, amount, id) and the recent count on deals_org_created_idx
  * (organization_id, created_at, id). The window is measured on the database clock, the one that set created_at.
  */
-export async function summaryData(db: Executor, organizationId: string, days: number): Promise<SummaryData> {
-  const rows = await queryRows<{
-    status: DealStatus | null
-    count: number | null
-    total_amount: string | null
-    average_amount: string | null
-    recent_count: number
-    recent_window_moves_in_ms: number | null
-  }>(
-    db,
-    sql`
+export function summaryQuery(organizationId: string, days: number): SQL {
+  return sql`
     WITH by_status AS (
       SELECT status, count(*)::int AS count, sum(amount)::text AS total_amount,
-             round(avg(amount), 2)::text AS average_amount
+             round(sum(amount) / count(*), 2)::text AS average_amount
       FROM deals
       WHERE organization_id = ${organizationId}
       GROUP BY status
@@ -53,8 +44,18 @@ export async function summaryData(db: Executor, organizationId: string, days: nu
     )
     SELECT b.status, b.count, b.total_amount, b.average_amount,
            r.count AS recent_count, r.window_moves_in_ms AS recent_window_moves_in_ms
-    FROM recent r LEFT JOIN by_status b ON true`,
-  )
+    FROM recent r LEFT JOIN by_status b ON true`
+}
+
+export async function summaryData(db: Executor, organizationId: string, days: number): Promise<SummaryData> {
+  const rows = await queryRows<{
+    status: DealStatus | null
+    count: number | null
+    total_amount: string | null
+    average_amount: string | null
+    recent_count: number
+    recent_window_moves_in_ms: number | null
+  }>(db, summaryQuery(organizationId, days))
   const first = rows[0]
   return {
     byStatus: rows.flatMap((row) =>
@@ -70,10 +71,7 @@ export async function summaryData(db: Executor, organizationId: string, days: nu
           ],
     ),
     recentCount: Number(first?.recent_count ?? 0),
-    recentWindowMovesInMs:
-      first?.recent_window_moves_in_ms === null || first?.recent_window_moves_in_ms === undefined
-        ? null
-        : Number(first.recent_window_moves_in_ms),
+    recentWindowMovesInMs: first?.recent_window_moves_in_ms ?? null,
   }
 }
 
@@ -84,14 +82,15 @@ export interface StageStatusCount {
 }
 
 /** Current deals per (stage, status): an index-only scan of deals_org_stage_status_idx. */
-export async function stageStatusCounts(db: Executor, organizationId: string): Promise<StageStatusCount[]> {
-  const rows = await queryRows<StageStatusCount>(
-    db,
-    sql`
+export function stageStatusQuery(organizationId: string): SQL {
+  return sql`
     SELECT stage, status, count(*)::int AS count
     FROM deals
     WHERE organization_id = ${organizationId}
-    GROUP BY stage, status`,
-  )
+    GROUP BY stage, status`
+}
+
+export async function stageStatusCounts(db: Executor, organizationId: string): Promise<StageStatusCount[]> {
+  const rows = await queryRows<StageStatusCount>(db, stageStatusQuery(organizationId))
   return rows.map((row) => ({ ...row, count: Number(row.count) }))
 }
