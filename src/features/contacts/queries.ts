@@ -28,9 +28,12 @@ export async function findContact(db: Executor, organizationId: string, id: stri
   return row
 }
 
-/** Reads the contact and locks it until the transaction ends, so its owner cannot change meanwhile. */
+/**
+ * Reads the contact and locks it until the transaction ends, so its owner cannot change meanwhile. NO KEY UPDATE
+ * still lets deals be created on the contact meanwhile; a delete upgrades the lock (and the FK decides).
+ */
 export async function lockContact(tx: Tx, organizationId: string, id: string) {
-  const [row] = await tx.select().from(contacts).where(byId(organizationId, id)).for('update')
+  const [row] = await tx.select().from(contacts).where(byId(organizationId, id)).for('no key update')
   return row
 }
 

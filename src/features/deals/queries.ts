@@ -34,10 +34,11 @@ export async function findDeal(db: Executor, organizationId: string, id: string)
 
 /**
  * Reads the deal and locks it until the transaction ends: concurrent changes of one deal queue here, and each
- * reads the values the previous one committed.
+ * reads the values the previous one committed. NO KEY UPDATE (the key never changes) still lets tasks and
+ * activities be inserted on the deal meanwhile; a delete upgrades the lock.
  */
 export async function lockDeal(tx: Tx, organizationId: string, id: string) {
-  const [row] = await tx.select().from(deals).where(byId(organizationId, id)).for('update')
+  const [row] = await tx.select().from(deals).where(byId(organizationId, id)).for('no key update')
   return row
 }
 
