@@ -1,7 +1,7 @@
 /**
  * `npx tsx scripts/analytics-timing.ts`: how long the UNCACHED analytics computations take for an organization
- * with 100,000 deals on the PostgreSQL of DATABASE_URL (a neighbour organization with as many deals shares the
- * table). Prints the median of several runs and the EXPLAIN (ANALYZE, BUFFERS) plans, first right after the
+ * with 100,000 deals on the PostgreSQL of DATABASE_URL (three neighbour organizations with as many deals share
+ * the table). Prints the median of several runs and the EXPLAIN (ANALYZE, BUFFERS) plans, first right after the
  * load (statistics only) and then after VACUUM (visibility map set, as autovacuum leaves it). The seeded rows
  * are deleted at the end. Point it at a throwaway database: `createdb timing && DATABASE_URL=.../timing ...`.
  */
