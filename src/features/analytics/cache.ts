@@ -68,7 +68,11 @@ function generationalCache(store: Store, log: FastifyBaseLogger): AnalyticsCache
         pending = (async () => {
           const { value, validForMs } = await compute()
           const ttlMs = Math.floor(Math.min(CACHE_TTL_MS, validForMs ?? CACHE_TTL_MS))
-          if (ttlMs > 0) await store.write(key, JSON.stringify(value), ttlMs).catch(failed)
+          if (ttlMs > 0) {
+            await store.write(key, JSON.stringify(value), ttlMs).then(() => {
+              failing = false
+            }, failed)
+          }
           return value
         })().finally(() => inflight.delete(key))
         inflight.set(key, pending)
