@@ -11,6 +11,7 @@ import { accessTokens } from './auth/tokens.js'
 import type { Config } from './config.js'
 import { type Database, openDatabase } from './db/client.js'
 import { migrateUp } from './db/migrate.js'
+import { analyticsCache } from './features/analytics/cache.js'
 import organizationRoutes from './features/organizations/routes.js'
 import { isDatabaseUnavailable } from './lib/db-errors.js'
 import { AppError, toProblem } from './lib/errors.js'
@@ -22,6 +23,7 @@ import {
 } from './lib/rate-limit.js'
 import { connectRedis, type Redis } from './lib/redis.js'
 import { Problem } from './lib/schemas.js'
+import { withTimeout } from './lib/timeout.js'
 import { fieldErrors, validatorCompiler } from './lib/validation.js'
 import { tenantRoutes } from './tenant-routes.js'
 
@@ -92,6 +94,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.addHook('onClose', () => membershipCache.close())
   app.decorate('rateLimiter', redis ? redisRateLimiter(redis) : memoryRateLimiter())
   app.decorate('rateLimits', { ...DEFAULT_RATE_LIMITS, ...options.rateLimits })
+  app.decorate('analyticsCache', analyticsCache(redis, app.log))
   app.decorateRequest('userId', '')
   app.decorateRequest('membership', undefined as never)
 
@@ -198,14 +201,6 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   )
 
   return app
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 /** Every error leaves through here, as one of the spec's codes; a 5xx never carries the cause's text. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { requireTenant } from './auth/access.js'
 import activityRoutes from './features/activities/routes.js'
+import analyticsRoutes from './features/analytics/routes.js'
 import contactRoutes from './features/contacts/routes.js'
 import dealRoutes from './features/deals/routes.js'
 import taskRoutes from './features/tasks/routes.js'
@@ -15,4 +16,5 @@ export async function tenantRoutes(app: FastifyInstance) {
   await app.register(dealRoutes, { prefix: '/deals' })
   await app.register(taskRoutes, { prefix: '/tasks' })
   await app.register(activityRoutes, { prefix: '/deals/:deal_id/activities' })
+  await app.register(analyticsRoutes, { prefix: '/analytics/deals' })
 }

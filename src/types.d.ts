@@ -3,6 +3,7 @@ import type { MembershipCache } from './auth/membership-cache.js'
 import type { AccessTokenIssuer } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
+import type { AnalyticsCache } from './features/analytics/cache.js'
 import type { RateLimiter, RateLimits } from './lib/rate-limit.js'
 import type { Redis } from './lib/redis.js'
 
@@ -15,6 +16,7 @@ declare module 'fastify' {
     membershipCache: MembershipCache
     rateLimiter: RateLimiter
     rateLimits: RateLimits
+    analyticsCache: AnalyticsCache
   }
   interface FastifyRequest {
     /** Set by the authentication hook on every non-public route. */

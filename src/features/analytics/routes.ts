@@ -1,0 +1,62 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import { problems, TenantHeaders } from '../../lib/schemas.js'
+import { dealFunnel, dealSummary } from './metrics.js'
+import { stageStatusCounts, summaryData } from './queries.js'
+import { DEFAULT_DAYS, DealFunnel, DealSummary, FunnelQuery, SummaryQuery } from './schemas.js'
+
+const security = [{ bearerAuth: [] }]
+
+/** `/analytics/deals/*`: any member reads; results are cached per organization generation (see cache.ts). */
+export default async function analyticsRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+
+  app.get(
+    '/summary',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary:
+          'Deal counts and amounts per status, average won amount, win rate, new deals in the last days',
+        security,
+        headers: TenantHeaders,
+        querystring: SummaryQuery,
+        response: { 200: DealSummary, ...problems(400, 401, 403, 503) },
+      },
+    },
+    async (request) => {
+      const { organizationId } = request.membership
+      const days = request.query.days ?? DEFAULT_DAYS
+      return app.analyticsCache.get(organizationId, `summary:${days}`, async () => {
+        const started = performance.now()
+        const data = await summaryData(app.db.db, organizationId, days)
+        // The recent count also changes when its oldest deal ages out of the window: expire exactly then.
+        const validForMs =
+          data.recentWindowMovesInMs === null
+            ? undefined
+            : data.recentWindowMovesInMs - (performance.now() - started)
+        return { value: dealSummary(data, days), validForMs }
+      })
+    },
+  )
+
+  app.get(
+    '/funnel',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary: 'Deals per current stage and status, and conversions between stages reached',
+        security,
+        headers: TenantHeaders,
+        querystring: FunnelQuery,
+        response: { 200: DealFunnel, ...problems(400, 401, 403, 503) },
+      },
+    },
+    async (request) => {
+      const { organizationId } = request.membership
+      return app.analyticsCache.get(organizationId, 'funnel', async () => ({
+        value: dealFunnel(await stageStatusCounts(app.db.db, organizationId)),
+      }))
+    },
+  )
+}

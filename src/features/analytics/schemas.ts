@@ -1,0 +1,57 @@
+import { type TObject, type TSchema, Type } from 'typebox'
+import { DEAL_STAGES, DEAL_STATUSES } from '../../db/schema.js'
+import { Money } from '../../lib/money.js'
+import { StringEnum } from '../../lib/schemas.js'
+
+export const DEFAULT_DAYS = 30
+
+/** An object with exactly these keys, each of one schema (all required: zeros are always present). */
+function keyed<const K extends readonly string[], S extends TSchema>(keys: K, schema: S) {
+  return Type.Object(Object.fromEntries(keys.map((key) => [key, schema])), {
+    additionalProperties: false,
+  }) as unknown as TObject<Record<K[number], S>>
+}
+
+const Count = Type.Integer({ minimum: 0 })
+
+export const SummaryQuery = Type.Object(
+  {
+    days: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 365,
+        default: DEFAULT_DAYS,
+        description: 'Window of new_deals_last_n_days',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const FunnelQuery = Type.Object({}, { additionalProperties: false })
+
+export const DealSummary = Type.Object({
+  by_status: keyed(DEAL_STATUSES, Type.Object({ count: Count, total_amount: Money })),
+  average_won_amount: Money,
+  win_rate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+    description: 'won / (won + lost) rounded to 4 decimals; null when no deal is won or lost',
+  }),
+  new_deals_last_n_days: Type.Object({
+    count: Count,
+    days: Type.Integer({ description: 'Deals created in the last `days` × 24 hours' }),
+  }),
+})
+
+export const DealFunnel = Type.Object({
+  stages: keyed(DEAL_STAGES, keyed(DEAL_STATUSES, Count)),
+  stage_totals: keyed(DEAL_STAGES, Count),
+  conversions: Type.Array(
+    Type.Object({
+      from_stage: StringEnum(DEAL_STAGES),
+      to_stage: StringEnum(DEAL_STAGES),
+      from_count: Type.Integer({ description: 'Deals at from_stage or later' }),
+      to_count: Type.Integer({ description: 'Deals at to_stage or later' }),
+      conversion_rate: Type.Number({ minimum: 0, maximum: 100, description: 'round(100 × to / from, 2)' }),
+    }),
+  ),
+})
