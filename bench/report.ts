@@ -46,6 +46,8 @@ export interface ModeResult {
   peakRssBytes: number | undefined
   rssMiss: boolean
   profileDir?: string
+  /** After W4's writes, where the service's analytics differed from SQL (empty: exact and fresh). */
+  analyticsAfterWrites?: string[]
 }
 
 export const TARGETS = {
@@ -148,7 +150,17 @@ export function formatTable(mode: ModeResult, header: string): string {
   const floorLine = mode.workloads.some((w) => w.floor)
     ? ['floor: bench/floor.ts (node:http + pg, the same SQL, no auth/validation); ratio = service / floor']
     : []
-  return [header, '', ...lines, '', rss, ...floorLine].join('\n')
+  const analyticsLine =
+    mode.analyticsAfterWrites === undefined
+      ? []
+      : [
+          `analytics after W4 writes (vs SQL): ${
+            mode.analyticsAfterWrites.length === 0
+              ? 'exact and fresh   PASS'
+              : `${mode.analyticsAfterWrites.length} differences   MISS`
+          }`,
+        ]
+  return [header, '', ...lines, '', rss, ...analyticsLine, ...floorLine].join('\n')
 }
 
 export function targetLegend(): string {

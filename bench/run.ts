@@ -412,6 +412,53 @@ function samplePath(workload: Workload, ids: BenchIds): string {
   return built.path
 }
 
+/**
+ * Analytics must stay exact and fresh under W4's writes: the cache is warmed before W4, and after it the
+ * service's summary and funnel must equal the same aggregates computed directly in SQL.
+ */
+async function checkAnalyticsAfterWrites(
+  baseUrl: string,
+  databaseUrl: string,
+  tenant: Tenant,
+): Promise<string[]> {
+  const get = async (path: string) => {
+    const response = await fetch(`${baseUrl}${API}${path}`, { headers: tenantHeaders(tenant) })
+    if (!response.ok) throw new Error(`GET ${path}: ${response.status}`)
+    return (await response.json()) as Record<string, Record<string, Record<string, unknown>>>
+  }
+  const [summary, funnel] = [await get('/analytics/deals/summary'), await get('/analytics/deals/funnel')]
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    const problems: string[] = []
+    const byStatus = await client.query<{ status: string; count: number; total: string }>(
+      `SELECT status, count(*)::int AS count, sum(amount)::numeric(15,2)::text AS total
+         FROM deals WHERE organization_id = $1 GROUP BY status`,
+      [tenant.organizationId],
+    )
+    for (const row of byStatus.rows) {
+      const served = summary.by_status?.[row.status]
+      if (served?.count !== row.count || served?.total_amount !== row.total) {
+        problems.push(
+          `summary ${row.status}: served ${JSON.stringify(served)}, database ${row.count} / ${row.total}`,
+        )
+      }
+    }
+    const cells = await client.query<{ stage: string; status: string; count: number }>(
+      `SELECT stage, status, count(*)::int AS count FROM deals WHERE organization_id = $1 GROUP BY stage, status`,
+      [tenant.organizationId],
+    )
+    for (const row of cells.rows) {
+      const served = funnel.stages?.[row.stage]?.[row.status]
+      if (served !== row.count)
+        problems.push(`funnel ${row.stage}/${row.status}: served ${served}, database ${row.count}`)
+    }
+    return problems
+  } finally {
+    await client.end()
+  }
+}
+
 async function benchMode(database: ModeResult['database']): Promise<ModeResult> {
   log(`\n=== ${database} ===`)
   const prepared = await prepare(database)
@@ -433,6 +480,9 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
   }
 
   const workloads: WorkloadResult[] = []
+  let analyticsAfterWrites: string[] | undefined
+  const analyticsRoutes = WORKLOADS.filter((w) => w.id === 'W5' || w.id === 'W6')
+  const checkAnalytics = Boolean(prepared.databaseUrl) && analyticsRoutes.every((w) => isAvailable(w, routes))
   for (const workload of selected) {
     const result: WorkloadResult = { id: workload.id, label: workload.label, kind: workload.kind }
     workloads.push(result)
@@ -453,7 +503,20 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
         samples: [],
       })
     }
+    // Warm the analytics cache, so the check after W4 proves that writes move it on.
+    if (workload.id === 'W4' && checkAnalytics) {
+      await fetch(`${service.baseUrl}${API}/analytics/deals/summary`, { headers })
+      await fetch(`${service.baseUrl}${API}/analytics/deals/funnel`, { headers })
+    }
     await measureWorkload(workload, targets, headers)
+    if (workload.id === 'W4' && checkAnalytics && prepared.databaseUrl) {
+      analyticsAfterWrites = await checkAnalyticsAfterWrites(service.baseUrl, prepared.databaseUrl, main)
+      log(
+        analyticsAfterWrites.length === 0
+          ? 'analytics after W4 writes: exact and fresh'
+          : `analytics after W4 writes: STALE OR WRONG\n  ${analyticsAfterWrites.join('\n  ')}`,
+      )
+    }
     const [serviceTarget, floorTarget] = targets.map(
       (t): Measured => summarizeRuns(t.runs, t.warmup, t.samples),
     )
@@ -475,6 +538,7 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
     workloads,
     peakRssBytes,
     rssMiss: peakRssBytes !== undefined && peakRssBytes > TARGETS.rssBytes,
+    ...(analyticsAfterWrites ? { analyticsAfterWrites } : {}),
     ...(flags.profile ? { profileDir: PROFILE_DIR } : {}),
   }
 }
@@ -503,6 +567,8 @@ function describeMode(mode: ModeResult): string {
 function failures(results: ModeResult[]): string[] {
   const problems: string[] = []
   for (const mode of results) {
+    for (const problem of mode.analyticsAfterWrites ?? [])
+      problems.push(`${mode.database} analytics: ${problem}`)
     for (const w of mode.workloads) {
       if (w.notAvailable && flags.strict) problems.push(`${mode.database} ${w.id}: ${w.notAvailable}`)
       for (const [name, measured] of [
