@@ -421,22 +421,39 @@ async function checkAnalyticsAfterWrites(
   databaseUrl: string,
   tenant: Tenant,
 ): Promise<string[]> {
-  const get = async (path: string) => {
-    const response = await fetch(`${baseUrl}${API}${path}`, { headers: tenantHeaders(tenant) })
-    if (!response.ok) throw new Error(`GET ${path}: ${response.status}`)
-    return (await response.json()) as Record<string, Record<string, Record<string, unknown>>>
-  }
-  const [summary, funnel] = [await get('/analytics/deals/summary'), await get('/analytics/deals/funnel')]
   const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
   try {
+    const aggregates = async () => {
+      const byStatus = await client.query<{ status: string; count: number; total: string }>(
+        `SELECT status, count(*)::int AS count, sum(amount)::numeric(15,2)::text AS total
+           FROM deals WHERE organization_id = $1 GROUP BY status ORDER BY status`,
+        [tenant.organizationId],
+      )
+      const cells = await client.query<{ stage: string; status: string; count: number }>(
+        `SELECT stage, status, count(*)::int AS count FROM deals WHERE organization_id = $1
+          GROUP BY stage, status ORDER BY stage, status`,
+        [tenant.organizationId],
+      )
+      return { byStatus: byStatus.rows, cells: cells.rows }
+    }
+    // The server still finishes requests autocannon abandoned when the run ended: wait until the deals stop
+    // changing (the same aggregates 500 ms apart), so the comparison is with the state after the last write.
+    let settled = await aggregates()
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      const again = await aggregates()
+      if (isDeepStrictEqual(again, settled)) break
+      settled = again
+    }
+    const get = async (path: string) => {
+      const response = await fetch(`${baseUrl}${API}${path}`, { headers: tenantHeaders(tenant) })
+      if (!response.ok) throw new Error(`GET ${path}: ${response.status}`)
+      return (await response.json()) as Record<string, Record<string, Record<string, unknown>>>
+    }
+    const [summary, funnel] = [await get('/analytics/deals/summary'), await get('/analytics/deals/funnel')]
     const problems: string[] = []
-    const byStatus = await client.query<{ status: string; count: number; total: string }>(
-      `SELECT status, count(*)::int AS count, sum(amount)::numeric(15,2)::text AS total
-         FROM deals WHERE organization_id = $1 GROUP BY status`,
-      [tenant.organizationId],
-    )
-    for (const row of byStatus.rows) {
+    for (const row of settled.byStatus) {
       const served = summary.by_status?.[row.status]
       if (served?.count !== row.count || served?.total_amount !== row.total) {
         problems.push(
@@ -444,11 +461,7 @@ async function checkAnalyticsAfterWrites(
         )
       }
     }
-    const cells = await client.query<{ stage: string; status: string; count: number }>(
-      `SELECT stage, status, count(*)::int AS count FROM deals WHERE organization_id = $1 GROUP BY stage, status`,
-      [tenant.organizationId],
-    )
-    for (const row of cells.rows) {
+    for (const row of settled.cells) {
       const served = funnel.stages?.[row.stage]?.[row.status]
       if (served !== row.count)
         problems.push(`funnel ${row.stage}/${row.status}: served ${served}, database ${row.count}`)
