@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify'
 import {
   API,
   as,
-  auth,
   buildTestApp,
   createContact,
   createDeal,
@@ -12,11 +11,13 @@ import {
   organizationWithRoles,
   register,
 } from './helpers.js'
+import { NOT_AN_OBJECT, sendJson } from './json-bodies.js'
 import {
   assertSameProblem,
   assertValidationError,
   missingId,
   otherUser,
+  ownedRecordRoleSuite,
   WRITE_ROLES,
   writesAll,
 } from './record-helpers.js'
@@ -311,67 +312,12 @@ describe('contacts: roles', () => {
         expectProblem(await api.get(`/contacts/${contact.id}`), 404, 'CONTACT_NOT_FOUND')
       })
 
-      it(`${allowed ? 'may' : 'may not'} update another member's contact`, async () => {
-        const org = await organizationWithRoles(app)
-        const contact = await createContact(app, otherUser(org, role), org.organizationId, { name: 'Theirs' })
-        const response = await as(app, org[role], org.organizationId).patch(`/contacts/${contact.id}`, {
-          name: 'Changed',
-        })
-        const reread = (await as(app, org.owner, org.organizationId).get(`/contacts/${contact.id}`)).json()
-        if (allowed) {
-          assert.equal(response.statusCode, 200)
-          assert.equal(reread.name, 'Changed')
-        } else {
-          expectProblem(response, 403, 'FORBIDDEN')
-          assert.deepEqual(reread, contact)
-        }
-      })
-
-      it(`${allowed ? 'may' : 'may not'} hand its own contact to another member`, async () => {
-        const org = await organizationWithRoles(app)
-        const other = otherUser(org, role)
-        const contact = await createContact(app, org[role], org.organizationId)
-        const response = await as(app, org[role], org.organizationId).patch(`/contacts/${contact.id}`, {
-          owner_id: other.id,
-        })
-        const reread = (await as(app, org.owner, org.organizationId).get(`/contacts/${contact.id}`)).json()
-        if (allowed) {
-          assert.equal(response.statusCode, 200)
-          assert.equal(reread.owner_id, other.id)
-        } else {
-          expectProblem(response, 403, 'FORBIDDEN')
-          assert.deepEqual(reread, contact)
-        }
-      })
-
-      it(`${allowed ? 'may' : 'may not'} delete another member's contact`, async () => {
-        const org = await organizationWithRoles(app)
-        const contact = await createContact(app, otherUser(org, role), org.organizationId)
-        const response = await as(app, org[role], org.organizationId).delete(`/contacts/${contact.id}`)
-        const reread = await as(app, org.owner, org.organizationId).get(`/contacts/${contact.id}`)
-        if (allowed) {
-          assert.equal(response.statusCode, 204)
-          assert.equal(reread.statusCode, 404)
-        } else {
-          expectProblem(response, 403, 'FORBIDDEN')
-          assert.deepEqual(reread.json(), contact)
-        }
-      })
-
-      it('gets 400 OWNER_NOT_MEMBER (or 403 first, as a member) for an owner outside the organization', async () => {
-        const org = await organizationWithRoles(app)
-        const api = as(app, org[role], org.organizationId)
-        const contact = await createContact(app, org[role], org.organizationId)
-        for (const ownerId of [org.outsider.id, missingId()]) {
-          const created = await api.post('/contacts', { name: 'X', owner_id: ownerId })
-          const updated = await api.patch(`/contacts/${contact.id}`, { owner_id: ownerId })
-          for (const response of [created, updated]) {
-            if (allowed) expectProblem(response, 400, 'OWNER_NOT_MEMBER')
-            else expectProblem(response, 403, 'FORBIDDEN')
-          }
-        }
-        assert.deepEqual((await api.get(`/contacts/${contact.id}`)).json(), contact)
-        assert.equal((await api.get('/contacts')).json().total, 1)
+      ownedRecordRoleSuite(() => app, role, {
+        name: 'contact',
+        path: '/contacts',
+        create: createContact,
+        createBody: (_existing, ownerId) => ({ name: 'X', owner_id: ownerId }),
+        othersRecord: { fields: { name: 'Theirs' }, change: { name: 'Changed' }, changedField: 'name' },
       })
     })
   }
@@ -558,13 +504,8 @@ describe('contacts: bad input is 400 VALIDATION_ERROR', () => {
       ['POST', '/contacts'],
       ['PATCH', `/contacts/${contact.id}`],
     ] as const) {
-      for (const payload of ['{"name": "X",', '"name"', 'null', '42']) {
-        const response = await app.inject({
-          method,
-          url: `${API}${url}`,
-          headers: { ...auth(org.owner, org.organizationId), 'content-type': 'application/json' },
-          payload,
-        })
+      for (const payload of [...NOT_AN_OBJECT, '{"name": "X",', '"name"', '42']) {
+        const response = await sendJson(app, org.owner, org.organizationId, method, `${API}${url}`, payload)
         assertValidationError(response, `${method} ${payload}`)
       }
     }
