@@ -14,6 +14,7 @@ import {
   register,
   type TestUser,
   uniqueEmail,
+  withoutRequestId,
 } from './helpers.js'
 
 let app: FastifyInstance
@@ -30,7 +31,6 @@ const registration = (email: string) => ({
   name: 'Ann',
   organization_name: 'Acme',
 })
-const withoutRequestId = (body: Record<string, unknown>) => ({ ...body, request_id: undefined })
 
 describe('POST /auth/register', () => {
   it('creates the user, an organization they own, and a token pair', async () => {

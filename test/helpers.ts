@@ -153,6 +153,12 @@ export function as(app: FastifyInstance, user: TestUser, organizationId?: string
   }
 }
 
+/** A problem body without its request_id, for comparing two answers that must be the same. */
+export function withoutRequestId(body: Record<string, unknown>): Record<string, unknown> {
+  const { request_id: _requestId, ...rest } = body
+  return rest
+}
+
 /** Asserts an RFC 9457 body with the given status and code; returns the parsed body. */
 export function expectProblem(response: LightMyRequestResponse, status: number, code: string) {
   if (response.statusCode !== status) {

@@ -11,6 +11,7 @@ import {
   register,
   type TestUser,
   uniqueEmail,
+  withoutRequestId,
 } from './helpers.js'
 
 let app: FastifyInstance
@@ -20,7 +21,6 @@ before(async () => {
 after(() => app.close())
 
 const ROLES: Role[] = ['owner', 'admin', 'manager', 'member']
-const withoutRequestId = (body: Record<string, unknown>) => ({ ...body, request_id: undefined })
 
 /** An organization owned by a fresh owner, with `actor` holding `role` (the owner itself for 'owner'). */
 async function orgWithActor(role: Role) {

@@ -3,7 +3,7 @@ import { it } from 'node:test'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Role } from '../src/db/schema.js'
 import { uuidv7 } from '../src/lib/uuid.js'
-import { as, expectProblem, organizationWithRoles, type TestUser } from './helpers.js'
+import { as, expectProblem, organizationWithRoles, type TestUser, withoutRequestId } from './helpers.js'
 
 /** Shared by the contact and deal suites: role tables, isolation comparisons, validation sweeps. */
 
@@ -20,8 +20,7 @@ export function missingId(): string {
 
 /** A problem body without its request_id: a foreign id must answer exactly like a missing one. */
 export function problemWithoutRequestId(response: LightMyRequestResponse) {
-  const { request_id: _requestId, ...rest } = response.json()
-  return rest
+  return withoutRequestId(response.json())
 }
 
 export function assertSameProblem(foreign: LightMyRequestResponse, missing: LightMyRequestResponse) {

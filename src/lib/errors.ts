@@ -60,6 +60,16 @@ export class AppError extends Error {
   }
 }
 
+const RECORD_NAMES = { CONTACT_NOT_FOUND: 'contact', DEAL_NOT_FOUND: 'deal', TASK_NOT_FOUND: 'task' } as const
+
+/**
+ * The 404 of a tenant record. Missing ids and other organizations' ids both end here, with one detail per
+ * kind, so the two answers cannot be told apart (only request_id differs).
+ */
+export function recordNotFound(code: keyof typeof RECORD_NAMES): AppError {
+  return new AppError(code, `No ${RECORD_NAMES[code]} with this id in this organization`)
+}
+
 /** RFC 9457 problem details body, as every error response carries it. */
 export interface Problem {
   type: string

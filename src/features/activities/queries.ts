@@ -5,7 +5,7 @@ import { activities, deals, users } from '../../db/schema.js'
 /**
  * Reads a deal's owner and holds the deal FOR SHARE until the transaction ends: while a task or activity is
  * written on it, the deal can be neither deleted nor given another owner (the task permission depends on it).
- * A shared lock, unlike the deals feature's FOR UPDATE, lets writes on one deal's tasks and feed run side by side.
+ * A shared lock, unlike the row lock a deal update takes, lets writes on one deal's tasks and feed run side by side.
  */
 export async function shareLockDeal(tx: Tx, organizationId: string, dealId: string) {
   const [deal] = await tx
@@ -57,7 +57,10 @@ export async function findActivity(db: Executor, organizationId: string, id: str
   return row
 }
 
-/** Newest first; activities written in one transaction share `created_at`, so ties go by id, descending. */
+/**
+ * Newest first. Activities carry their write time and a monotonic id, but `created_at` has millisecond
+ * precision, so ties (two changes of one PATCH, say) go by id, descending.
+ */
 export async function listActivities(
   db: Executor,
   organizationId: string,

@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { AppError } from '../../lib/errors.js'
+import { recordNotFound } from '../../lib/errors.js'
 import { Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
 import { findDeal } from '../deals/queries.js'
 import * as queries from './queries.js'
@@ -9,9 +9,6 @@ import { Activity, CreateCommentBody, DealParams, ListActivitiesQuery } from './
 
 const security = [{ bearerAuth: [] }]
 const tags = ['activities']
-
-// One detail for a missing and a foreign id, so the two answers cannot be told apart.
-const dealNotFound = () => new AppError('DEAL_NOT_FOUND', 'No deal with this id in this organization')
 
 /** The activity feed of one deal, registered under `/deals/:deal_id/activities`. */
 export default async function activityRoutes(fastify: FastifyInstance) {
@@ -34,7 +31,7 @@ export default async function activityRoutes(fastify: FastifyInstance) {
       const { organizationId } = request.membership
       const { deal_id: dealId } = request.params
       const { page = 1, page_size: pageSize = 20 } = request.query
-      if (!(await findDeal(app.db.db, organizationId, dealId))) throw dealNotFound()
+      if (!(await findDeal(app.db.db, organizationId, dealId))) throw recordNotFound('DEAL_NOT_FOUND')
       const { rows, total } = await queries.listActivities(app.db.db, organizationId, dealId, page, pageSize)
       return pageOf(rows.map(queries.toActivityBody), total, page, pageSize)
     },
@@ -57,7 +54,7 @@ export default async function activityRoutes(fastify: FastifyInstance) {
       const { organizationId } = request.membership
       const { deal_id: dealId } = request.params
       const activity = await app.db.db.transaction(async (tx) => {
-        if (!(await queries.shareLockDeal(tx, organizationId, dealId))) throw dealNotFound()
+        if (!(await queries.shareLockDeal(tx, organizationId, dealId))) throw recordNotFound('DEAL_NOT_FOUND')
         const id = await recordActivity(tx, {
           organizationId,
           dealId,

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { isForeignKeyViolation } from '../../lib/db-errors.js'
-import { AppError } from '../../lib/errors.js'
+import { AppError, recordNotFound } from '../../lib/errors.js'
 import { assertMayModify, assertValidOwnerChoice } from '../../lib/policy.js'
 import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
 import { uuidv7 } from '../../lib/uuid.js'
@@ -12,7 +12,6 @@ const security = [{ bearerAuth: [] }]
 const tags = ['contacts']
 
 // One body for a missing contact and another organization's contact, so ids cannot be probed.
-const notFound = () => new AppError('CONTACT_NOT_FOUND', 'No contact with this id in this organization')
 
 /**
  * Order of checks on writes: schema (400) → the contact exists in the organization (404) → the caller may
@@ -61,7 +60,7 @@ export default async function contactRoutes(fastify: FastifyInstance) {
     },
     async (request) => {
       const row = await queries.findContact(app.db.db, request.membership.organizationId, request.params.id)
-      if (!row) throw notFound()
+      if (!row) throw recordNotFound('CONTACT_NOT_FOUND')
       return queries.contactBody(row)
     },
   )
@@ -119,7 +118,7 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       if (ownerId !== undefined) changes.ownerId = ownerId
       const row = await app.db.db.transaction(async (tx) => {
         const current = await queries.lockContact(tx, organizationId, request.params.id)
-        if (!current) throw notFound()
+        if (!current) throw recordNotFound('CONTACT_NOT_FOUND')
         assertMayModify(membership, userId, current.ownerId)
         if (ownerId !== undefined) await assertValidOwnerChoice(tx, membership, userId, ownerId)
         if (Object.keys(changes).length === 0) return current
@@ -147,7 +146,7 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       try {
         await app.db.db.transaction(async (tx) => {
           const current = await queries.lockContact(tx, organizationId, request.params.id)
-          if (!current) throw notFound()
+          if (!current) throw recordNotFound('CONTACT_NOT_FOUND')
           assertMayModify(membership, userId, current.ownerId)
           await queries.deleteContact(tx, organizationId, current.id)
         })

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { isForeignKeyViolation } from '../../lib/db-errors.js'
-import { AppError } from '../../lib/errors.js'
+import { AppError, recordNotFound } from '../../lib/errors.js'
 import { parseAmount } from '../../lib/money.js'
 import { assertMayModify, assertValidOwnerChoice } from '../../lib/policy.js'
 import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
@@ -17,13 +17,10 @@ const tags = ['deals']
 // One body for a missing record and another organization's record, so ids cannot be probed.
 /** Each failed attempt means another change of the deal committed; this many in a row is pathological. */
 const MAX_PATCH_ATTEMPTS = 50
-const dealNotFound = () => new AppError('DEAL_NOT_FOUND', 'No deal with this id in this organization')
-const contactNotFound = () =>
-  new AppError('CONTACT_NOT_FOUND', 'No contact with this id in this organization')
 
 /** The composite FK (organization_id, contact_id) refuses a contact of another organization, atomically. */
 function unknownContactAsNotFound(error: unknown): never {
-  if (isForeignKeyViolation(error, 'deals_contact_fkey')) throw contactNotFound()
+  if (isForeignKeyViolation(error, 'deals_contact_fkey')) throw recordNotFound('CONTACT_NOT_FOUND')
   throw error
 }
 
@@ -88,7 +85,7 @@ export default async function dealRoutes(fastify: FastifyInstance) {
     },
     async (request) => {
       const row = await queries.findDeal(app.db.db, request.membership.organizationId, request.params.id)
-      if (!row) throw dealNotFound()
+      if (!row) throw recordNotFound('DEAL_NOT_FOUND')
       return queries.dealBody(row)
     },
   )
@@ -160,7 +157,7 @@ export default async function dealRoutes(fastify: FastifyInstance) {
       let row: Awaited<ReturnType<typeof queries.findDeal>>
       for (let attempt = 1; ; attempt++) {
         const current = await queries.findDeal(app.db.db, organizationId, request.params.id)
-        if (!current) throw dealNotFound()
+        if (!current) throw recordNotFound('DEAL_NOT_FOUND')
         assertMayModify(membership, userId, current.ownerId)
         if (changes.ownerId !== undefined && attempt === 1) {
           await assertValidOwnerChoice(app.db.db, membership, userId, changes.ownerId)
@@ -203,7 +200,7 @@ export default async function dealRoutes(fastify: FastifyInstance) {
       const { organizationId } = membership
       await app.db.db.transaction(async (tx) => {
         const current = await queries.lockDeal(tx, organizationId, request.params.id)
-        if (!current) throw dealNotFound()
+        if (!current) throw recordNotFound('DEAL_NOT_FOUND')
         assertMayModify(membership, userId, current.ownerId)
         await queries.deleteDeal(tx, organizationId, current.id)
       })

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { todayUtc } from '../../lib/dates.js'
-import { AppError } from '../../lib/errors.js'
+import { recordNotFound } from '../../lib/errors.js'
 import { assertMayModify } from '../../lib/policy.js'
 import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
 import { uuidv7 } from '../../lib/uuid.js'
@@ -13,10 +13,6 @@ import { CreateTaskBody, ListTasksQuery, Task, UpdateTaskBody } from './schemas.
 
 const security = [{ bearerAuth: [] }]
 const tags = ['tasks']
-
-// One detail for a missing and a foreign id, so the two answers cannot be told apart.
-const taskNotFound = () => new AppError('TASK_NOT_FOUND', 'No task with this id in this organization')
-const dealNotFound = () => new AppError('DEAL_NOT_FOUND', 'No deal with this id in this organization')
 
 export default async function taskRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -60,7 +56,7 @@ export default async function taskRoutes(fastify: FastifyInstance) {
     },
     async (request) => {
       const task = await queries.findTask(app.db.db, request.membership.organizationId, request.params.id)
-      if (!task) throw taskNotFound()
+      if (!task) throw recordNotFound('TASK_NOT_FOUND')
       return queries.toTaskBody(task)
     },
   )
@@ -82,7 +78,7 @@ export default async function taskRoutes(fastify: FastifyInstance) {
       const { deal_id: dealId, title, description = null, due_date: dueDate = null } = request.body
       const task = await app.db.db.transaction(async (tx) => {
         const deal = await shareLockDeal(tx, organizationId, dealId)
-        if (!deal) throw dealNotFound()
+        if (!deal) throw recordNotFound('DEAL_NOT_FOUND')
         assertMayModify(request.membership, request.userId, deal.ownerId)
         if (dueDate !== null) assertDueDateAllowed(dueDate, todayUtc())
         const created = await queries.insertTask(tx, {
@@ -124,7 +120,7 @@ export default async function taskRoutes(fastify: FastifyInstance) {
       const { organizationId } = request.membership
       const task = await app.db.db.transaction(async (tx) => {
         const locked = await queries.lockTaskWithDeal(tx, organizationId, request.params.id)
-        if (!locked) throw taskNotFound()
+        if (!locked) throw recordNotFound('TASK_NOT_FOUND')
         assertMayModify(request.membership, request.userId, locked.dealOwnerId)
         // Decided on the row read under the lock: of two parallel completions only one sees the task open.
         const { changes, completed } = taskChanges(locked.task, request.body, todayUtc())
@@ -161,7 +157,7 @@ export default async function taskRoutes(fastify: FastifyInstance) {
       const { organizationId } = request.membership
       await app.db.db.transaction(async (tx) => {
         const locked = await queries.lockTaskWithDeal(tx, organizationId, request.params.id)
-        if (!locked) throw taskNotFound()
+        if (!locked) throw recordNotFound('TASK_NOT_FOUND')
         assertMayModify(request.membership, request.userId, locked.dealOwnerId)
         await queries.deleteTask(tx, organizationId, locked.task.id)
       })
