@@ -3,7 +3,6 @@ import { eq } from 'drizzle-orm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { memberships, organizations, users } from '../db/schema.js'
 import { isUniqueViolation } from '../lib/db-errors.js'
-import { normalizeEmail } from '../lib/email.js'
 import { AppError } from '../lib/errors.js'
 import type { RateLimitRule } from '../lib/rate-limit.js'
 import { problems } from '../lib/schemas.js'
@@ -44,7 +43,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const email = normalizeEmail(request.body.email)
+      const { email } = request.body // normalized by the Email schema
       const limits = app.rateLimits
       await enforceRateLimits(request, [
         [`register:ip:${request.ip}`, limits.registerPerAddress],
@@ -90,7 +89,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const email = normalizeEmail(request.body.email)
+      const { email } = request.body
       const limits = app.rateLimits
       await enforceRateLimits(request, [
         [`login:ip:${request.ip}`, limits.loginPerAddress],

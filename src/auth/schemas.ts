@@ -1,11 +1,6 @@
 import { Type } from 'typebox'
-import { Timestamp, Uuid } from '../lib/schemas.js'
+import { Email, Timestamp, Uuid } from '../lib/schemas.js'
 
-const Email = Type.String({
-  minLength: 3,
-  maxLength: 320,
-  description: 'Trimmed and compared case-insensitively',
-})
 const Password = Type.String({ minLength: 8, maxLength: 128 })
 
 export const RegisterBody = Type.Object(

@@ -79,7 +79,7 @@ export default async function contactRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const { membership, userId, body } = request
-      const ownerId = body.owner_id?.toLowerCase() ?? userId
+      const ownerId = body.owner_id ?? userId
       await assertValidOwnerChoice(app.db.db, membership, userId, ownerId)
       const row = await queries.insertContact(app.db.db, {
         organizationId: membership.organizationId,
@@ -110,7 +110,7 @@ export default async function contactRoutes(fastify: FastifyInstance) {
     async (request) => {
       const { membership, userId, body } = request
       const { organizationId } = membership
-      const ownerId = body.owner_id?.toLowerCase()
+      const ownerId = body.owner_id
       const changes: queries.ContactChanges = {}
       if (body.name !== undefined) changes.name = body.name
       if (body.email !== undefined) changes.email = body.email

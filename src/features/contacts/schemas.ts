@@ -1,9 +1,8 @@
 import { Type } from 'typebox'
-import { PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+import { Email, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
 
 const Name = Type.String({ minLength: 1, maxLength: 255 })
-const Email = Type.String({ format: 'email', maxLength: 254 })
 const Phone = Type.String({ maxLength: 50 })
 
 export const Contact = Type.Object({

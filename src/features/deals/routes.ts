@@ -106,7 +106,7 @@ export default async function dealRoutes(fastify: FastifyInstance) {
       const { membership, userId, body } = request
       const { organizationId } = membership
       const amount = parseAmount(body.amount ?? 0)
-      const ownerId = body.owner_id?.toLowerCase() ?? userId
+      const ownerId = body.owner_id ?? userId
       await assertValidOwnerChoice(app.db.db, membership, userId, ownerId)
       const row = await queries
         .insertDeal(app.db.db, {
@@ -151,7 +151,7 @@ export default async function dealRoutes(fastify: FastifyInstance) {
       if (body.status !== undefined) changes.status = body.status
       if (body.stage !== undefined) changes.stage = body.stage
       if (body.contact_id !== undefined) changes.contactId = body.contact_id
-      if (body.owner_id !== undefined) changes.ownerId = body.owner_id.toLowerCase()
+      if (body.owner_id !== undefined) changes.ownerId = body.owner_id
       // Optimistic: read, check the rules, then one guarded statement writes the change and its activities;
       // if another change got there first, read again (the rules must see the state they change).
       let row: Awaited<ReturnType<typeof queries.findDeal>>

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify'
 import { requireOrganizationMember } from '../../auth/access.js'
 import { memberships, organizations } from '../../db/schema.js'
 import { isUniqueViolation } from '../../lib/db-errors.js'
-import { normalizeEmail } from '../../lib/email.js'
 import { AppError } from '../../lib/errors.js'
 import { problems } from '../../lib/schemas.js'
 import { uuidv7 } from '../../lib/uuid.js'
@@ -119,7 +118,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
       const { organizationId, role: actorRole } = request.membership
       const role = request.body.role ?? 'member'
       assertMayGrant(actorRole, role)
-      const userId = await queries.findUserIdByEmail(app.db.db, normalizeEmail(request.body.email))
+      const userId = await queries.findUserIdByEmail(app.db.db, request.body.email)
       if (!userId) throw new AppError('USER_NOT_FOUND', 'No registered user has this email')
       try {
         await app.db.db.insert(memberships).values({ organizationId, userId, role })
@@ -150,7 +149,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
     },
     async (request) => {
       const { organizationId, role } = request.membership
-      const targetId = request.params.user_id.toLowerCase()
+      const targetId = request.params.user_id
       const newRole = request.body.role
       // Fail fast before taking the lock; the decision below uses the role read under the lock.
       assertMayGrant(role, newRole)
@@ -184,7 +183,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const { organizationId, role } = request.membership
-      const targetId = request.params.user_id.toLowerCase()
+      const targetId = request.params.user_id
       const leaving = targetId === request.userId
       // Fail fast before taking the lock; the decision below uses the role read under the lock.
       if (!leaving) assertMayManage(role, 'member')

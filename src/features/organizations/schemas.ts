@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { ROLES } from '../../db/schema.js'
-import { StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+import { Email, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 
 export const RoleSchema = StringEnum(ROLES)
 
@@ -29,7 +29,7 @@ export const MemberParams = Type.Object({ id: Uuid, user_id: Uuid }, { additiona
 
 export const AddMemberBody = Type.Object(
   {
-    email: Type.String({ minLength: 3, maxLength: 320 }),
+    email: Email,
     role: Type.Optional(StringEnum(ROLES, { default: 'member' })),
   },
   { additionalProperties: false },
