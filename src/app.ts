@@ -15,6 +15,7 @@ import { analyticsCache } from './features/analytics/cache.js'
 import organizationRoutes from './features/organizations/routes.js'
 import { isDatabaseUnavailable } from './lib/db-errors.js'
 import { AppError, toProblem } from './lib/errors.js'
+import { clientErrorHandler, frameworkErrors } from './lib/http-errors.js'
 import {
   DEFAULT_RATE_LIMITS,
   memoryRateLimiter,
@@ -62,6 +63,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors,
+    clientErrorHandler,
   })
   app.setValidatorCompiler(validatorCompiler)
 

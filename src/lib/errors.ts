@@ -30,6 +30,11 @@ export const ERROR_CODES = {
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  // Answered by the HTTP parser's handler (lib/http-errors.ts) before any route runs.
+  BAD_REQUEST: { status: 400, title: 'Malformed request' },
+  REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
+  URI_TOO_LONG: { status: 414, title: 'URI too long' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
