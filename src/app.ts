@@ -8,6 +8,7 @@ import { authenticate } from './auth/access.js'
 import { MembershipCache } from './auth/membership-cache.js'
 import authRoutes from './auth/routes.js'
 import { accessTokens } from './auth/tokens.js'
+import { watchUserDeletions } from './auth/user-deletions.js'
 import type { Config } from './config.js'
 import { type Database, openDatabase } from './db/client.js'
 import { migrateUp } from './db/migrate.js'
@@ -95,6 +96,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorate('membershipCache', membershipCache)
   membershipCache.listen(app.log)
   app.addHook('onClose', () => membershipCache.close())
+  app.addHook('onClose', watchUserDeletions(database, membershipCache, app.log))
   app.decorate('rateLimiter', redis ? redisRateLimiter(redis) : memoryRateLimiter())
   app.decorate('rateLimits', { ...DEFAULT_RATE_LIMITS, ...options.rateLimits })
   app.decorate('analyticsCache', analyticsCache(redis, app.log))

@@ -51,6 +51,7 @@ export async function resolveMembership(
   const { membershipCache } = request.server
   const cached = membershipCache.get(organizationId, request.userId)
   if (cached) return { organizationId, role: cached }
+  const generation = membershipCache.generation
   const [row] = await queryRows<{ role: Role | null }>(
     request.server.db.db,
     sql`
@@ -60,7 +61,7 @@ export async function resolveMembership(
   )
   if (!row) throw new AppError('UNAUTHORIZED', 'The user of this token no longer exists')
   if (!row.role) throw new AppError('ORGANIZATION_ACCESS_DENIED', 'You are not a member of this organization')
-  membershipCache.set(organizationId, request.userId, row.role)
+  membershipCache.set(organizationId, request.userId, row.role, generation)
   return { organizationId, role: row.role }
 }
 

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { requireOrganizationMember } from '../../auth/access.js'
 import { memberships, organizations } from '../../db/schema.js'
-import { isUniqueViolation } from '../../lib/db-errors.js'
+import { isForeignKeyViolation, isUniqueViolation } from '../../lib/db-errors.js'
 import { AppError } from '../../lib/errors.js'
 import { problems } from '../../lib/schemas.js'
 import { uuidv7 } from '../../lib/uuid.js'
@@ -55,14 +55,22 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const id = uuidv7()
-      const created = await app.db.db.transaction(async (tx) => {
-        const [organization] = await tx
-          .insert(organizations)
-          .values({ id, name: request.body.name })
-          .returning({ createdAt: organizations.createdAt })
-        await tx.insert(memberships).values({ organizationId: id, userId: request.userId, role: 'owner' })
-        return organization
-      })
+      const created = await app.db.db
+        .transaction(async (tx) => {
+          const [organization] = await tx
+            .insert(organizations)
+            .values({ id, name: request.body.name })
+            .returning({ createdAt: organizations.createdAt })
+          await tx.insert(memberships).values({ organizationId: id, userId: request.userId, role: 'owner' })
+          return organization
+        })
+        .catch((error: unknown) => {
+          // The token's user was deleted: the membership's foreign key says so without an extra query.
+          if (isForeignKeyViolation(error, 'memberships_user_id_users_id_fk')) {
+            throw new AppError('UNAUTHORIZED', 'The user of this token no longer exists')
+          }
+          throw error
+        })
       reply.code(201)
       return {
         id,
