@@ -68,7 +68,7 @@ function memberBody(member: NonNullable<Awaited<ReturnType<typeof queries.findMe
   return { ...member, joined_at: member.joined_at.toISOString() }
 }
 
-/** Everything under `/organizations/{id}/members`: the hook resolves the caller's membership first. */
+/** Everything under `/organizations/{id}/members`: the hook resolves the caller into `request.actor` first. */
 async function organizationMemberRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.addHook('onRequest', requireOrganizationMember)
