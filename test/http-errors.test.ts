@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
+import { clientErrorProblem } from '../src/lib/http-errors.js'
 import { API, buildTestApp, expectProblem } from './helpers.js'
 
 // Issue 8 §2: errors raised by the router and by Node's HTTP parser skipped the problem+json handler and
@@ -139,5 +140,14 @@ describe('HTTP parser errors answer problem+json with X-Request-Id (raw sockets)
       `GET ${API}/contacts/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
     )
     expectRawProblem(response, 400, 'VALIDATION_ERROR')
+  })
+})
+
+describe('parser error mapping', () => {
+  it('maps a request that is not received in time to 408 REQUEST_TIMEOUT', () => {
+    // Reaching it over a socket takes the 30 s request timeout; the mapping is what the handler writes.
+    const error = Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' })
+    assert.equal(clientErrorProblem(error).code, 'REQUEST_TIMEOUT')
+    assert.equal(clientErrorProblem(error).status, 408)
   })
 })
