@@ -29,6 +29,8 @@ export interface DatabaseOptions {
   /** PGlite data folder, or `memory://` for a throwaway database. */
   pgliteDataDir?: string
   poolSize?: number
+  /** Shown in pg_stat_activity (default `mini-crm`); tests use their own to find their sessions. */
+  applicationName?: string
 }
 
 // NUMERIC stays a string end to end (money must never pass through a float); DATE stays `YYYY-MM-DD`.
@@ -41,7 +43,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       max: options.poolSize ?? 20,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
-      application_name: 'mini-crm',
+      application_name: options.applicationName ?? 'mini-crm',
     })
     // A client losing its connection (server restart, failover, pg_terminate_backend) emits `error`; with no
     // listener that ends the process. Idle clients report through the pool, checked-out ones (a transaction
