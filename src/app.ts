@@ -21,7 +21,7 @@ import {
   type RateLimits,
   redisRateLimiter,
 } from './lib/rate-limit.js'
-import { connectRedis, type Redis } from './lib/redis.js'
+import { closeRedis, connectRedis, type Redis } from './lib/redis.js'
 import { Problem } from './lib/schemas.js'
 import { withTimeout } from './lib/timeout.js'
 import { fieldErrors, validatorCompiler } from './lib/validation.js'
@@ -78,10 +78,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   if (config.redisUrl) {
     redis = connectRedis(config.redisUrl, app.log)
     const client = redis
-    app.addHook('onClose', async () => {
-      if (client.isOpen) await client.close().catch(() => client.destroy())
-      else client.destroy()
-    })
+    app.addHook('onClose', () => closeRedis(client))
   }
 
   app.decorate('config', config)

@@ -86,7 +86,9 @@ describe('connections ended by the server', { skip }, () => {
       await Promise.all(
         Array.from({ length: 4 }, async (_, worker) => {
           for (let i = 0; i < 15; i++) {
-            const response = await as(app, user, user.organizationId).post('/contacts', { name: `C ${worker}-${i}` })
+            const response = await as(app, user, user.organizationId).post('/contacts', {
+              name: `C ${worker}-${i}`,
+            })
             statuses.push(response.statusCode)
             if (response.statusCode >= 500) {
               assert.equal(response.statusCode, 503, response.body)
@@ -97,10 +99,16 @@ describe('connections ended by the server', { skip }, () => {
       )
       killing = false
       await killer
-      assert.ok(statuses.every((s) => s === 201 || s === 503), statuses.join(','))
+      assert.ok(
+        statuses.every((s) => s === 201 || s === 503),
+        statuses.join(','),
+      )
       // Recovers by itself: the next requests succeed.
       assert.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200)
-      assert.equal((await as(app, user, user.organizationId).post('/contacts', { name: 'After' })).statusCode, 201)
+      assert.equal(
+        (await as(app, user, user.organizationId).post('/contacts', { name: 'After' })).statusCode,
+        201,
+      )
     } finally {
       await app.close()
       await database.close()
