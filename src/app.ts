@@ -14,6 +14,7 @@ import { migrateUp } from './db/migrate.js'
 import { analyticsCache } from './features/analytics/cache.js'
 import organizationRoutes from './features/organizations/routes.js'
 import { isDatabaseUnavailable } from './lib/db-errors.js'
+import { registerDrain } from './lib/drain.js'
 import { AppError, toProblem } from './lib/errors.js'
 import {
   DEFAULT_RATE_LIMITS,
@@ -111,15 +112,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   })
   app.addHook('onRequest', authenticate)
 
-  // While shutting down, in-flight responses close their connection, so keep-alive clients cannot hold the
-  // server open past the requests it still owes (idle connections are closed by forceCloseConnections).
-  let closing = false
-  app.addHook('preClose', async () => {
-    closing = true
-  })
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close')
-  })
+  registerDrain(app)
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const appError = toAppError(error)

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, loadDotEnv } from './config.js'
+import { drainAndClose } from './lib/drain.js'
 import { StartupError } from './lib/startup-error.js'
 
 loadDotEnv()
@@ -31,7 +32,7 @@ try {
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an unexpected error')
   else app.log.info({ signal }, 'shutting down')
-  await app.close()
+  await drainAndClose(app)
 })
 
 try {

@@ -16,7 +16,7 @@ import pg from 'pg'
 import { openDatabase, queryRows } from '../src/db/client.js'
 import { migrateUp } from '../src/db/migrate.js'
 import { isDatabaseUnavailable } from '../src/lib/db-errors.js'
-import { API, as, buildTestApp, register } from './helpers.js'
+import { as, buildTestApp, register } from './helpers.js'
 
 const TEST_URL = process.env.TEST_DATABASE_URL
 const SERVER = resolve(import.meta.dirname, '../src/server.ts')
