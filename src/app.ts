@@ -16,6 +16,8 @@ import organizationRoutes from './features/organizations/routes.js'
 import { isDatabaseUnavailable } from './lib/db-errors.js'
 import { registerDrain } from './lib/drain.js'
 import { AppError, toProblem } from './lib/errors.js'
+import { logFailure } from './lib/failure-log.js'
+import { registerLoadShedding } from './lib/load-shedding.js'
 import {
   DEFAULT_RATE_LIMITS,
   memoryRateLimiter,
@@ -113,12 +115,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.addHook('onRequest', authenticate)
 
   registerDrain(app)
+  await registerLoadShedding(app, database)
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const appError = toAppError(error)
-    if (appError.status >= 500) {
-      request.log.error({ err: error }, 'request failed')
-    }
+    logFailure(request, error, appError)
     if (appError.headers) reply.headers(appError.headers)
     return reply.code(appError.status).type('application/problem+json').send(toProblem(appError, request.id))
   })

@@ -20,6 +20,8 @@ export interface Database {
   kind: 'postgres' | 'pglite'
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>
+  /** Statements waiting for a connection (PostgreSQL) or their turn (PGlite); load shedding reads it. */
+  waiting?(): number
   close(): Promise<void>
 }
 
@@ -64,6 +66,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       ping: async () => {
         await pool.query('SELECT 1')
       },
+      waiting: () => pool.waitingCount,
       close: () => pool.end(),
     }
   }
@@ -86,6 +89,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     ping: async () => {
       await db.execute(sql`SELECT 1`)
     },
+    waiting: () => Math.max(0, guard.pending - 1),
     close: async () => {
       guard.stop()
       try {
