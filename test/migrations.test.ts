@@ -15,10 +15,15 @@ async function tables(database: Database): Promise<string[]> {
 
 const TABLES = [
   'activities',
+  'companies',
   'contacts',
+  'deal_created_days',
+  'deal_stage_history',
+  'deal_totals',
   'deals',
   'memberships',
   'organizations',
+  'pipeline_stages',
   'refresh_tokens',
   'schema_migrations',
   'tasks',

@@ -191,6 +191,11 @@ function dealRowFromSql(row: Record<string, unknown>): DealRow {
     stage: row.stage as DealStage,
     createdAt: new Date(row.created_at as string | Date),
     updatedAt: new Date(row.updated_at as string | Date),
+    expectedCloseDate: (row.expected_close_date as string | null) ?? null,
+    lostReason: (row.lost_reason as string | null) ?? null,
+    closedAt: row.closed_at ? new Date(row.closed_at as string | Date) : null,
+    stageChangedAt: new Date(row.stage_changed_at as string | Date),
+    stageChangedBy: (row.stage_changed_by as string | null) ?? null,
   }
 }
 
