@@ -5,8 +5,8 @@ import {
   date,
   foreignKey,
   index,
-  jsonb,
   integer,
+  jsonb,
   numeric,
   pgTable,
   primaryKey,
@@ -190,7 +190,9 @@ export const deals = pgTable(
     /** Set by the deals_before_write trigger (database clock, under the row lock); never written by the API. */
     closedAt: timestamp('closed_at', { withTimezone: true, precision: 3 }),
     /** Set by the deals_before_write trigger when the stage changes; created_at until then. */
-    stageChangedAt: timestamp('stage_changed_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    stageChangedAt: timestamp('stage_changed_at', { withTimezone: true, precision: 3 })
+      .notNull()
+      .defaultNow(),
     /** Who moved the deal into its current stage (its creator at first): the next history row's changed_by. */
     stageChangedBy: uuid('stage_changed_by').references(() => users.id, { onDelete: 'set null' }),
   },
@@ -311,10 +313,7 @@ export const dealStageHistory = pgTable(
       foreignColumns: [deals.organizationId, deals.id],
     }).onDelete('cascade'),
     check('deal_stage_history_stage_check', inList('stage', DEAL_STAGES)),
-    check(
-      'deal_stage_history_interval_check',
-      sql`${t.exitedAt} IS NULL OR ${t.exitedAt} >= ${t.enteredAt}`,
-    ),
+    check('deal_stage_history_interval_check', sql`${t.exitedAt} IS NULL OR ${t.exitedAt} >= ${t.enteredAt}`),
     index('deal_stage_history_org_exited_idx')
       .on(t.organizationId, t.exitedAt, t.stage, t.enteredAt)
       .where(sql`${t.exitedAt} IS NOT NULL`),

@@ -13,6 +13,12 @@ const tags = ['contacts']
 
 // One body for a missing contact and another organization's contact, so ids cannot be probed.
 
+/** The composite FK (organization_id, company_id) refuses a company of another organization, atomically. */
+function unknownCompanyAsNotFound(error: unknown): never {
+  if (isForeignKeyViolation(error, 'contacts_company_fkey')) throw recordNotFound('COMPANY_NOT_FOUND')
+  throw error
+}
+
 /**
  * Order of checks on writes: schema (400) → the contact exists in the organization (404) → the caller may
  * change it (403 FORBIDDEN) → the requested owner (403 FORBIDDEN, then 400 OWNER_NOT_MEMBER) → conflicts (409).
@@ -33,10 +39,19 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { page = 1, page_size: pageSize = 20, search, owner_id, order_by, order } = request.query
+      const {
+        page = 1,
+        page_size: pageSize = 20,
+        search,
+        owner_id,
+        company_id,
+        order_by,
+        order,
+      } = request.query
       const { rows, total } = await queries.listContacts(app.db.db, request.membership.organizationId, {
         search,
         ownerId: owner_id,
+        companyId: company_id?.toLowerCase(),
         orderBy: order_by ?? 'created_at',
         order: order ?? 'desc',
         limit: pageSize,
@@ -74,21 +89,24 @@ export default async function contactRoutes(fastify: FastifyInstance) {
         security,
         headers: TenantHeaders,
         body: CreateContactBody,
-        response: { 201: Contact, ...problems(400, 401, 403) },
+        response: { 201: Contact, ...problems(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {
       const { membership, userId, body } = request
       const ownerId = body.owner_id?.toLowerCase() ?? userId
       await assertValidOwnerChoice(app.db.db, membership, userId, ownerId)
-      const row = await queries.insertContact(app.db.db, {
-        organizationId: membership.organizationId,
-        id: uuidv7(),
-        ownerId,
-        name: body.name,
-        email: body.email ?? null,
-        phone: body.phone ?? null,
-      })
+      const row = await queries
+        .insertContact(app.db.db, {
+          organizationId: membership.organizationId,
+          id: uuidv7(),
+          ownerId,
+          name: body.name,
+          email: body.email ?? null,
+          phone: body.phone ?? null,
+          companyId: body.company_id?.toLowerCase() ?? null,
+        })
+        .catch(unknownCompanyAsNotFound)
       reply.code(201)
       return queries.contactBody(row)
     },
@@ -116,14 +134,17 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       if (body.email !== undefined) changes.email = body.email
       if (body.phone !== undefined) changes.phone = body.phone
       if (ownerId !== undefined) changes.ownerId = ownerId
-      const row = await app.db.db.transaction(async (tx) => {
-        const current = await queries.lockContact(tx, organizationId, request.params.id)
-        if (!current) throw recordNotFound('CONTACT_NOT_FOUND')
-        assertMayModify(membership, userId, current.ownerId)
-        if (ownerId !== undefined) await assertValidOwnerChoice(tx, membership, userId, ownerId)
-        if (Object.keys(changes).length === 0) return current
-        return queries.updateContact(tx, organizationId, current.id, changes)
-      })
+      if (body.company_id !== undefined) changes.companyId = body.company_id?.toLowerCase() ?? null
+      const row = await app.db.db
+        .transaction(async (tx) => {
+          const current = await queries.lockContact(tx, organizationId, request.params.id)
+          if (!current) throw recordNotFound('CONTACT_NOT_FOUND')
+          assertMayModify(membership, userId, current.ownerId)
+          if (ownerId !== undefined) await assertValidOwnerChoice(tx, membership, userId, ownerId)
+          if (Object.keys(changes).length === 0) return current
+          return queries.updateContact(tx, organizationId, current.id, changes)
+        })
+        .catch(unknownCompanyAsNotFound)
       return queries.contactBody(row)
     },
   )

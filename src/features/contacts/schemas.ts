@@ -13,6 +13,7 @@ export const Contact = Type.Object({
   name: Type.String(),
   email: Type.Union([Type.String(), Type.Null()]),
   phone: Type.Union([Type.String(), Type.Null()]),
+  company_id: Type.Union([Uuid, Type.Null()]),
   created_at: Timestamp,
   updated_at: Timestamp,
 })
@@ -23,6 +24,7 @@ export const CreateContactBody = Type.Object(
     email: Type.Optional(Type.Union([Email, Type.Null()])),
     phone: Type.Optional(Type.Union([Phone, Type.Null()])),
     owner_id: Type.Optional(Uuid),
+    company_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
   },
   { additionalProperties: false },
 )
@@ -33,6 +35,9 @@ export const UpdateContactBody = Type.Object(
     email: Type.Optional(Type.Union([Email, Type.Null()], { description: 'null clears it' })),
     phone: Type.Optional(Type.Union([Phone, Type.Null()], { description: 'null clears it' })),
     owner_id: Type.Optional(Uuid),
+    company_id: Type.Optional(
+      Type.Union([Uuid, Type.Null()], { description: 'A company of the organization; null unlinks' }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -46,6 +51,7 @@ export const ContactListQuery = Type.Object(
       Type.String({ maxLength: 255, description: 'Case-insensitive substring of name or email' }),
     ),
     owner_id: Type.Optional(Uuid),
+    company_id: Type.Optional(Uuid),
     order_by: Type.Optional(StringEnum(CONTACT_SORT_FIELDS, { default: 'created_at' })),
     order: Type.Optional(StringEnum(SORT_ORDERS, { default: 'desc' })),
   },

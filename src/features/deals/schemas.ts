@@ -1,14 +1,12 @@
 import { Type } from 'typebox'
 import { DEAL_STAGES, DEAL_STATUSES } from '../../db/schema.js'
+import { CurrencyInput } from '../../lib/currency.js'
 import { AmountInput, Money } from '../../lib/money.js'
 import { PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
 
 const Title = Type.String({ minLength: 1, maxLength: 255 })
-const Currency = Type.String({
-  pattern: '^[A-Za-z]{3}$',
-  description: 'ISO 4217 code, three letters; stored upper-case',
-})
+const Currency = CurrencyInput
 const Status = StringEnum(DEAL_STATUSES)
 const Stage = StringEnum(DEAL_STAGES, {
   description: 'qualification → proposal → negotiation → closed; moving back is owner/admin only',
