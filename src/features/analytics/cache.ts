@@ -57,7 +57,7 @@ function generationalCache(store: Store, log: FastifyBaseLogger): AnalyticsCache
     async get<T>(organizationId: string, name: string, compute: () => Promise<Computed<T>>) {
       const generation = await store.generation(organizationId).catch(failed)
       if (generation === undefined) return (await compute()).value
-      const key = `analytics:v1:${organizationId}:${generation}:${name}`
+      const key = `analytics:v2:${organizationId}:${generation}:${name}`
       const hit = await store.read(key).catch(failed)
       if (hit !== undefined) {
         failing = false
