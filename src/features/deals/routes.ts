@@ -8,8 +8,8 @@ import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schem
 import { uuidv7 } from '../../lib/uuid.js'
 import { dealsChanged } from '../analytics/freshness.js'
 import * as queries from './queries.js'
-import { assertValidDealChange, dealChangeActivities } from './rules.js'
-import { CreateDealBody, Deal, DealListQuery, UpdateDealBody } from './schemas.js'
+import { assertValidDealChange, assertValidLostReason, dealChangeActivities } from './rules.js'
+import { CreateDealBody, Deal, DealListQuery, DealReadQuery, UpdateDealBody } from './schemas.js'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['deals']
@@ -48,11 +48,12 @@ export default async function dealRoutes(fastify: FastifyInstance) {
     async (request) => {
       const query = request.query
       const { page = 1, page_size: pageSize = 20 } = query
-      const { rows, total } = await queries.listDeals(app.db.db, request.membership.organizationId, {
+      const { rows, contacts, total } = await queries.listDeals(app.db.db, request.membership.organizationId, {
         statuses: query.status,
         stages: query.stage,
         ownerId: query.owner_id,
         contactId: query.contact_id,
+        companyId: query.company_id,
         minAmount:
           query.min_amount === undefined
             ? undefined
@@ -62,12 +63,20 @@ export default async function dealRoutes(fastify: FastifyInstance) {
             ? undefined
             : parseAmount(query.max_amount, 'querystring.max_amount'),
         search: query.search,
+        expectedCloseBefore: query.expected_close_before,
+        expectedCloseAfter: query.expected_close_after,
+        expandContact: query.expand === 'contact',
         orderBy: query.order_by ?? 'created_at',
         order: query.order ?? 'desc',
         limit: pageSize,
         offset: (page - 1) * pageSize,
       })
-      return pageOf(rows.map(queries.dealBody), total, page, pageSize)
+      return pageOf(
+        rows.map((row, index) => queries.dealBody(row, contacts?.[index])),
+        total,
+        page,
+        pageSize,
+      )
     },
   )
 
@@ -80,11 +89,18 @@ export default async function dealRoutes(fastify: FastifyInstance) {
         security,
         headers: TenantHeaders,
         params: IdParams,
+        querystring: DealReadQuery,
         response: { 200: Deal, ...problems(400, 401, 403, 404) },
       },
     },
     async (request) => {
-      const row = await queries.findDeal(app.db.db, request.membership.organizationId, request.params.id)
+      const { organizationId } = request.membership
+      if (request.query.expand === 'contact') {
+        const found = await queries.findDealWithContact(app.db.db, organizationId, request.params.id)
+        if (!found) throw recordNotFound('DEAL_NOT_FOUND')
+        return queries.dealBody(found.deal, found.contact)
+      }
+      const row = await queries.findDeal(app.db.db, organizationId, request.params.id)
       if (!row) throw recordNotFound('DEAL_NOT_FOUND')
       return queries.dealBody(row)
     },
@@ -107,7 +123,11 @@ export default async function dealRoutes(fastify: FastifyInstance) {
       const { organizationId } = membership
       const amount = parseAmount(body.amount ?? 0)
       const ownerId = body.owner_id?.toLowerCase() ?? userId
+      const status = body.status ?? 'new'
       await assertValidOwnerChoice(app.db.db, membership, userId, ownerId)
+      // The initial values write no activity; the stage history starts at the given stage (spec §12).
+      assertValidDealChange(membership.role, { status, stage: 'qualification', amount }, {})
+      assertValidLostReason(status, body.lost_reason)
       const row = await queries
         .insertDeal(app.db.db, {
           organizationId,
@@ -116,7 +136,12 @@ export default async function dealRoutes(fastify: FastifyInstance) {
           ownerId,
           title: body.title,
           amount,
-          currency: (body.currency ?? 'USD').toUpperCase(),
+          currency: body.currency?.toUpperCase(),
+          status,
+          stage: body.stage ?? 'qualification',
+          expectedCloseDate: body.expected_close_date ?? null,
+          lostReason: body.lost_reason ?? null,
+          stageChangedBy: userId,
         })
         .catch(unknownContactAsNotFound)
       await dealsChanged(app, organizationId)
@@ -152,6 +177,8 @@ export default async function dealRoutes(fastify: FastifyInstance) {
       if (body.stage !== undefined) changes.stage = body.stage
       if (body.contact_id !== undefined) changes.contactId = body.contact_id
       if (body.owner_id !== undefined) changes.ownerId = body.owner_id.toLowerCase()
+      if (body.expected_close_date !== undefined) changes.expectedCloseDate = body.expected_close_date
+      if (body.lost_reason !== undefined) changes.lostReason = body.lost_reason
       // Optimistic: read, check the rules, then one guarded statement writes the change and its activities;
       // if another change got there first, read again (the rules must see the state they change).
       let row: Awaited<ReturnType<typeof queries.findDeal>>
@@ -163,13 +190,19 @@ export default async function dealRoutes(fastify: FastifyInstance) {
           await assertValidOwnerChoice(app.db.db, membership, userId, changes.ownerId)
         }
         assertValidDealChange(membership.role, current, changes)
+        assertValidLostReason(changes.status ?? current.status, changes.lostReason)
         if (Object.keys(changes).length === 0) return queries.dealBody(current)
+        // The history row of a stage change names who moved the deal (the trigger writes it with the change).
+        const write =
+          changes.stage !== undefined && changes.stage !== current.stage
+            ? { ...changes, stageChangedBy: userId }
+            : changes
         const activities = dealChangeActivities(current, changes).map((activity) => ({
           id: uuidv7(),
           ...activity,
         }))
         row = await queries
-          .updateDealIfUnchanged(app.db.db, current, changes, userId, activities)
+          .updateDealIfUnchanged(app.db.db, current, write, userId, activities)
           .catch(unknownContactAsNotFound)
         if (row) break
         if (attempt >= MAX_PATCH_ATTEMPTS) {

@@ -2,7 +2,7 @@ import { Type } from 'typebox'
 import { DEAL_STAGES, DEAL_STATUSES } from '../../db/schema.js'
 import { CurrencyInput } from '../../lib/currency.js'
 import { AmountInput, Money } from '../../lib/money.js'
-import { PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+import { DateOnly, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
 
 const Title = Type.String({ minLength: 1, maxLength: 255 })
@@ -11,6 +11,18 @@ const Status = StringEnum(DEAL_STATUSES)
 const Stage = StringEnum(DEAL_STAGES, {
   description: 'qualification → proposal → negotiation → closed; moving back is owner/admin only',
 })
+
+const LostReason = Type.String({
+  minLength: 1,
+  maxLength: 500,
+  description: 'Only while the status is lost (else 400 INVALID_LOST_REASON); cleared when it leaves lost',
+})
+const CloseDate = Type.Union([DateOnly, Type.Null()], { description: 'Expected close date; null clears it' })
+
+export const DealContact = Type.Object(
+  { id: Uuid, name: Type.String(), email: Type.Union([Type.String(), Type.Null()]), company_id: Type.Union([Uuid, Type.Null()]) },
+  { description: 'The deal’s contact, with expand=contact' },
+)
 
 export const Deal = Type.Object({
   id: Uuid,
@@ -24,7 +36,24 @@ export const Deal = Type.Object({
   stage: Stage,
   created_at: Timestamp,
   updated_at: Timestamp,
+  expected_close_date: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+  lost_reason: Type.Union([Type.String(), Type.Null()]),
+  probability: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    description: "100 when won, 0 when lost, else the organization's probability of the stage",
+  }),
+  weighted_amount: Money,
+  closed_at: Type.Union([Timestamp, Type.Null()], { description: 'When the status last became won or lost' }),
+  stage_changed_at: Timestamp,
+  contact: Type.Optional(DealContact),
 })
+
+export const DealExpandQuery = {
+  expand: Type.Optional(StringEnum(['contact'] as const, { description: 'contact: add the deal’s contact' })),
+}
+
+export const DealReadQuery = Type.Object({ ...DealExpandQuery }, { additionalProperties: false })
 
 export const CreateDealBody = Type.Object(
   {
@@ -33,6 +62,10 @@ export const CreateDealBody = Type.Object(
     amount: Type.Optional(AmountInput),
     currency: Type.Optional(Currency),
     owner_id: Type.Optional(Uuid),
+    status: Type.Optional(Status),
+    stage: Type.Optional(Stage),
+    expected_close_date: Type.Optional(CloseDate),
+    lost_reason: Type.Optional(Type.Union([LostReason, Type.Null()])),
   },
   { additionalProperties: false },
 )
@@ -46,11 +79,13 @@ export const UpdateDealBody = Type.Object(
     stage: Type.Optional(Stage),
     contact_id: Type.Optional(Uuid),
     owner_id: Type.Optional(Uuid),
+    expected_close_date: Type.Optional(CloseDate),
+    lost_reason: Type.Optional(Type.Union([LostReason, Type.Null()])),
   },
   { additionalProperties: false },
 )
 
-export const DEAL_SORT_FIELDS = ['created_at', 'updated_at', 'amount', 'title'] as const
+export const DEAL_SORT_FIELDS = ['created_at', 'updated_at', 'amount', 'title', 'expected_close_date'] as const
 
 // Bounds arrive as text and are checked by parseAmount exactly like body amounts.
 const AmountBound = Type.String({
@@ -65,13 +100,19 @@ export const DealListQuery = Type.Object(
     stage: Type.Optional(Type.Array(StringEnum(DEAL_STAGES), { maxItems: 10, description: 'Repeatable' })),
     owner_id: Type.Optional(Uuid),
     contact_id: Type.Optional(Uuid),
+    company_id: Type.Optional(Uuid),
     min_amount: Type.Optional(AmountBound),
     max_amount: Type.Optional(AmountBound),
     search: Type.Optional(
       Type.String({ maxLength: 255, description: 'Case-insensitive substring of title' }),
     ),
-    order_by: Type.Optional(StringEnum(DEAL_SORT_FIELDS, { default: 'created_at' })),
+    expected_close_before: Type.Optional(DateOnly),
+    expected_close_after: Type.Optional(DateOnly),
+    order_by: Type.Optional(
+      StringEnum(DEAL_SORT_FIELDS, { default: 'created_at', description: 'expected_close_date: nulls last both ways' }),
+    ),
     order: Type.Optional(StringEnum(SORT_ORDERS, { default: 'desc' })),
+    ...DealExpandQuery,
   },
   { additionalProperties: false },
 )
