@@ -6,6 +6,7 @@ import companyRoutes from './features/companies/routes.js'
 import contactRoutes from './features/contacts/routes.js'
 import dealRoutes from './features/deals/routes.js'
 import pipelineRoutes from './features/pipeline/routes.js'
+import stageHistoryRoutes from './features/stage-history/routes.js'
 import taskRoutes from './features/tasks/routes.js'
 
 /**
@@ -21,4 +22,5 @@ export async function tenantRoutes(app: FastifyInstance) {
   await app.register(analyticsRoutes, { prefix: '/analytics/deals' })
   await app.register(companyRoutes, { prefix: '/companies' })
   await app.register(pipelineRoutes, { prefix: '/pipeline' })
+  await app.register(stageHistoryRoutes, { prefix: '/deals/:deal_id/stage-history' })
 }

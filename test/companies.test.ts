@@ -87,7 +87,10 @@ describe('companies: create, read, update, delete', () => {
       name: 'Beta 100%',
       domain: 'beta.io',
     })
-    const b = await createCompany(app, org.member, org.organizationId, { name: 'Alpha x_y', domain: 'xy.org' })
+    const b = await createCompany(app, org.member, org.organizationId, {
+      name: 'Alpha x_y',
+      domain: 'xy.org',
+    })
     const c = await createCompany(app, org.owner, org.organizationId, { name: 'Gamma', domain: null })
     const api = as(app, org.manager, org.organizationId)
     const ids = async (query: string) =>

@@ -99,12 +99,7 @@ export function monthsFrom(firstMonth: string, count: number): string[] {
   })
 }
 
-export function dealForecast(
-  rows: ForecastRow[],
-  currency: string,
-  firstMonth: string,
-  months: number,
-) {
+export function dealForecast(rows: ForecastRow[], currency: string, firstMonth: string, months: number) {
   const bucket = (name: string, won: boolean) => rows.find((row) => row.bucket === name && row.won === won)
   const openBucket = (name: string) => {
     const row = bucket(name, false)

@@ -81,7 +81,8 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
-        summary: 'Open deals by expected close month (weighted), won deals by close month, overdue, unscheduled',
+        summary:
+          'Open deals by expected close month (weighted), won deals by close month, overdue, unscheduled',
         security,
         headers: TenantHeaders,
         querystring: ForecastQuery,

@@ -71,7 +71,6 @@ export const DealFunnel = Type.Object({
 
 const MoneyBucket = Type.Object({ count: Count, amount: Money, weighted_amount: Money })
 
-
 export const DEFAULT_MONTHS = 6
 export const DEFAULT_VELOCITY_DAYS = 90
 

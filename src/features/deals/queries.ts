@@ -1,10 +1,10 @@
 import {
   and,
   asc,
-  getTableColumns,
   count,
   desc,
   eq,
+  getTableColumns,
   gte,
   ilike,
   inArray,
@@ -112,7 +112,11 @@ export async function findDeal(db: Db, organizationId: string, id: string) {
  * NO KEY UPDATE still lets tasks and activities be inserted on the deal meanwhile.
  */
 export async function lockDeal(tx: Tx, organizationId: string, id: string) {
-  const [row] = await tx.select(dealSelection).from(deals).where(byId(organizationId, id)).for('no key update')
+  const [row] = await tx
+    .select(dealSelection)
+    .from(deals)
+    .where(byId(organizationId, id))
+    .for('no key update')
   return row
 }
 
@@ -196,10 +200,20 @@ export async function listDeals(db: Executor, organizationId: string, filters: D
         .offset(filters.offset),
       counting,
     ])
-    return { rows: rows.map((row) => row.deal), contacts: rows.map((row) => row.contact), total: counted?.total ?? 0 }
+    return {
+      rows: rows.map((row) => row.deal),
+      contacts: rows.map((row) => row.contact),
+      total: counted?.total ?? 0,
+    }
   }
   const [rows, [counted]] = await Promise.all([
-    db.select(dealSelection).from(deals).where(where).orderBy(...orderOf(filters)).limit(filters.limit).offset(filters.offset),
+    db
+      .select(dealSelection)
+      .from(deals)
+      .where(where)
+      .orderBy(...orderOf(filters))
+      .limit(filters.limit)
+      .offset(filters.offset),
     counting,
   ])
   return { rows, contacts: undefined, total: counted?.total ?? 0 }

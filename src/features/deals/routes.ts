@@ -48,29 +48,33 @@ export default async function dealRoutes(fastify: FastifyInstance) {
     async (request) => {
       const query = request.query
       const { page = 1, page_size: pageSize = 20 } = query
-      const { rows, contacts, total } = await queries.listDeals(app.db.db, request.membership.organizationId, {
-        statuses: query.status,
-        stages: query.stage,
-        ownerId: query.owner_id,
-        contactId: query.contact_id,
-        companyId: query.company_id,
-        minAmount:
-          query.min_amount === undefined
-            ? undefined
-            : parseAmount(query.min_amount, 'querystring.min_amount'),
-        maxAmount:
-          query.max_amount === undefined
-            ? undefined
-            : parseAmount(query.max_amount, 'querystring.max_amount'),
-        search: query.search,
-        expectedCloseBefore: query.expected_close_before,
-        expectedCloseAfter: query.expected_close_after,
-        expandContact: query.expand === 'contact',
-        orderBy: query.order_by ?? 'created_at',
-        order: query.order ?? 'desc',
-        limit: pageSize,
-        offset: (page - 1) * pageSize,
-      })
+      const { rows, contacts, total } = await queries.listDeals(
+        app.db.db,
+        request.membership.organizationId,
+        {
+          statuses: query.status,
+          stages: query.stage,
+          ownerId: query.owner_id,
+          contactId: query.contact_id,
+          companyId: query.company_id,
+          minAmount:
+            query.min_amount === undefined
+              ? undefined
+              : parseAmount(query.min_amount, 'querystring.min_amount'),
+          maxAmount:
+            query.max_amount === undefined
+              ? undefined
+              : parseAmount(query.max_amount, 'querystring.max_amount'),
+          search: query.search,
+          expectedCloseBefore: query.expected_close_before,
+          expectedCloseAfter: query.expected_close_after,
+          expandContact: query.expand === 'contact',
+          orderBy: query.order_by ?? 'created_at',
+          order: query.order ?? 'desc',
+          limit: pageSize,
+          offset: (page - 1) * pageSize,
+        },
+      )
       return pageOf(
         rows.map((row, index) => queries.dealBody(row, contacts?.[index])),
         total,

@@ -20,7 +20,12 @@ const LostReason = Type.String({
 const CloseDate = Type.Union([DateOnly, Type.Null()], { description: 'Expected close date; null clears it' })
 
 export const DealContact = Type.Object(
-  { id: Uuid, name: Type.String(), email: Type.Union([Type.String(), Type.Null()]), company_id: Type.Union([Uuid, Type.Null()]) },
+  {
+    id: Uuid,
+    name: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    company_id: Type.Union([Uuid, Type.Null()]),
+  },
   { description: 'The deal’s contact, with expand=contact' },
 )
 
@@ -85,7 +90,13 @@ export const UpdateDealBody = Type.Object(
   { additionalProperties: false },
 )
 
-export const DEAL_SORT_FIELDS = ['created_at', 'updated_at', 'amount', 'title', 'expected_close_date'] as const
+export const DEAL_SORT_FIELDS = [
+  'created_at',
+  'updated_at',
+  'amount',
+  'title',
+  'expected_close_date',
+] as const
 
 // Bounds arrive as text and are checked by parseAmount exactly like body amounts.
 const AmountBound = Type.String({
@@ -109,7 +120,10 @@ export const DealListQuery = Type.Object(
     expected_close_before: Type.Optional(DateOnly),
     expected_close_after: Type.Optional(DateOnly),
     order_by: Type.Optional(
-      StringEnum(DEAL_SORT_FIELDS, { default: 'created_at', description: 'expected_close_date: nulls last both ways' }),
+      StringEnum(DEAL_SORT_FIELDS, {
+        default: 'created_at',
+        description: 'expected_close_date: nulls last both ways',
+      }),
     ),
     order: Type.Optional(StringEnum(SORT_ORDERS, { default: 'desc' })),
     ...DealExpandQuery,
