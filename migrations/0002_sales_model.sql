@@ -268,23 +268,23 @@ BEGIN
 		INSERT INTO deal_stage_history (organization_id, deal_id, seq, stage, entered_at, changed_by)
 		VALUES (NEW.organization_id, NEW.id, v_seq + 1, NEW.stage, NEW.stage_changed_at, NEW.stage_changed_by);
 	END IF;
-	IF NEW.created_at IS DISTINCT FROM OLD.created_at THEN
-		PERFORM deal_created_days_add(OLD.organization_id, OLD.created_at, -1);
-		PERFORM deal_created_days_add(NEW.organization_id, NEW.created_at, 1);
-	END IF;
 	v_old_month := deal_month(OLD.status, OLD.expected_close_date, OLD.closed_at);
 	v_new_month := deal_month(NEW.status, NEW.expected_close_date, NEW.closed_at);
 	IF (OLD.currency, OLD.status, OLD.stage, v_old_month, OLD.amount)
-	   IS NOT DISTINCT FROM (NEW.currency, NEW.status, NEW.stage, v_new_month, NEW.amount) THEN
-		RETURN NULL;
+	   IS DISTINCT FROM (NEW.currency, NEW.status, NEW.stage, v_new_month, NEW.amount) THEN
+		-- Two rows in one fixed order (by key), so two writers never wait on each other's rows in a cycle.
+		IF (OLD.currency, OLD.status, OLD.stage, v_old_month) <= (NEW.currency, NEW.status, NEW.stage, v_new_month) THEN
+			PERFORM deal_totals_add(OLD.organization_id, OLD.currency, OLD.status, OLD.stage, v_old_month, -1, OLD.amount);
+			PERFORM deal_totals_add(NEW.organization_id, NEW.currency, NEW.status, NEW.stage, v_new_month, 1, NEW.amount);
+		ELSE
+			PERFORM deal_totals_add(NEW.organization_id, NEW.currency, NEW.status, NEW.stage, v_new_month, 1, NEW.amount);
+			PERFORM deal_totals_add(OLD.organization_id, OLD.currency, OLD.status, OLD.stage, v_old_month, -1, OLD.amount);
+		END IF;
 	END IF;
-	-- Two rows in one fixed order (by key), so two writers never wait on each other's rows in a cycle.
-	IF (OLD.currency, OLD.status, OLD.stage, v_old_month) <= (NEW.currency, NEW.status, NEW.stage, v_new_month) THEN
-		PERFORM deal_totals_add(OLD.organization_id, OLD.currency, OLD.status, OLD.stage, v_old_month, -1, OLD.amount);
-		PERFORM deal_totals_add(NEW.organization_id, NEW.currency, NEW.status, NEW.stage, v_new_month, 1, NEW.amount);
-	ELSE
-		PERFORM deal_totals_add(NEW.organization_id, NEW.currency, NEW.status, NEW.stage, v_new_month, 1, NEW.amount);
-		PERFORM deal_totals_add(OLD.organization_id, OLD.currency, OLD.status, OLD.stage, v_old_month, -1, OLD.amount);
+	-- created_at never changes through the API; a change by hand still keeps the per-day counts exact.
+	IF NEW.created_at IS DISTINCT FROM OLD.created_at THEN
+		PERFORM deal_created_days_add(OLD.organization_id, OLD.created_at, -1);
+		PERFORM deal_created_days_add(NEW.organization_id, NEW.created_at, 1);
 	END IF;
 	RETURN NULL;
 END $$;
