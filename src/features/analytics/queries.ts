@@ -13,8 +13,13 @@ import type { DealStage, DealStatus } from '../../db/schema.js'
  * probability (nearly always), else the exact sum from its cents histogram (a row written concurrently with a
  * pipeline change).
  */
-const weightedOfRow = sql.raw(`CASE WHEN t.probability = stage_probability(t.organization_id, t.stage)
-  THEN t.weighted ELSE deal_totals_weighted(t.cents_hist, t.amount, stage_probability(t.organization_id, t.stage)) END`)
+const weightedOfRow = sql.raw(`CASE WHEN t.probability = pr.p
+  THEN t.weighted ELSE deal_totals_weighted(t.cents_hist, t.amount, pr.p) END`)
+
+/** The stage's probability now (its pipeline_stages row, else the default) as `pr.p`, one lookup per stage. */
+const stageProbabilityJoin = sql.raw(`LEFT JOIN pipeline_stages ps ON ps.organization_id = t.organization_id AND ps.stage = t.stage
+    CROSS JOIN LATERAL (SELECT coalesce(ps.probability::int, CASE t.stage WHEN 'qualification' THEN 10
+      WHEN 'proposal' THEN 30 WHEN 'negotiation' THEN 60 ELSE 90 END) AS p) pr`)
 
 export interface StatusTotals {
   status: DealStatus
@@ -42,7 +47,7 @@ export function summaryByStatusQuery(organizationId: string, currency: string): 
            coalesce(sum(t.deal_count) FILTER (WHERE t.currency = ${currency}), 0)::int AS currency_count,
            coalesce(sum(${weightedOfRow}) FILTER (WHERE t.currency = ${currency}
                     AND t.status IN ('new', 'in_progress')), 0)::text AS weighted
-    FROM deal_totals t
+    FROM deal_totals t ${stageProbabilityJoin}
     WHERE t.organization_id = ${organizationId}
     GROUP BY t.status`
 }
@@ -185,7 +190,7 @@ export function forecastQuery(organizationId: string, currency: string, months: 
            sum(t.deal_count)::int AS count,
            sum(t.amount)::text AS amount,
            coalesce(sum(${weightedOfRow}) FILTER (WHERE t.status <> 'won'), 0)::text AS weighted
-    FROM deal_totals t, bounds b
+    FROM deal_totals t ${stageProbabilityJoin} CROSS JOIN bounds b
     WHERE t.organization_id = ${organizationId} AND t.currency = ${currency}
       AND (t.status IN ('new', 'in_progress') AND (t.month < b.end_month OR t.month = 'infinity'::date)
            OR t.status = 'won' AND t.month >= b.first_month AND t.month < b.end_month)
@@ -223,23 +228,23 @@ export interface VelocityRow {
 export function velocityQuery(organizationId: string, days: number): SQL {
   return sql`
     WITH stays AS (
-      SELECT h.stage, extract(epoch FROM h.exited_at - h.entered_at) AS seconds
+      SELECT h.stage, date_part('epoch', h.exited_at - h.entered_at) AS seconds
       FROM deal_stage_history h
       WHERE h.organization_id = ${organizationId} AND h.exited_at IS NOT NULL
         AND h.exited_at >= now() - make_interval(days => ${days}::int)
     ), won AS (
-      SELECT extract(epoch FROM d.closed_at - d.created_at) AS seconds
+      SELECT date_part('epoch', d.closed_at - d.created_at) AS seconds
       FROM deals d
       WHERE d.organization_id = ${organizationId} AND d.status = 'won'
         AND d.closed_at >= now() - make_interval(days => ${days}::int)
     )
     SELECT stage, count(*)::int AS exits,
-           round(avg(seconds) / 86400, 2)::text AS avg_days,
+           round((avg(seconds) / 86400)::numeric, 2)::text AS avg_days,
            round((percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds))::numeric / 86400, 2)::text AS median_days
     FROM stays GROUP BY stage
     UNION ALL
     SELECT NULL, count(*)::int,
-           round(avg(seconds) / 86400, 2)::text,
+           round((avg(seconds) / 86400)::numeric, 2)::text,
            round((percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds))::numeric / 86400, 2)::text
     FROM won`
 }
