@@ -62,7 +62,9 @@ function backfillStatements(): string[] {
 
 async function seed(organizationId: string, userId: string, deals: number) {
   await db.execute(sql`INSERT INTO organizations (id, name) VALUES (${organizationId}, ${`Timing ${deals}`})`)
-  await db.execute(sql`INSERT INTO memberships (organization_id, user_id, role) VALUES (${organizationId}, ${userId}, 'owner')`)
+  await db.execute(
+    sql`INSERT INTO memberships (organization_id, user_id, role) VALUES (${organizationId}, ${userId}, 'owner')`,
+  )
   const contacts = Math.max(100, Math.floor(deals / 10))
   await db.execute(sql`
     INSERT INTO contacts (organization_id, id, owner_id, name)
@@ -112,11 +114,18 @@ async function median(run: () => Promise<unknown>) {
     times.push(performance.now() - started)
   }
   times.sort((a, b) => a - b)
-  return { p50: times[Math.floor(RUNS / 2)] as number, min: times[0] as number, max: times[RUNS - 1] as number }
+  return {
+    p50: times[Math.floor(RUNS / 2)] as number,
+    min: times[0] as number,
+    max: times[RUNS - 1] as number,
+  }
 }
 
 async function explain(query: SQL): Promise<string> {
-  const rows = await queryRows<{ 'QUERY PLAN': string }>(db, sql`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${query}`)
+  const rows = await queryRows<{ 'QUERY PLAN': string }>(
+    db,
+    sql`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${query}`,
+  )
   return rows.map((row) => row['QUERY PLAN']).join('\n')
 }
 
@@ -153,7 +162,9 @@ try {
   const [version] = await queryRows<{ version: string }>(db, sql`SELECT version()`)
   console.log(version?.version)
   const userId = crypto.randomUUID()
-  await db.execute(sql`INSERT INTO users (id, email, password_hash, name) VALUES (${userId}, ${`timing-${userId}@example.test`}, 'x', 'Timing')`)
+  await db.execute(
+    sql`INSERT INTO users (id, email, password_hash, name) VALUES (${userId}, ${`timing-${userId}@example.test`}, 'x', 'Timing')`,
+  )
   const organizations = SIZES.map((size) => ({ size, id: crypto.randomUUID() }))
   const started = performance.now()
   for (const { size, id } of organizations) await seed(id, userId, size)
@@ -165,7 +176,10 @@ try {
 
   const results: string[] = []
   for (const { size, id } of organizations) {
-    const [rows] = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM deal_totals WHERE organization_id = ${id}`)
+    const [rows] = await queryRows<{ n: number }>(
+      db,
+      sql`SELECT count(*)::int AS n FROM deal_totals WHERE organization_id = ${id}`,
+    )
     console.log(`\n=== ${size} deals (${rows?.n} aggregate rows) ===`)
     const measures: Record<string, () => Promise<unknown>> = {
       'summary days=30': async () => dealSummary(await summaryData(db, id, 30, 'USD'), 30, 'USD'),

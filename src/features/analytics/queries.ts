@@ -17,7 +17,8 @@ const weightedOfRow = sql.raw(`CASE WHEN t.probability = pr.p
   THEN t.weighted ELSE deal_totals_weighted(t.cents_hist, t.amount, pr.p) END`)
 
 /** The stage's probability now (its pipeline_stages row, else the default) as `pr.p`, one lookup per stage. */
-const stageProbabilityJoin = sql.raw(`LEFT JOIN pipeline_stages ps ON ps.organization_id = t.organization_id AND ps.stage = t.stage
+const stageProbabilityJoin =
+  sql.raw(`LEFT JOIN pipeline_stages ps ON ps.organization_id = t.organization_id AND ps.stage = t.stage
     CROSS JOIN LATERAL (SELECT coalesce(ps.probability::int, CASE t.stage WHEN 'qualification' THEN 10
       WHEN 'proposal' THEN 30 WHEN 'negotiation' THEN 60 ELSE 90 END) AS p) pr`)
 

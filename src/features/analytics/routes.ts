@@ -1,12 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { problems, TenantHeaders } from '../../lib/schemas.js'
+import { readGeneration } from './generation.js'
 import { dealForecast, dealFunnel, dealSummary, dealVelocity } from './metrics.js'
 import { defaultCurrency, forecastData, stageStatusCounts, summaryData, velocityData } from './queries.js'
 import {
-  DEFAULT_DAYS,
-  DEFAULT_MONTHS,
-  DEFAULT_VELOCITY_DAYS,
   DealForecast,
   DealFunnel,
   DealSummary,
@@ -20,7 +18,11 @@ import {
 const security = [{ bearerAuth: [] }]
 const tags = ['analytics']
 
-/** `/analytics/deals/*`: any member reads; results are cached per organization generation (see cache.ts). */
+/**
+ * `/analytics/deals/*`: any member reads; results are cached under the organization's analytics generation,
+ * read from the database first (one prepared index lookup), so no write is ever hidden (see generation.ts).
+ * Computations read the aggregate rows kept exact in every deal write's transaction (see queries.ts).
+ */
 export default async function analyticsRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const currencyOf = async (organizationId: string, requested: string | undefined) =>
@@ -32,7 +34,7 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary:
-          'Deals per status (amounts in one currency), win rate, new deals, currencies used, open pipeline',
+          'Deals per status (amounts in one currency), win rate, new deals, currencies in use, open pipeline',
         security,
         headers: TenantHeaders,
         querystring: SummaryQuery,
@@ -40,10 +42,13 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { organizationId } = request.membership
-      const days = request.query.days ?? DEFAULT_DAYS
-      const currency = await currencyOf(organizationId, request.query.currency)
-      return app.analyticsCache.get(organizationId, `summary:${days}:${currency}`, async () => {
+      const { organizationId } = request.actor
+      const { days } = request.query
+      const [generation, currency] = await Promise.all([
+        readGeneration(app.db.db, organizationId),
+        currencyOf(organizationId, request.query.currency),
+      ])
+      return app.analyticsCache.get(organizationId, generation, `summary:${days}:${currency}`, async () => {
         const started = performance.now()
         const data = await summaryData(app.db.db, organizationId, days, currency)
         // The recent count also changes when its oldest deal ages out of the window: expire exactly then.
@@ -69,8 +74,9 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { organizationId } = request.membership
-      return app.analyticsCache.get(organizationId, 'funnel', async () => ({
+      const { organizationId } = request.actor
+      const generation = await readGeneration(app.db.db, organizationId)
+      return app.analyticsCache.get(organizationId, generation, 'funnel', async () => ({
         value: dealFunnel(await stageStatusCounts(app.db.db, organizationId)),
       }))
     },
@@ -90,18 +96,26 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { organizationId } = request.membership
-      const months = request.query.months ?? DEFAULT_MONTHS
-      const currency = await currencyOf(organizationId, request.query.currency)
-      return app.analyticsCache.get(organizationId, `forecast:${months}:${currency}`, async () => {
-        const started = performance.now()
-        const data = await forecastData(app.db.db, organizationId, currency, months)
-        // The buckets move when the UTC month turns: expire then at the latest.
-        return {
-          value: dealForecast(data.rows, currency, data.firstMonth, months),
-          validForMs: data.nextMonthInMs - (performance.now() - started),
-        }
-      })
+      const { organizationId } = request.actor
+      const { months } = request.query
+      const [generation, currency] = await Promise.all([
+        readGeneration(app.db.db, organizationId),
+        currencyOf(organizationId, request.query.currency),
+      ])
+      return app.analyticsCache.get(
+        organizationId,
+        generation,
+        `forecast:${months}:${currency}`,
+        async () => {
+          const started = performance.now()
+          const data = await forecastData(app.db.db, organizationId, currency, months)
+          // The buckets move when the UTC month turns: expire then at the latest.
+          return {
+            value: dealForecast(data.rows, currency, data.firstMonth, months),
+            validForMs: data.nextMonthInMs - (performance.now() - started),
+          }
+        },
+      )
     },
   )
 
@@ -117,14 +131,11 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
         response: { 200: DealVelocity, ...problems(400, 401, 403, 503) },
       },
     },
-    async (request) => {
-      const { organizationId } = request.membership
-      const days = request.query.days ?? DEFAULT_VELOCITY_DAYS
-      // A rolling window over stays and wins: the answer moves with time alone, so it is never cached.
-      return app.analyticsCache.get(organizationId, `velocity:${days}`, async () => ({
-        value: dealVelocity(await velocityData(app.db.db, organizationId, days), days),
-        validForMs: 0,
-      }))
-    },
+    // A rolling window over stays and wins: the answer moves with time alone, so it is not cached.
+    async (request) =>
+      dealVelocity(
+        await velocityData(app.db.db, request.actor.organizationId, request.query.days),
+        request.query.days,
+      ),
   )
 }

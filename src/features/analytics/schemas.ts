@@ -2,7 +2,7 @@ import { type TObject, type TSchema, Type } from 'typebox'
 import { DEAL_STAGES, DEAL_STATUSES } from '../../db/schema.js'
 import { CurrencyCode, CurrencyInput } from '../../lib/currency.js'
 import { Money } from '../../lib/money.js'
-import { StringEnum } from '../../lib/schemas.js'
+import { Defaulted, StringEnum } from '../../lib/schemas.js'
 
 export const DEFAULT_DAYS = 30
 
@@ -15,25 +15,19 @@ function keyed<const K extends readonly string[], S extends TSchema>(keys: K, sc
 
 const Count = Type.Integer({ minimum: 0 })
 
-export const CurrencyQuery = {
-  currency: Type.Optional(
-    Type.String({ ...CurrencyInput, description: "Default: the organization's default_currency" }),
-  ),
-}
-
-export const SummaryQuery = Type.Object(
-  {
-    days: Type.Optional(
-      Type.Integer({
+export const SummaryQuery = Defaulted(
+  Type.Object(
+    {
+      days: Type.Integer({
         minimum: 1,
         maximum: 365,
         default: DEFAULT_DAYS,
         description: 'Window of new_deals_last_n_days',
       }),
-    ),
-    ...CurrencyQuery,
-  },
-  { additionalProperties: false },
+      currency: Type.Optional(CurrencyInput),
+    },
+    { additionalProperties: false },
+  ),
 )
 
 export const FunnelQuery = Type.Object({}, { additionalProperties: false })
@@ -71,15 +65,14 @@ export const DealFunnel = Type.Object({
 
 const MoneyBucket = Type.Object({ count: Count, amount: Money, weighted_amount: Money })
 
-export const DEFAULT_MONTHS = 6
-export const DEFAULT_VELOCITY_DAYS = 90
-
-export const ForecastQuery = Type.Object(
-  {
-    months: Type.Optional(Type.Integer({ minimum: 1, maximum: 24, default: DEFAULT_MONTHS })),
-    ...CurrencyQuery,
-  },
-  { additionalProperties: false },
+export const ForecastQuery = Defaulted(
+  Type.Object(
+    {
+      months: Type.Integer({ minimum: 1, maximum: 24, default: 6 }),
+      currency: Type.Optional(CurrencyInput),
+    },
+    { additionalProperties: false },
+  ),
 )
 
 export const DealForecast = Type.Object({
@@ -98,13 +91,11 @@ export const DealForecast = Type.Object({
   unscheduled: MoneyBucket,
 })
 
-export const VelocityQuery = Type.Object(
-  {
-    days: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 365, default: DEFAULT_VELOCITY_DAYS, description: 'Window' }),
-    ),
-  },
-  { additionalProperties: false },
+export const VelocityQuery = Defaulted(
+  Type.Object(
+    { days: Type.Integer({ minimum: 1, maximum: 365, default: 90, description: 'Window, days × 24 h' }) },
+    { additionalProperties: false },
+  ),
 )
 
 const Days = Type.Union([Type.Number({ minimum: 0 }), Type.Null()])

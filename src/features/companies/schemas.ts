@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { type Static, Type } from 'typebox'
 import { PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
 
@@ -32,6 +32,8 @@ export const CreateCompanyBody = Type.Object(
   { additionalProperties: false },
 )
 
+export type CreateCompanyBody = Static<typeof CreateCompanyBody>
+
 export const UpdateCompanyBody = Type.Object(
   {
     name: Type.Optional(Name),
@@ -40,6 +42,8 @@ export const UpdateCompanyBody = Type.Object(
   },
   { additionalProperties: false },
 )
+
+export type UpdateCompanyBody = Static<typeof UpdateCompanyBody>
 
 export const COMPANY_SORT_FIELDS = ['created_at', 'name'] as const
 

@@ -15,59 +15,27 @@ import {
 } from 'drizzle-orm'
 import { type Db, type Executor, prepared, queryRows, type Tx } from '../../db/client.js'
 import { contacts, type DealStage, type DealStatus, deals } from '../../db/schema.js'
-import { formatMoney } from '../../lib/money.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
-import type { DEAL_SORT_FIELDS } from './schemas.js'
+import type { DEAL_SORT_FIELDS, DealContact, DealRow } from './schemas.js'
 
-type DealTableRow = typeof deals.$inferSelect
-/** A deal as read: its columns and the two derived fields of spec §12, computed by the database. */
-export type DealRow = DealTableRow & { probability: number; weightedAmount: string }
+export type { DealRow }
 
 /** The organization's probability for the deal now (deal_probability, migration 0002): never stored. */
 const probabilitySql = sql<number>`deal_probability(${deals.organizationId}, ${deals.status}, ${deals.stage})`
 /** amount × probability / 100 rounded half up to cents, in NUMERIC (amounts are never negative). */
 const weightedSql = sql<string>`round(${deals.amount} * ${probabilitySql} / 100, 2)::text`
 
+/** Every column and the two derived fields of spec §12, computed by the database on every read. */
 export const dealSelection = {
   ...getTableColumns(deals),
   probability: probabilitySql.mapWith(Number).as('probability'),
   weightedAmount: weightedSql.as('weighted_amount'),
 }
 
-/** Raw-SQL form of the derived fields over a row source named `alias` (the CTE path of the PATCH). */
+/** Raw-SQL form of the derived fields over the row source `alias` (the CTE path of the PATCH). */
 function derivedColumnsOf(alias: string) {
   const p = `deal_probability(${alias}.organization_id, ${alias}.status, ${alias}.stage)`
   return sql.raw(`${p} AS probability, round(${alias}.amount * ${p} / 100, 2)::text AS weighted_amount`)
-}
-
-export interface ContactSummary {
-  id: string
-  name: string
-  email: string | null
-  company_id: string | null
-}
-
-export function dealBody(row: DealRow, contact?: ContactSummary) {
-  const body = {
-    id: row.id,
-    organization_id: row.organizationId,
-    contact_id: row.contactId,
-    owner_id: row.ownerId,
-    title: row.title,
-    amount: formatMoney(row.amount),
-    currency: row.currency,
-    status: row.status,
-    stage: row.stage,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-    expected_close_date: row.expectedCloseDate,
-    lost_reason: row.lostReason,
-    probability: Number(row.probability),
-    weighted_amount: formatMoney(row.weightedAmount),
-    closed_at: row.closedAt?.toISOString() ?? null,
-    stage_changed_at: row.stageChangedAt.toISOString(),
-  }
-  return contact ? { ...body, contact } : body
 }
 
 const contactSelection = {
@@ -82,7 +50,11 @@ function withContact() {
 }
 
 /** One deal with its contact (`expand=contact`): one query, a join on the contact's primary key. */
-export async function findDealWithContact(db: Executor, organizationId: string, id: string) {
+export async function findDealWithContact(
+  db: Executor,
+  organizationId: string,
+  id: string,
+): Promise<{ deal: DealRow; contact: DealContact } | undefined> {
   const [row] = await db
     .select({ deal: dealSelection, contact: contactSelection })
     .from(deals)
@@ -235,7 +207,7 @@ export async function insertDeal(
 
 export type DealChanges = Partial<
   Pick<
-    DealTableRow,
+    DealRow,
     | 'title'
     | 'amount'
     | 'currency'
@@ -249,33 +221,18 @@ export type DealChanges = Partial<
   >
 >
 
-export async function updateDeal(tx: Tx, organizationId: string, id: string, changes: DealChanges) {
-  const [row] = await tx
-    .update(deals)
-    .set({ ...changes, updatedAt: sql`now()` })
-    .where(byId(organizationId, id))
-    .returning(dealSelection)
-  return row as DealRow
-}
-
-export interface PendingActivity {
-  id: string
-  type: string
-  payload: Record<string, unknown>
-}
-
 /**
  * One statement that applies `changes` only if the deal still has the status, stage, amount and owner the rules
- * were checked against, and writes the change's activities with it (a data-modifying CTE: both or neither).
- * Returns undefined when a concurrent change got there first; the caller reads again and re-checks. Of two
- * racing changes exactly one matches, so each activity's old value is the value it really replaced.
+ * were checked against, and runs `effects` (data-modifying CTE members over `updated`: the change's activities
+ * and its after-write effects) with it: all or nothing. Returns undefined when a concurrent change got there
+ * first; the caller reads again and re-checks. Of two racing changes exactly one matches, so each activity's old
+ * value is the value it really replaced. Raw SQL: a data-modifying CTE, W4's measured hot path.
  */
 export async function updateDealIfUnchanged(
   db: Executor,
   current: DealRow,
   changes: DealChanges,
-  authorId: string,
-  activities: PendingActivity[],
+  effects: (updated: SQL) => SQL[],
 ): Promise<DealRow | undefined> {
   const update = db
     .update(deals)
@@ -289,21 +246,13 @@ export async function updateDealIfUnchanged(
         eq(deals.ownerId, current.ownerId),
       ),
     )
-  if (activities.length === 0) {
-    const [row] = await update.returning(dealSelection)
-    return row as DealRow | undefined
-  }
-  const values = activities.map(
-    (activity) => sql`(${activity.id}::uuid, ${activity.type}, ${JSON.stringify(activity.payload)}::jsonb)`,
+    .returning()
+  const members = effects(sql`updated`).map(
+    (statement, i) => sql`, ${sql.raw(`effect${i}`)} AS (${statement})`,
   )
   const [row] = await queryRows<Record<string, unknown>>(
     db,
-    sql`WITH updated AS (${update.returning().getSQL()}),
-    recorded AS (
-      INSERT INTO activities (organization_id, id, deal_id, author_id, type, payload, created_at)
-      SELECT updated.organization_id, v.id, updated.id, ${authorId}::uuid, v.type, v.payload, clock_timestamp()
-      FROM updated CROSS JOIN (VALUES ${sql.join(values, sql`, `)}) AS v (id, type, payload)
-    )
+    sql`WITH updated AS (${update.getSQL()})${sql.join(members, sql``)}
     SELECT updated.*, ${derivedColumnsOf('updated')} FROM updated`,
   )
   return row && dealRowFromSql(row)

@@ -1,17 +1,12 @@
-import { Type } from 'typebox'
-import { DEAL_STAGES, DEAL_STATUSES } from '../../db/schema.js'
+import { type Static, Type } from 'typebox'
+import { DEAL_STAGES, DEAL_STATUSES, type deals } from '../../db/schema.js'
 import { CurrencyInput } from '../../lib/currency.js'
-import { AmountInput, Money } from '../../lib/money.js'
-import { DateOnly, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+import { AmountInput, formatMoney, Money } from '../../lib/money.js'
+import { DateOnly, Defaulted, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
 
 const Title = Type.String({ minLength: 1, maxLength: 255 })
 const Currency = CurrencyInput
-const Status = StringEnum(DEAL_STATUSES)
-const Stage = StringEnum(DEAL_STAGES, {
-  description: 'qualification → proposal → negotiation → closed; moving back is owner/admin only',
-})
-
 const LostReason = Type.String({
   minLength: 1,
   maxLength: 500,
@@ -28,6 +23,11 @@ export const DealContact = Type.Object(
   },
   { description: 'The deal’s contact, with expand=contact' },
 )
+export type DealContact = Static<typeof DealContact>
+const Status = StringEnum(DEAL_STATUSES)
+const Stage = StringEnum(DEAL_STAGES, {
+  description: 'qualification → proposal → negotiation → closed; moving back is owner/admin only',
+})
 
 export const Deal = Type.Object({
   id: Uuid,
@@ -53,27 +53,53 @@ export const Deal = Type.Object({
   stage_changed_at: Timestamp,
   contact: Type.Optional(DealContact),
 })
+export type Deal = Static<typeof Deal>
 
-export const DealExpandQuery = {
-  expand: Type.Optional(StringEnum(['contact'] as const, { description: 'contact: add the deal’s contact' })),
+/** A deal as read: its columns and the derived fields of spec §12, computed by the database. */
+export type DealRow = typeof deals.$inferSelect & { probability: number; weightedAmount: string }
+
+export function toDeal(row: DealRow, contact?: DealContact): Deal {
+  const deal: Deal = {
+    id: row.id,
+    organization_id: row.organizationId,
+    contact_id: row.contactId,
+    owner_id: row.ownerId,
+    title: row.title,
+    amount: formatMoney(row.amount),
+    currency: row.currency,
+    status: row.status,
+    stage: row.stage,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+    expected_close_date: row.expectedCloseDate,
+    lost_reason: row.lostReason,
+    probability: Number(row.probability),
+    weighted_amount: formatMoney(row.weightedAmount),
+    closed_at: row.closedAt?.toISOString() ?? null,
+    stage_changed_at: row.stageChangedAt.toISOString(),
+  }
+  if (contact) deal.contact = contact
+  return deal
 }
 
-export const DealReadQuery = Type.Object({ ...DealExpandQuery }, { additionalProperties: false })
-
-export const CreateDealBody = Type.Object(
-  {
-    contact_id: Uuid,
-    title: Title,
-    amount: Type.Optional(AmountInput),
-    currency: Type.Optional(Currency),
-    owner_id: Type.Optional(Uuid),
-    status: Type.Optional(Status),
-    stage: Type.Optional(Stage),
-    expected_close_date: Type.Optional(CloseDate),
-    lost_reason: Type.Optional(Type.Union([LostReason, Type.Null()])),
-  },
-  { additionalProperties: false },
+export const CreateDealBody = Defaulted(
+  Type.Object(
+    {
+      contact_id: Uuid,
+      title: Title,
+      amount: { ...AmountInput, default: 0 } as typeof AmountInput,
+      // Without one, the organization's default_currency (spec §10).
+      currency: Type.Optional(Currency),
+      owner_id: Type.Optional(Uuid),
+      status: StringEnum(DEAL_STATUSES, { default: 'new' }),
+      stage: StringEnum(DEAL_STAGES, { default: 'qualification' }),
+      expected_close_date: Type.Union([DateOnly, Type.Null()], { default: null }),
+      lost_reason: Type.Union([LostReason, Type.Null()], { default: null }),
+    },
+    { additionalProperties: false },
+  ),
 )
+export type CreateDealBody = Static<typeof CreateDealBody>
 
 export const UpdateDealBody = Type.Object(
   {
@@ -89,6 +115,7 @@ export const UpdateDealBody = Type.Object(
   },
   { additionalProperties: false },
 )
+export type UpdateDealBody = Static<typeof UpdateDealBody>
 
 export const DEAL_SORT_FIELDS = [
   'created_at',
@@ -98,35 +125,41 @@ export const DEAL_SORT_FIELDS = [
   'expected_close_date',
 ] as const
 
+const Expand = {
+  expand: Type.Optional(StringEnum(['contact'] as const, { description: 'contact: add the deal’s contact' })),
+}
+
+export const DealReadQuery = Type.Object({ ...Expand }, { additionalProperties: false })
+
 // Bounds arrive as text and are checked by parseAmount exactly like body amounts.
 const AmountBound = Type.String({
   maxLength: 32,
   description: 'Inclusive; a decimal with at most two decimals',
 })
 
-export const DealListQuery = Type.Object(
-  {
-    ...PageQuery,
-    status: Type.Optional(Type.Array(Status, { maxItems: 10, description: 'Repeatable' })),
-    stage: Type.Optional(Type.Array(StringEnum(DEAL_STAGES), { maxItems: 10, description: 'Repeatable' })),
-    owner_id: Type.Optional(Uuid),
-    contact_id: Type.Optional(Uuid),
-    company_id: Type.Optional(Uuid),
-    min_amount: Type.Optional(AmountBound),
-    max_amount: Type.Optional(AmountBound),
-    search: Type.Optional(
-      Type.String({ maxLength: 255, description: 'Case-insensitive substring of title' }),
-    ),
-    expected_close_before: Type.Optional(DateOnly),
-    expected_close_after: Type.Optional(DateOnly),
-    order_by: Type.Optional(
-      StringEnum(DEAL_SORT_FIELDS, {
+export const DealListQuery = Defaulted(
+  Type.Object(
+    {
+      ...PageQuery,
+      status: Type.Optional(Type.Array(Status, { maxItems: 10, description: 'Repeatable' })),
+      stage: Type.Optional(Type.Array(StringEnum(DEAL_STAGES), { maxItems: 10, description: 'Repeatable' })),
+      owner_id: Type.Optional(Uuid),
+      contact_id: Type.Optional(Uuid),
+      company_id: Type.Optional(Uuid),
+      min_amount: Type.Optional(AmountBound),
+      max_amount: Type.Optional(AmountBound),
+      search: Type.Optional(
+        Type.String({ maxLength: 255, description: 'Case-insensitive substring of title' }),
+      ),
+      expected_close_before: Type.Optional(DateOnly),
+      expected_close_after: Type.Optional(DateOnly),
+      order_by: StringEnum(DEAL_SORT_FIELDS, {
         default: 'created_at',
-        description: 'expected_close_date: nulls last both ways',
+        description: 'expected_close_date: deals without one last, in both directions',
       }),
-    ),
-    order: Type.Optional(StringEnum(SORT_ORDERS, { default: 'desc' })),
-    ...DealExpandQuery,
-  },
-  { additionalProperties: false },
+      order: StringEnum(SORT_ORDERS, { default: 'desc' }),
+      ...Expand,
+    },
+    { additionalProperties: false },
+  ),
 )

@@ -3,7 +3,8 @@ import { eq, sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { requireOrganizationMember } from '../../auth/access.js'
-import type { Executor } from '../../db/client.js'
+import { type Actor, assertAllowed } from '../../auth/policy.js'
+import type { Executor, Tx } from '../../db/client.js'
 import { deals, memberships, organizations, type Role } from '../../db/schema.js'
 import { CurrencyCode, CurrencyInput } from '../../lib/currency.js'
 import { AppError } from '../../lib/errors.js'
@@ -33,7 +34,12 @@ const UpdateOrganizationBody = Type.Object(
   { additionalProperties: false },
 )
 
-const SETTINGS_ROLES: readonly Role[] = ['owner', 'admin']
+/** The role re-read under the organization's row lock (a concurrent demotion or removal is respected). */
+async function lockedActor(tx: Tx, actor: Actor): Promise<Actor> {
+  const role = await lockOrganizationAsMember(tx, actor.organizationId, actor.userId)
+  if (!role) throw new AppError('ORGANIZATION_ACCESS_DENIED', 'You are not a member of this organization')
+  return { ...actor, role }
+}
 
 async function settingsOf(db: Executor, organizationId: string, role: Role) {
   const [row] = await db
@@ -73,7 +79,8 @@ export default async function organizationSettingsRoutes(fastify: FastifyInstanc
       },
     },
     async (request) => {
-      const { organizationId, role } = request.membership
+      const { organizationId, role } = request.actor
+      assertAllowed(request.actor, 'organization.read')
       return settingsOf(app.db.db, organizationId, role)
     },
   )
@@ -91,24 +98,19 @@ export default async function organizationSettingsRoutes(fastify: FastifyInstanc
       },
     },
     async (request) => {
-      const { organizationId, role } = request.membership
-      if (!SETTINGS_ROLES.includes(role)) {
-        throw new AppError('FORBIDDEN', 'Only owners and admins change the organization')
-      }
+      const { organizationId } = request.actor
+      assertAllowed(request.actor, 'organization.update')
       const { body } = request
       const changes: Partial<typeof organizations.$inferInsert> = {}
       if (body.name !== undefined) changes.name = body.name
       if (body.default_currency !== undefined) changes.defaultCurrency = body.default_currency.toUpperCase()
       return app.db.db.transaction(async (tx) => {
-        // The role is read again under the organization's lock: a concurrent demotion is respected.
-        const actorRole = await lockOrganizationAsMember(tx, organizationId, request.userId)
-        if (!SETTINGS_ROLES.includes(actorRole)) {
-          throw new AppError('FORBIDDEN', 'Only owners and admins change the organization')
-        }
+        const actor = await lockedActor(tx, request.actor)
+        assertAllowed(actor, 'organization.update')
         if (Object.keys(changes).length > 0) {
           await tx.update(organizations).set(changes).where(eq(organizations.id, organizationId))
         }
-        return settingsOf(tx, organizationId, actorRole)
+        return settingsOf(tx, organizationId, actor.role)
       })
     },
   )
@@ -128,12 +130,11 @@ export default async function organizationSettingsRoutes(fastify: FastifyInstanc
       },
     },
     async (request, reply) => {
-      const { organizationId, role } = request.membership
-      if (role !== 'owner') throw new AppError('FORBIDDEN', 'Only owners delete the organization')
+      const { organizationId } = request.actor
+      assertAllowed(request.actor, 'organization.delete')
       const members = await app.db.db.transaction(async (tx) => {
         // The row lock serializes with membership changes, which take it too.
-        const actorRole = await lockOrganizationAsMember(tx, organizationId, request.userId)
-        if (actorRole !== 'owner') throw new AppError('FORBIDDEN', 'Only owners delete the organization')
+        assertAllowed(await lockedActor(tx, request.actor), 'organization.delete')
         const rows = await tx
           .select({ userId: memberships.userId })
           .from(memberships)
@@ -147,7 +148,6 @@ export default async function organizationSettingsRoutes(fastify: FastifyInstanc
         return rows.map((row) => row.userId)
       })
       await Promise.all(members.map((userId) => app.membershipCache.forget(organizationId, userId)))
-      await app.analyticsCache.invalidate(organizationId)
       return reply.code(204).send(null)
     },
   )

@@ -2,11 +2,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import { assertAllowed } from '../../auth/policy.js'
 import { type Executor, queryRows } from '../../db/client.js'
-import { DEAL_STAGES, type DealStage, dealTotals, pipelineStages, type Role } from '../../db/schema.js'
-import { AppError } from '../../lib/errors.js'
+import { DEAL_STAGES, type DealStage, dealTotals, pipelineStages } from '../../db/schema.js'
 import { problems, StringEnum, TenantHeaders } from '../../lib/schemas.js'
-import { dealsChanged } from '../analytics/freshness.js'
+import { bumpGeneration } from '../analytics/generation.js'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['pipeline']
@@ -35,8 +35,6 @@ const UpdatePipelineBody = Type.Object(
   },
   { additionalProperties: false },
 )
-
-const PIPELINE_ROLES: readonly Role[] = ['owner', 'admin']
 
 /** Every stage's probability: the organization's own, else the default (stage_probability, migration 0002). */
 export async function readPipeline(db: Executor, organizationId: string) {
@@ -70,7 +68,7 @@ export default async function pipelineRoutes(fastify: FastifyInstance) {
         response: { 200: Pipeline, ...problems(400, 401, 403) },
       },
     },
-    async (request) => readPipeline(app.db.db, request.membership.organizationId),
+    async (request) => readPipeline(app.db.db, request.actor.organizationId),
   )
 
   app.patch(
@@ -86,10 +84,8 @@ export default async function pipelineRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { organizationId, role } = request.membership
-      if (!PIPELINE_ROLES.includes(role)) {
-        throw new AppError('FORBIDDEN', 'Only owners and admins change the pipeline')
-      }
+      const { organizationId } = request.actor
+      assertAllowed(request.actor, 'pipeline.update')
       const changed = Object.entries(request.body.probabilities).filter(
         (entry): entry is [DealStage, number] => entry[1] !== undefined,
       )
@@ -127,9 +123,10 @@ export default async function pipelineRoutes(fastify: FastifyInstance) {
               ),
             )
         }
+        // Weighted amounts in the analytics change: cached results must not be served again.
+        if (changed.length > 0) await bumpGeneration(tx, organizationId)
         return readPipeline(tx, organizationId)
       })
-      if (changed.length > 0) await dealsChanged(app, organizationId)
       return result
     },
   )

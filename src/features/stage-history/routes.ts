@@ -80,7 +80,7 @@ export default async function stageHistoryRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const items = await stageHistoryOf(app.db.db, request.membership.organizationId, request.params.deal_id)
+      const items = await stageHistoryOf(app.db.db, request.actor.organizationId, request.params.deal_id)
       if (!items) throw recordNotFound('DEAL_NOT_FOUND')
       return { items }
     },
