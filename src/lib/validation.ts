@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject } from 'ajv'
 import type { DataValidationCxt } from 'ajv/dist/types/index.js'
 import addFormats from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
+import { isCurrency } from './currency.js'
 import { isEmail, normalizeEmailText } from './email.js'
 import type { FieldError } from './errors.js'
 import { badTextPaths, TEXT_RULE_MESSAGE } from './text.js'
@@ -45,6 +46,7 @@ function makeAjv(coerceTypes: boolean | 'array') {
       return true
     },
   })
+  ajv.addFormat('iso4217', { type: 'string', validate: isCurrency })
   return ajv
 }
 
