@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { after, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
@@ -13,6 +12,7 @@ import {
   toInject,
   validRequest,
 } from './openapi-requests.js'
+import { tcpProxy } from './tcp-proxy.js'
 
 // Issue 8 §2: with the database refusing connections, register answered 500. Every route that needs the
 // database must answer 503 SERVICE_UNAVAILABLE (problem body), as /ready does; routes that need none go on.
@@ -56,35 +56,50 @@ describe('the database refusing connections: every route answers 503 SERVICE_UNA
     await expectEveryRoute503(app, user.token, user.organizationId)
   })
 
-  it('on a PostgreSQL address where nothing listens (connection refused)', async () => {
-    // A port of this branch's range (18200-18299) that no test listens on.
-    const database = await openDatabase({ url: 'postgres://postgres@127.0.0.1:18299/none', poolSize: 2 })
+  const serverUrl = process.env.TEST_DATABASE_URL
+  const needsPostgres = { skip: serverUrl ? false : 'needs PostgreSQL (TEST_DATABASE_URL)' }
+
+  it('on a PostgreSQL server that goes away (connection refused)', needsPostgres, async () => {
+    // The service starts against a working server (a start-up failure is a one-line exit, tested elsewhere);
+    // then the proxy in front of it drops every connection and refuses new ones, as a stopped server does.
+    const target = new URL(serverUrl as string)
+    const proxy = await tcpProxy(target.hostname, Number(target.port || 5432))
+    const database = await openDatabase({ url: proxy.via(serverUrl as string), poolSize: 2 })
     const app = await buildTestApp({ database, migrate: false })
     apps.push(app)
-    app.addHook('onClose', () => database.close())
-    await expectEveryRoute503(app, await app.tokens.sign(randomUUID()), randomUUID())
+    app.addHook('onClose', async () => {
+      await database.close()
+      await proxy.close().catch(() => {})
+    })
+    const user = await register(app)
+    await proxy.cut()
+    await expectEveryRoute503(app, user.token, user.organizationId)
   })
 
-  const serverUrl = process.env.TEST_DATABASE_URL
-  it('on a PostgreSQL database that does not accept connections (ALLOW_CONNECTIONS false)', {
-    skip: serverUrl ? false : 'needs PostgreSQL (TEST_DATABASE_URL)',
-  }, async () => {
-    const name = `badinput_refuse_${Date.now()}_${Math.floor(Math.random() * 1e6)}`
-    const admin = new pg.Client({ connectionString: serverUrl })
-    await admin.connect()
-    await admin.query(`CREATE DATABASE ${name} ALLOW_CONNECTIONS false`)
-    let database: Database | undefined
-    try {
-      const url = new URL(serverUrl as string)
-      url.pathname = `/${name}`
-      database = await openDatabase({ url: url.toString(), poolSize: 2 })
-      const app = await buildTestApp({ database, migrate: false })
-      await expectEveryRoute503(app, await app.tokens.sign(randomUUID()), randomUUID())
-      await app.close()
-    } finally {
-      await database?.close()
-      await admin.query(`DROP DATABASE IF EXISTS ${name}`)
-      await admin.end()
-    }
-  })
+  it(
+    'on a PostgreSQL database that stops accepting connections (ALLOW_CONNECTIONS false)',
+    needsPostgres,
+    async () => {
+      const name = `badinput_refuse_${Date.now()}_${Math.floor(Math.random() * 1e6)}`
+      const admin = new pg.Client({ connectionString: serverUrl })
+      await admin.connect()
+      await admin.query(`CREATE DATABASE ${name}`)
+      let database: Database | undefined
+      try {
+        const url = new URL(serverUrl as string)
+        url.pathname = `/${name}`
+        database = await openDatabase({ url: url.toString(), poolSize: 2 })
+        const app = await buildTestApp({ database })
+        const user = await register(app)
+        await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`)
+        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name])
+        await expectEveryRoute503(app, user.token, user.organizationId)
+        await app.close()
+      } finally {
+        await database?.close().catch(() => {})
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+        await admin.end()
+      }
+    },
+  )
 })
