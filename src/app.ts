@@ -6,15 +6,19 @@ import type { ErrorObject } from 'ajv'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { authenticate } from './auth/access.js'
 import { MembershipCache } from './auth/membership-cache.js'
+import { SessionRevocations } from './auth/revocations.js'
 import authRoutes from './auth/routes.js'
 import { accessTokens } from './auth/tokens.js'
 import type { Config } from './config.js'
 import { type Database, openDatabase } from './db/client.js'
 import { migrateUp } from './db/migrate.js'
 import { analyticsCache } from './features/analytics/cache.js'
+import invitationRoutes from './features/invitations/routes.js'
 import organizationRoutes from './features/organizations/routes.js'
+import { type Clock, systemClock } from './lib/clock.js'
 import { isDatabaseUnavailable } from './lib/db-errors.js'
 import { AppError, toProblem } from './lib/errors.js'
+import { createMailer } from './lib/mailer.js'
 import {
   DEFAULT_RATE_LIMITS,
   memoryRateLimiter,
@@ -35,6 +39,12 @@ export interface BuildOptions {
   migrate?: boolean
   rateLimits?: Partial<RateLimits>
   logger?: FastifyServerOptions['logger']
+  /** The time for expiries the app decides (invitations, reset tokens); tests control it. */
+  clock?: Clock
+  /** Waits between email delivery attempts (tests make them short). */
+  mailRetryDelaysMs?: readonly number[]
+  /** How often revocations are re-read from the database as a backstop (default 5 s). */
+  revocationPollMs?: number
 }
 
 const BODY_LIMIT = 1024 * 1024
@@ -95,7 +105,26 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorate('rateLimiter', redis ? redisRateLimiter(redis) : memoryRateLimiter())
   app.decorate('rateLimits', { ...DEFAULT_RATE_LIMITS, ...options.rateLimits })
   app.decorate('analyticsCache', analyticsCache(redis, app.log))
+  app.decorate('clock', options.clock ?? systemClock)
+  const mailer = createMailer({
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+    nodeEnv: config.nodeEnv,
+    log: app.log,
+    ...(options.mailRetryDelaysMs ? { retryDelaysMs: options.mailRetryDelaysMs } : {}),
+  })
+  app.decorate('mailer', mailer)
+  app.addHook('onClose', () => mailer.close())
+  const revocations = new SessionRevocations(database.db, redis, {
+    accessTokenLifetimeMs: config.accessTokenExpireMinutes * 60_000,
+    ...(options.revocationPollMs ? { pollIntervalMs: options.revocationPollMs } : {}),
+    log: app.log,
+  })
+  await revocations.start()
+  app.decorate('revocations', revocations)
+  app.addHook('onClose', () => revocations.close())
   app.decorateRequest('userId', '')
+  app.decorateRequest('sessionId', '')
   app.decorateRequest('membership', undefined as never)
 
   // Before authentication: a CORS preflight carries no token.
@@ -195,6 +224,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     async (api) => {
       await api.register(authRoutes, { prefix: '/auth' })
       await api.register(organizationRoutes, { prefix: '/organizations' })
+      await api.register(invitationRoutes)
       await api.register(tenantRoutes)
     },
     { prefix: '/api/v1' },

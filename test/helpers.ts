@@ -22,6 +22,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     refreshTokenExpireDays: 7,
     logLevel: 'silent',
     corsOrigins: [],
+    smtpUrl: undefined,
+    mailFrom: 'Mini-CRM <no-reply@example.test>',
+    publicUrl: 'http://localhost:8000',
     ...overrides,
   }
 }

@@ -17,10 +17,13 @@ const TABLES = [
   'activities',
   'contacts',
   'deals',
+  'invitations',
   'memberships',
   'organizations',
+  'password_resets',
   'refresh_tokens',
   'schema_migrations',
+  'sessions',
   'tasks',
   'users',
 ]

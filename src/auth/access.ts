@@ -11,6 +11,8 @@ const PUBLIC_ROUTES = new Set([
   '/api/v1/auth/login',
   '/api/v1/auth/refresh',
   '/api/v1/auth/logout',
+  '/api/v1/auth/password-reset',
+  '/api/v1/auth/password-reset/confirm',
   '/health',
   '/ready',
   '/openapi.json',
@@ -23,7 +25,10 @@ function isPublic(url: string): boolean {
   )
 }
 
-/** The one authentication hook (onRequest, before the body is read): sets `request.userId`. */
+/**
+ * The one authentication hook (onRequest, before the body is read): sets `request.userId` and
+ * `request.sessionId`. A token of an ended session fails here, answered from memory (see revocations.ts).
+ */
 export async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const url = request.routeOptions.url
   // No route matched: let the 404 handler answer instead of asking for a token.
@@ -32,7 +37,13 @@ export async function authenticate(request: FastifyRequest, _reply: FastifyReply
   if (!header) throw new AppError('UNAUTHORIZED', 'Authorization header is missing')
   const match = /^Bearer ([A-Za-z0-9_\-.]+)$/i.exec(header)
   if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'Authorization header must be "Bearer <token>"')
-  request.userId = await request.server.tokens.verify(match[1])
+  const { userId, sessionId } = await request.server.tokens.verify(match[1])
+  const revoked = request.server.revocations.isRevoked(sessionId)
+  if (revoked === true || (revoked !== false && (await revoked))) {
+    throw new AppError('INVALID_TOKEN', 'The session of this token has ended')
+  }
+  request.userId = userId
+  request.sessionId = sessionId
 }
 
 export interface Membership {

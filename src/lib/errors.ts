@@ -30,6 +30,12 @@ export const ERROR_CODES = {
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  INVITATION_EMAIL_MISMATCH: { status: 400, title: 'Invitation email mismatch' },
+  INVALID_CURRENT_PASSWORD: { status: 400, title: 'Invalid current password' },
+  INVALID_RESET_TOKEN: { status: 400, title: 'Invalid reset token' },
+  INVITATION_NOT_FOUND: { status: 404, title: 'Invitation not found' },
+  SESSION_NOT_FOUND: { status: 404, title: 'Session not found' },
+  INVITATION_ALREADY_EXISTS: { status: 409, title: 'Invitation already exists' },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
