@@ -15,6 +15,7 @@ import { migrateUp } from './db/migrate.js'
 import { analyticsCache } from './features/analytics/cache.js'
 import invitationRoutes from './features/invitations/routes.js'
 import organizationRoutes from './features/organizations/routes.js'
+import { background } from './lib/background.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { isDatabaseUnavailable } from './lib/db-errors.js'
 import { AppError, toProblem } from './lib/errors.js'
@@ -106,6 +107,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorate('rateLimits', { ...DEFAULT_RATE_LIMITS, ...options.rateLimits })
   app.decorate('analyticsCache', analyticsCache(redis, app.log))
   app.decorate('clock', options.clock ?? systemClock)
+  const tasks = background(app.log)
+  app.decorate('background', tasks)
+  app.addHook('onClose', () => tasks.idle())
   const mailer = createMailer({
     smtpUrl: config.smtpUrl,
     from: config.mailFrom,

@@ -5,6 +5,7 @@ import type { AccessTokenIssuer } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
 import type { AnalyticsCache } from './features/analytics/cache.js'
+import type { Background } from './lib/background.js'
 import type { Clock } from './lib/clock.js'
 import type { Mailer } from './lib/mailer.js'
 import type { RateLimiter, RateLimits } from './lib/rate-limit.js'
@@ -23,6 +24,7 @@ declare module 'fastify' {
     revocations: SessionRevocations
     mailer: Mailer
     clock: Clock
+    background: Background
   }
   interface FastifyRequest {
     /** Set by the authentication hook on every non-public route. */

@@ -64,6 +64,11 @@ export class SessionRevocations {
     this.pollTimer.unref()
   }
 
+  /** Whether the in-memory set alone decides (false: each request's session is checked in the database). */
+  get trusted(): boolean {
+    return this.synced && (this.subscriber === undefined || this.subscriber.isReady)
+  }
+
   /**
    * The hot path: a Map lookup. Only while the set cannot be trusted does it ask the database; a session row
    * that is missing (its user deleted) is left to the routes, which answer 401 for a user that is gone.
@@ -74,8 +79,7 @@ export class SessionRevocations {
       if (forgetAt > Date.now()) return true
       this.revoked.delete(sessionId)
     }
-    if (this.synced && (this.subscriber === undefined || this.subscriber.isReady)) return false
-    return this.checkDatabase(sessionId)
+    return this.trusted ? false : this.checkDatabase(sessionId)
   }
 
   /** Call once the revocation has committed: this instance at once, the others through Redis. */

@@ -9,7 +9,7 @@ import { AppError } from '../lib/errors.js'
 import type { RateLimitRule } from '../lib/rate-limit.js'
 import { IdParams, problems } from '../lib/schemas.js'
 import { uuidv7 } from '../lib/uuid.js'
-import { changePassword, confirmPasswordReset, requestPasswordReset } from './password-flows.js'
+import { changePassword, confirmPasswordReset, schedulePasswordReset } from './password-flows.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
 import {
   ChangePasswordBody,
@@ -334,7 +334,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
         [`password-reset:ip:${request.ip}`, app.rateLimits.passwordResetPerAddress],
         [`password-reset:email:${email}`, app.rateLimits.passwordResetPerEmail],
       ])
-      await requestPasswordReset(app, email)
+      schedulePasswordReset(app, email)
       reply.code(202)
       return PASSWORD_RESET_ANSWER
     },
