@@ -68,7 +68,7 @@ export async function rotateRefreshToken(
   token: string,
   expireDays: number,
   client: SessionClient,
-): Promise<{ userId: string; sessionId: string; refreshToken: string; reuseRevoked?: string[] }> {
+): Promise<{ userId: string; sessionId: string; refreshToken: string }> {
   const hash = hashRefreshToken(token)
   const claimed = await db
     .transaction(async (tx) => {
