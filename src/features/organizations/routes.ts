@@ -77,6 +77,14 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
   await app.register(organizationMemberRoutes, { prefix: '/:id/members' })
 }
 
+/** The same answer for an unknown email and a registered stranger: members-add is no account oracle. */
+function userNotVisible(): AppError {
+  return new AppError(
+    'USER_NOT_FOUND',
+    'No user with this email shares an organization with you; invite them (POST /organizations/{id}/invitations)',
+  )
+}
+
 function memberBody(member: NonNullable<Awaited<ReturnType<typeof queries.findMember>>>) {
   return { ...member, joined_at: member.joined_at.toISOString() }
 }
@@ -108,7 +116,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['organizations'],
-        summary: 'Add a registered user to the organization (owner, admin)',
+        summary: 'Add a user who already shares an organization with you (owner, admin); invite anyone else',
         security,
         params: OrganizationParams,
         body: AddMemberBody,
@@ -119,8 +127,9 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
       const { organizationId, role: actorRole } = request.membership
       const role = request.body.role ?? 'member'
       assertMayGrant(actorRole, role)
-      const userId = await queries.findUserIdByEmail(app.db.db, normalizeEmail(request.body.email))
-      if (!userId) throw new AppError('USER_NOT_FOUND', 'No registered user has this email')
+      const email = normalizeEmail(request.body.email)
+      const userId = await queries.findVisibleUserIdByEmail(app.db.db, request.userId, email)
+      if (!userId) throw userNotVisible()
       try {
         await app.db.db.insert(memberships).values({ organizationId, userId, role })
       } catch (error) {
