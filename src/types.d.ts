@@ -1,5 +1,5 @@
-import type { Membership } from './auth/access.js'
 import type { MembershipCache } from './auth/membership-cache.js'
+import type { Actor } from './auth/policy.js'
 import type { SessionRevocations } from './auth/revocations.js'
 import type { AccessTokenIssuer } from './auth/tokens.js'
 import type { Config } from './config.js'
@@ -31,7 +31,11 @@ declare module 'fastify' {
     userId: string
     /** The session (`sid`) of the caller's access token. */
     sessionId: string
-    /** Set by the tenant and organization hooks. */
-    membership: Membership
+    /** Who acts, set by the tenant and organization hooks; operations take it. */
+    actor: Actor
+  }
+  interface FastifyContextConfig {
+    /** Reachable without an access token (spec §1); the one authentication hook reads it. */
+    public?: boolean
   }
 }

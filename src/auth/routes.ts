@@ -1,14 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { eq } from 'drizzle-orm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { memberships, organizations, users } from '../db/schema.js'
-import { joinByInvitationToken } from '../features/invitations/operations.js'
-import { isUniqueViolation } from '../lib/db-errors.js'
+import { users } from '../db/schema.js'
 import { normalizeEmail } from '../lib/email.js'
 import { AppError } from '../lib/errors.js'
 import type { RateLimitRule } from '../lib/rate-limit.js'
 import { IdParams, problems } from '../lib/schemas.js'
-import { uuidv7 } from '../lib/uuid.js'
+import { register } from './operations.js'
 import { changePassword, confirmPasswordReset, schedulePasswordReset } from './password-flows.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
 import {
@@ -73,6 +71,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/register',
     {
+      config: { public: true },
       schema: {
         tags: ['auth'],
         summary:
@@ -88,44 +87,33 @@ export default async function authRoutes(fastify: FastifyInstance) {
         [`register:ip:${request.ip}`, limits.registerPerAddress],
         [`register:email:${email}`, limits.registerPerEmail],
       ])
-      const passwordHash = await hashPassword(request.body.password)
-      const userId = uuidv7()
       const { name, organization_name: organizationName, invitation_token: invitationToken } = request.body
-      const organizationId = organizationName === undefined ? null : uuidv7()
-      const now = app.clock()
-      try {
-        const session = await app.db.db.transaction(async (tx) => {
-          await tx.insert(users).values({ id: userId, email, passwordHash, name })
-          if (organizationId !== null && organizationName !== undefined) {
-            await tx.insert(organizations).values({ id: organizationId, name: organizationName })
-            await tx.insert(memberships).values({ organizationId, userId, role: 'owner' })
-          }
-          if (invitationToken !== undefined) {
-            await joinByInvitationToken(tx, invitationToken, { id: userId, email }, now)
-          }
-          return startSession(tx, userId, config.refreshTokenExpireDays, clientOf(request))
-        })
-        reply.code(201)
-        return {
-          user_id: userId,
-          email,
-          name,
-          organization_id: organizationId,
-          organization_name: organizationName ?? null,
-          ...(await tokenPair(userId, session)),
-        }
-      } catch (error) {
-        if (isUniqueViolation(error, 'users_email_lower_key')) {
-          throw new AppError('EMAIL_ALREADY_EXISTS', 'A user with this email already exists')
-        }
-        throw error
-      }
+      const passwordHash = await hashPassword(request.body.password)
+      const { userId, organizationId, session } = await register(app.db.db, {
+        email,
+        passwordHash,
+        name,
+        organizationName,
+        invitationToken,
+        refreshTokenDays: config.refreshTokenExpireDays,
+        client: clientOf(request),
+        now: app.clock(),
+      })
+      return reply.code(201).send({
+        user_id: userId,
+        email,
+        name,
+        organization_id: organizationId,
+        organization_name: organizationName ?? null,
+        ...(await tokenPair(userId, session)),
+      })
     },
   )
 
   app.post(
     '/login',
     {
+      config: { public: true },
       schema: {
         tags: ['auth'],
         summary: 'Log in with email and password (starts a session)',
@@ -160,6 +148,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/refresh',
     {
+      config: { public: true },
       schema: {
         tags: ['auth'],
         summary: 'Exchange a refresh token for a new pair (the old token stops working)',
@@ -187,6 +176,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/logout',
     {
+      config: { public: true },
       schema: {
         tags: ['auth'],
         summary: 'End the session of a refresh token (its access tokens stop working at once)',
@@ -321,6 +311,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/password-reset',
     {
+      config: { public: true },
       schema: {
         tags: ['auth'],
         summary: 'Email a password reset link (202 whether or not the email belongs to an account)',
@@ -343,6 +334,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/password-reset/confirm',
     {
+      config: { public: true },
       schema: {
         tags: ['auth'],
         summary: 'Set a new password with a reset token (single use, 60 minutes); every session ends',

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { type Actor, assertAllowed } from '../../auth/policy.js'
 import { hashOpaqueToken, newOpaqueToken } from '../../auth/tokens.js'
 import type { Executor } from '../../db/client.js'
 import type { Role } from '../../db/schema.js'
@@ -6,18 +7,12 @@ import { isUniqueViolation } from '../../lib/db-errors.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { AppError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/uuid.js'
-import { assertMayGrant, assertMayManage } from '../organizations/members.js'
+import { assertMayGrant, assertMayManage } from '../organizations/rules.js'
+import { afterWrite } from '../writes/after-write.js'
 import { invitationEmail } from './emails.js'
 import * as queries from './queries.js'
 
 export const INVITATION_LIFETIME_MS = 7 * 86_400_000
-
-/** Who acts on an organization's invitations: the caller and their role there. */
-export interface InvitationActor {
-  userId: string
-  organizationId: string
-  role: Role
-}
 
 export function invitationNotFound(): AppError {
   return new AppError(
@@ -32,11 +27,11 @@ export function invitationNotFound(): AppError {
  */
 export async function createInvitation(
   app: FastifyInstance,
-  actor: InvitationActor,
+  actor: Actor,
   input: { email: string; role?: Role | undefined },
 ) {
   const role = input.role ?? 'member'
-  assertMayGrant(actor.role, role)
+  assertMayGrant(actor.role, role, 'invitation.create')
   const email = normalizeEmail(input.email)
   const now = app.clock()
   const { token, hash } = newOpaqueToken()
@@ -79,11 +74,12 @@ export async function createInvitation(
 }
 
 /** Revokes a pending invitation; an admin only those for managers and members. */
-export async function revokeInvitation(app: FastifyInstance, actor: InvitationActor, invitationId: string) {
+export async function revokeInvitation(app: FastifyInstance, actor: Actor, invitationId: string) {
+  assertAllowed(actor, 'invitation.revoke')
   const now = app.clock()
   const invitation = await queries.findPending(app.db.db, actor.organizationId, invitationId, now)
   if (!invitation) throw invitationNotFound()
-  assertMayManage(actor.role, invitation.role)
+  assertMayManage(actor.role, invitation.role, 'invitation.revoke')
   const closed = await queries.closeInvitation(
     app.db.db,
     { organizationId: actor.organizationId, id: invitationId },
@@ -150,10 +146,16 @@ export async function joinByInvitationToken(
   return { organizationId: claimed.organizationId, role: claimed.role }
 }
 
+/** The invitee joins; they are the actor of their own membership's after-write hook. */
 async function joinOrganization(tx: Executor, organizationId: string, userId: string, role: Role) {
-  if (!(await queries.insertMembership(tx, organizationId, userId, role))) {
+  const membership = await queries.insertMembership(tx, organizationId, userId, role)
+  if (!membership)
     throw new AppError('MEMBER_ALREADY_EXISTS', 'You are already a member of this organization')
-  }
+  await afterWrite(
+    tx,
+    { userId, organizationId, role },
+    { resource: 'member', kind: 'created', after: membership },
+  )
 }
 
 async function callerEmail(app: FastifyInstance, userId: string): Promise<string> {

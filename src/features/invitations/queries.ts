@@ -136,19 +136,14 @@ export async function claimInvitation(
   return row
 }
 
-/** Adds the member unless they already are one; false in that case (the caller decides the answer). */
-export async function insertMembership(
-  db: Executor,
-  organizationId: string,
-  userId: string,
-  role: Role,
-): Promise<boolean> {
-  const rows = await db
+/** Adds the member unless they already are one (then undefined: the caller decides the answer). */
+export async function insertMembership(db: Executor, organizationId: string, userId: string, role: Role) {
+  const [row] = await db
     .insert(memberships)
     .values({ organizationId, userId, role })
     .onConflictDoNothing()
-    .returning({ userId: memberships.userId })
-  return rows.length > 0
+    .returning()
+  return row
 }
 
 /** Pending invitations addressed to `email`, with their organization and inviter. */

@@ -1,10 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { requireOrganizationMember } from '../../auth/access.js'
+import { assertAllowed } from '../../auth/policy.js'
 import type { Role } from '../../db/schema.js'
-import { AppError } from '../../lib/errors.js'
 import { IdParams, problems } from '../../lib/schemas.js'
-import { canManageMembers } from '../organizations/members.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import * as operations from './operations.js'
 import * as queries from './queries.js'
@@ -50,11 +49,6 @@ export default async function invitationRoutes(app: FastifyInstance) {
 async function organizationInvitationRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.addHook('onRequest', requireOrganizationMember)
-  const actorOf = (request: FastifyRequest): operations.InvitationActor => ({
-    userId: request.userId,
-    organizationId: request.membership.organizationId,
-    role: request.membership.role,
-  })
 
   app.post(
     '/',
@@ -70,7 +64,7 @@ async function organizationInvitationRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const created = await operations.createInvitation(app, actorOf(request), request.body)
+      const created = await operations.createInvitation(app, request.actor, request.body)
       reply.code(201)
       return { ...toInvitation(created), token: created.token }
     },
@@ -88,10 +82,8 @@ async function organizationInvitationRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      if (!canManageMembers(request.membership.role)) {
-        throw new AppError('FORBIDDEN', 'Only owners and admins see invitations')
-      }
-      const rows = await queries.listPending(app.db.db, request.membership.organizationId, app.clock())
+      assertAllowed(request.actor, 'invitation.list')
+      const rows = await queries.listPending(app.db.db, request.actor.organizationId, app.clock())
       return rows.map(toInvitation)
     },
   )
@@ -108,10 +100,7 @@ async function organizationInvitationRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      if (!canManageMembers(request.membership.role)) {
-        throw new AppError('FORBIDDEN', 'Only owners and admins manage invitations')
-      }
-      await operations.revokeInvitation(app, actorOf(request), request.params.invitation_id.toLowerCase())
+      await operations.revokeInvitation(app, request.actor, request.params.invitation_id.toLowerCase())
       return reply.code(204).send(null)
     },
   )
