@@ -50,8 +50,15 @@ export async function createOrganization(app: App, userId: string, name: string)
 
 export async function addMember(app: App, actor: Actor, email: string, role: MemberRow['role']) {
   assertMayGrant(actor.role, role, 'member.add')
-  const userId = await queries.findUserIdByEmail(app.db.db, email)
-  if (!userId) throw new AppError('USER_NOT_FOUND', 'No registered user has this email')
+  // Only a user the actor can already see (they share an organization): an unknown email and a registered
+  // stranger answer alike, so members-add tells nothing about which emails have accounts. Invite the others.
+  const userId = await queries.findVisibleUserIdByEmail(app.db.db, actor.userId, email)
+  if (!userId) {
+    throw new AppError(
+      'USER_NOT_FOUND',
+      'No user with this email shares an organization with you; invite them (POST /organizations/{id}/invitations)',
+    )
+  }
   try {
     await app.db.db.transaction(async (tx) => {
       const [membership] = await tx

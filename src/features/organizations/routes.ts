@@ -97,7 +97,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['organizations'],
-        summary: 'Add a registered user to the organization (owner, admin)',
+        summary: 'Add a user who already shares an organization with you (owner, admin); invite anyone else',
         security,
         params: OrganizationParams,
         body: AddMemberBody,
