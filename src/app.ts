@@ -1,7 +1,5 @@
 import { join } from 'node:path'
 import cors from '@fastify/cors'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import type { ErrorObject } from 'ajv'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { authenticate } from './auth/access.js'
@@ -15,6 +13,9 @@ import { analyticsCache } from './features/analytics/cache.js'
 import organizationRoutes from './features/organizations/routes.js'
 import { isDatabaseUnavailable } from './lib/db-errors.js'
 import { AppError, toProblem } from './lib/errors.js'
+import { registerHttpSecurity, trustProxyOption } from './lib/http-security.js'
+import { loggerOptions } from './lib/logging.js'
+import { registerMetrics } from './lib/metrics.js'
 import {
   DEFAULT_RATE_LIMITS,
   memoryRateLimiter,
@@ -22,9 +23,9 @@ import {
   redisRateLimiter,
 } from './lib/rate-limit.js'
 import { connectRedis, type Redis } from './lib/redis.js'
-import { Problem } from './lib/schemas.js'
 import { withTimeout } from './lib/timeout.js'
 import { fieldErrors, validatorCompiler } from './lib/validation.js'
+import { registerApiDocs } from './openapi/document.js'
 import { tenantRoutes } from './tenant-routes.js'
 
 export interface BuildOptions {
@@ -43,10 +44,8 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const { config } = options
   const app = Fastify({
-    logger: options.logger ?? {
-      level: config.logLevel,
-      redact: ['req.headers.authorization', 'req.headers.cookie'],
-    },
+    logger: options.logger ?? loggerOptions(config),
+    trustProxy: trustProxyOption(config.trustProxy),
     // Echo a client's request id when it is safe to log; otherwise make one.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']
@@ -98,6 +97,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorateRequest('userId', '')
   app.decorateRequest('membership', undefined as never)
 
+  await registerHttpSecurity(app, { cors: config.corsOrigins === true || config.corsOrigins.length > 0 })
+  await registerMetrics(app)
+
   // Before authentication: a CORS preflight carries no token.
   if (config.corsOrigins === true || config.corsOrigins.length > 0) {
     await app.register(cors, {
@@ -139,31 +141,15 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       .send(toProblem(new AppError('NOT_FOUND', `No route ${request.method} ${request.url}`), request.id)),
   )
 
-  app.addSchema(Problem)
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Mini-CRM API',
-        version: '1.0.0',
-        description:
-          'Multi-tenant CRM: organizations, contacts, deals, tasks, activities and sales analytics.',
-      },
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
-
+  await registerApiDocs(app)
   app.get(
     '/health',
     {
       schema: {
         tags: ['service'],
+        operationId: 'getHealth',
         summary: 'Liveness',
+        description: 'Answers 200 while the process runs, without touching the database.',
         response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
       },
     },
@@ -174,7 +160,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     {
       schema: {
         tags: ['service'],
+        operationId: 'getReady',
         summary: 'Readiness: 200 when the database answers, 503 otherwise',
+        description: 'For load balancers and orchestrators: 503 while the database does not answer within 2 s.',
         response: {
           200: { type: 'object', properties: { status: { type: 'string' } } },
           503: { $ref: 'Problem' },

@@ -22,6 +22,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     refreshTokenExpireDays: 7,
     logLevel: 'silent',
     corsOrigins: [],
+    trustProxy: false,
+    metrics: { enabled: true, token: undefined },
     ...overrides,
   }
 }

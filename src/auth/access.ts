@@ -14,10 +14,11 @@ const PUBLIC_ROUTES = new Set([
   '/health',
   '/ready',
   '/openapi.json',
+  '/metrics',
 ])
 const PUBLIC_PREFIXES = ['/docs']
 
-function isPublic(url: string): boolean {
+export function isPublic(url: string): boolean {
   return (
     PUBLIC_ROUTES.has(url) || PUBLIC_PREFIXES.some((prefix) => url === prefix || url.startsWith(`${prefix}/`))
   )

@@ -15,6 +15,8 @@ export type Executor = Db | Tx
 export interface Database {
   db: Db
   kind: 'postgres' | 'pglite'
+  /** Connections of a PostgreSQL pool (PGlite has one connection and no pool: undefined). */
+  poolStats?(): { total: number; idle: number; waiting: number }
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -46,6 +48,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return {
       db,
       kind: 'postgres',
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       ping: async () => {
         await pool.query('SELECT 1')
       },

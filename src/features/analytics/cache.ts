@@ -29,6 +29,14 @@ export interface AnalyticsCache {
   get<T>(organizationId: string, name: string, compute: () => Promise<Computed<T>>): Promise<T>
   /** Starts a new generation: every cached value of the organization is unreachable. Never throws. */
   invalidate(organizationId: string): Promise<void>
+  /** Lookups since start: served from the cache, computed, or computed because the cache was unavailable. */
+  stats(): CacheStats
+}
+
+export interface CacheStats {
+  hits: number
+  misses: number
+  bypassed: number
 }
 
 /** Where generations and values live. `generation` answers undefined when caching is off for now. */
@@ -47,6 +55,7 @@ function generationalCache(store: Store, log: FastifyBaseLogger): AnalyticsCache
   // Concurrent misses of one key share one computation (a dashboard refresh storm after a write).
   const inflight = new Map<string, Promise<unknown>>()
   let failing = false
+  const stats: CacheStats = { hits: 0, misses: 0, bypassed: 0 }
   const failed = (error: unknown) => {
     if (!failing) log.warn({ err: error }, 'analytics cache unavailable; computing without it')
     failing = true
@@ -56,13 +65,18 @@ function generationalCache(store: Store, log: FastifyBaseLogger): AnalyticsCache
   return {
     async get<T>(organizationId: string, name: string, compute: () => Promise<Computed<T>>) {
       const generation = await store.generation(organizationId).catch(failed)
-      if (generation === undefined) return (await compute()).value
+      if (generation === undefined) {
+        stats.bypassed++
+        return (await compute()).value
+      }
       const key = `analytics:v1:${organizationId}:${generation}:${name}`
       const hit = await store.read(key).catch(failed)
       if (hit !== undefined) {
         failing = false
+        stats.hits++
         return JSON.parse(hit) as T
       }
+      stats.misses++
       let pending = inflight.get(key) as Promise<T> | undefined
       if (!pending) {
         pending = (async () => {
@@ -82,6 +96,7 @@ function generationalCache(store: Store, log: FastifyBaseLogger): AnalyticsCache
     async invalidate(organizationId) {
       await store.bump(organizationId).catch(failed)
     },
+    stats: () => ({ ...stats }),
   }
 }
 
