@@ -162,7 +162,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
         tags: ['service'],
         operationId: 'getReady',
         summary: 'Readiness: 200 when the database answers, 503 otherwise',
-        description: 'For load balancers and orchestrators: 503 while the database does not answer within 2 s.',
+        description:
+          'For load balancers and orchestrators: 503 while the database does not answer within 2 s.',
         response: {
           200: { type: 'object', properties: { status: { type: 'string' } } },
           503: { $ref: 'Problem' },
