@@ -164,7 +164,10 @@ export function nameComponents(document: Json, named: Schemas): Json {
   // Keep only what the operations use (exported query, header and param schemas are parameters, not bodies).
   const used = new Set<string>()
   const visit = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(visit)
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child)
+      return
+    }
     if (!node || typeof node !== 'object') return
     const ref = (node as Json).$ref
     if (typeof ref === 'string' && ref.startsWith(REF_PREFIX)) {

@@ -62,7 +62,7 @@ export function documentRoute(url: string, schema: RouteSchema, declaredCodes: r
   const successes = Object.entries(schema.response ?? {}).filter(([status]) => Number(status) < 400)
   const errors = [...statuses]
     .sort((a, b) => a - b)
-    .map((status) => [String(status), problemResponse(status, codesFor(status, declaredCodes, kind))])
+    .map((status) => [String(status), problemResponse(codesFor(status, declaredCodes, kind))])
   return {
     ...schema,
     security: kind.public ? [] : (schema.security ?? [{ bearerAuth: [] }]),

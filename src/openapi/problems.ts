@@ -88,7 +88,7 @@ export function codesFor(status: number, declared: readonly ErrorCode[], kind: R
 }
 
 /** One documented error response: problem+json, the shared Problem schema, an example per code. */
-export function problemResponse(status: number, codes: ErrorCode[]) {
+export function problemResponse(codes: ErrorCode[]) {
   const titles = [...new Set(codes.map((code) => ERROR_CODES[code].title))]
   return {
     description: `${titles.join('; ')} (codes: ${codes.join(', ')})`,
