@@ -43,7 +43,7 @@ export async function buildTestApp(
     ...options,
     config,
     database,
-    logger: false,
+    logger: options.logger ?? false,
     rateLimits: {
       loginPerAddress: UNLIMITED,
       loginPerEmail: UNLIMITED,
