@@ -1889,7 +1889,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Member"][];
+                        "application/json": components["schemas"]["GetApiV1OrganizationsIdMembersResponse"];
                     };
                 };
                 /** @description Validation failed (codes: VALIDATION_ERROR) */
@@ -2299,7 +2299,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OrganizationWithRole"][];
+                        "application/json": components["schemas"]["GetApiV1OrganizationsMeResponse"];
                     };
                 };
                 /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
@@ -3114,6 +3114,8 @@ export interface components {
             pages: number;
             total: number;
         };
+        GetApiV1OrganizationsIdMembersResponse: components["schemas"]["Member"][];
+        GetApiV1OrganizationsMeResponse: components["schemas"]["OrganizationWithRole"][];
         GetApiV1TasksResponse: {
             items: components["schemas"]["Task"][];
             page: number;

@@ -128,8 +128,8 @@ export function nameComponents(document: Json, named: Schemas): Json {
   }
 
   const hoist = (schema: unknown, baseName: string): unknown => {
-    const referred = referNamed(schema, byPrint, false)
-    if (!isObjectSchema(referred)) return referred
+    const referred = referNamed(schema, byPrint, false) as Json | undefined
+    if (!referred || typeof referred !== 'object' || '$ref' in referred) return referred
     let name = baseName
     for (let n = 2; name in schemas; n++) name = `${baseName}${n}`
     schemas[name] = referred
