@@ -39,7 +39,8 @@ function routeCarriesCredentials(route: RouteOptions): boolean {
  *   future route returning one without having to remember it.
  * Call before any route is registered (the onRoute hook only sees routes added after it).
  */
-export async function registerHttpSecurity(app: FastifyInstance, options: { cors: boolean }): Promise<void> {
+export async function registerHttpSecurity(app: FastifyInstance, config: Config): Promise<void> {
+  const cors = config.corsOrigins === true || config.corsOrigins.length > 0
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: true,
@@ -50,7 +51,7 @@ export async function registerHttpSecurity(app: FastifyInstance, options: { cors
       },
     },
     // A browser app on another origin (CORS_ORIGINS) must be able to read the answers.
-    crossOriginResourcePolicy: { policy: options.cors ? 'cross-origin' : 'same-origin' },
+    crossOriginResourcePolicy: { policy: cors ? 'cross-origin' : 'same-origin' },
   })
 
   app.addHook('onRoute', (route) => {

@@ -89,7 +89,7 @@ export async function registerMetrics(app: FastifyInstance): Promise<void> {
   })
 
   const expected = token === undefined ? undefined : Buffer.from(`Bearer ${token}`)
-  app.get(METRICS_PATH, { schema: { hide: true } }, async (request, reply) => {
+  app.get(METRICS_PATH, { schema: { hide: true }, config: { public: true } }, async (request, reply) => {
     if (expected) {
       const given = Buffer.from(request.headers.authorization ?? '')
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

@@ -1,7 +1,6 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance, RouteOptions } from 'fastify'
-import { isPublic } from '../auth/access.js'
 import { ERROR_CODES, type ErrorCode } from '../lib/errors.js'
 import { Problem } from '../lib/schemas.js'
 import { loadNamedSchemas, nameComponents } from './components.js'
@@ -32,8 +31,7 @@ type RouteSchema = {
   [key: string]: unknown
 }
 
-function routeKind(url: string, schema: RouteSchema): RouteKind {
-  const publicRoute = isPublic(url)
+function routeKind(url: string, schema: RouteSchema, publicRoute: boolean): RouteKind {
   return {
     public: publicRoute,
     tenant: Boolean(schema.headers?.properties?.['x-organization-id']),
@@ -49,8 +47,13 @@ function routeKind(url: string, schema: RouteSchema): RouteKind {
  * `security: []`, others the bearer scheme; every error status the route's kind can produce, plus those it
  * declares, is documented as `application/problem+json` with the Problem schema and an example per code.
  */
-export function documentRoute(url: string, schema: RouteSchema, declaredCodes: readonly ErrorCode[]) {
-  const kind = routeKind(url, schema)
+export function documentRoute(
+  url: string,
+  schema: RouteSchema,
+  route: { public: boolean; errorCodes: readonly ErrorCode[] },
+) {
+  const declaredCodes = route.errorCodes
+  const kind = routeKind(url, schema, route.public)
   const declared = Object.keys(schema.response ?? {})
     .map(Number)
     .filter((status) => status >= 400)
@@ -107,8 +110,12 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
     transform: ({ schema, url, route }) => {
       const routeSchema = schema as RouteSchema | undefined
       if (!routeSchema || routeSchema.hide) return { schema, url }
-      const codes = (route as RouteOptions).config?.errorCodes ?? []
-      return { schema: documentRoute(url, routeSchema, codes) as typeof schema, url }
+      const config = (route as RouteOptions).config
+      const documented = documentRoute(url, routeSchema, {
+        public: config?.public === true,
+        errorCodes: config?.errorCodes ?? [],
+      })
+      return { schema: documented as typeof schema, url }
     },
     transformObject: (documentObject) =>
       'openapiObject' in documentObject
@@ -118,6 +125,12 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
           ) as typeof documentObject.openapiObject)
         : documentObject.swaggerObject,
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
+  // Every route of the docs UI is public: marked as it is registered, inside this scope only.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true }
+    })
+    await docs.register(swaggerUi, { routePrefix: '/docs' })
+  })
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, () => app.swagger())
 }
