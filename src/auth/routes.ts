@@ -35,10 +35,13 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/register',
     {
-      config: { public: true },
+      config: { public: true, errorCodes: ['EMAIL_ALREADY_EXISTS', 'RATE_LIMITED'] },
       schema: {
         tags: ['auth'],
+        operationId: 'register',
         summary: 'Register a user with a new organization they own',
+        description:
+          'Creates the user and a new organization in one transaction; the user becomes its owner. Answers the user, the organization and a token pair (`Cache-Control: no-store`). Rate-limited per client address and per email (429 with `Retry-After`).',
         body: RegisterBody,
         response: { 201: Registered, ...problems(400, 409, 413, 429) },
       },
@@ -73,10 +76,13 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/login',
     {
-      config: { public: true },
+      config: { public: true, errorCodes: ['INVALID_CREDENTIALS', 'RATE_LIMITED'] },
       schema: {
         tags: ['auth'],
+        operationId: 'login',
         summary: 'Log in with email and password',
+        description:
+          'Answers a token pair: a short-lived JWT access token for `Authorization: Bearer` and an opaque refresh token. An unknown email and a wrong password get the same 401. Rate-limited per client address and per email.',
         body: LoginBody,
         response: { 200: TokenPair, ...problems(400, 401, 429) },
       },
@@ -107,10 +113,13 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/refresh',
     {
-      config: { public: true },
+      config: { public: true, errorCodes: ['INVALID_TOKEN'] },
       schema: {
         tags: ['auth'],
+        operationId: 'refreshTokens',
         summary: 'Exchange a refresh token for a new pair (the old token stops working)',
+        description:
+          'Rotates the refresh token: the old one stops working. Presenting an already-used refresh token revokes its whole session (reuse detection) and answers 401.',
         body: RefreshBody,
         response: { 200: TokenPair, ...problems(400, 401) },
       },
@@ -131,7 +140,10 @@ export default async function authRoutes(fastify: FastifyInstance) {
       config: { public: true },
       schema: {
         tags: ['auth'],
+        operationId: 'logout',
         summary: 'Revoke the session (the refresh token family)',
+        description:
+          'Revokes the session the refresh token belongs to (every token issued from the same login). An unknown or already revoked token also answers 204.',
         body: RefreshBody,
         response: { 204: { type: 'null', description: 'Logged out' }, ...problems(400) },
       },
@@ -147,7 +159,9 @@ export default async function authRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['auth'],
+        operationId: 'getCurrentUser',
         summary: 'The current user',
+        description: 'The user the access token belongs to.',
         security: [{ bearerAuth: [] }],
         response: { 200: Me, ...problems(401) },
       },

@@ -55,7 +55,13 @@ const IGNORED_KEYS = new Set(['examples', 'example', '$id', 'description', 'titl
 function fingerprint(value: unknown, propertyMap = false): string {
   if (Array.isArray(value)) return `[${value.map((child) => fingerprint(child)).join(',')}]`
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Json)
+    // The swagger plugin writes `const: x` as `enum: [x]` (OpenAPI 3.0 style): compare them as equal.
+    const node = value as Json
+    if (!propertyMap && 'const' in node && !('enum' in node)) {
+      const { const: only, ...rest } = node
+      return fingerprint({ ...rest, enum: [only] }, false)
+    }
+    const entries = Object.entries(node)
       .filter(([key]) => propertyMap || !IGNORED_KEYS.has(key))
       .sort(([a], [b]) => (a < b ? -1 : 1))
     const parts = entries.map(

@@ -20,8 +20,11 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['analytics'],
+        operationId: 'getDealSummary',
         summary:
           'Deal counts and amounts per status, average won amount, win rate, new deals in the last days',
+        description:
+          'Counts and amount totals by status, the average won amount, the win rate, and the deals created in the last `days` (default 30). Exact and always fresh, whatever instance answers.',
         security,
         headers: TenantHeaders,
         querystring: SummaryQuery,
@@ -50,7 +53,10 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['analytics'],
+        operationId: 'getDealFunnel',
         summary: 'Deals per current stage and status, and conversions between stages reached',
+        description:
+          'Deals per stage and status, stage totals, and the conversion from each stage to the next among deals that reached it. Exact and always fresh.',
         security,
         headers: TenantHeaders,
         querystring: FunnelQuery,

@@ -42,7 +42,10 @@ export const CreateContactBody = Defaulted(
       phone: Type.Union([Phone, Type.Null()], { default: null }),
       owner_id: Type.Optional(Uuid),
     },
-    { additionalProperties: false },
+    {
+      additionalProperties: false,
+      examples: [{ name: 'Charles Babbage', email: 'charles@example.com', phone: '+44 20 7946 0000' }],
+    },
   ),
 )
 export type CreateContactBody = Static<typeof CreateContactBody>
@@ -54,7 +57,7 @@ export const UpdateContactBody = Type.Object(
     phone: Type.Optional(Type.Union([Phone, Type.Null()], { description: 'null clears it' })),
     owner_id: Type.Optional(Uuid),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ phone: '+44 20 7946 0001' }] },
 )
 export type UpdateContactBody = Static<typeof UpdateContactBody>
 

@@ -56,7 +56,17 @@ export const CreateDealBody = Defaulted(
       currency: { ...Currency, default: 'USD' } as typeof Currency,
       owner_id: Type.Optional(Uuid),
     },
-    { additionalProperties: false },
+    {
+      additionalProperties: false,
+      examples: [
+        {
+          contact_id: '0193c9a2-7c1e-7b4e-9a51-2f6d4c8e1a10',
+          title: 'Difference Engine No. 2',
+          amount: '12500.00',
+          currency: 'GBP',
+        },
+      ],
+    },
   ),
 )
 export type CreateDealBody = Static<typeof CreateDealBody>
@@ -71,7 +81,7 @@ export const UpdateDealBody = Type.Object(
     contact_id: Type.Optional(Uuid),
     owner_id: Type.Optional(Uuid),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ status: 'won', stage: 'closed' }] },
 )
 export type UpdateDealBody = Static<typeof UpdateDealBody>
 
