@@ -12,10 +12,12 @@ export const API_VERSION = '1.0.0'
 export const TAGS = [
   { name: 'auth', description: 'Register, log in, rotate and revoke tokens, the current user' },
   { name: 'organizations', description: 'Organizations of the caller and their members' },
-  { name: 'contacts', description: 'People and companies the organization sells to' },
+  { name: 'companies', description: 'Companies the contacts work for' },
+  { name: 'contacts', description: 'People the organization sells to' },
   { name: 'deals', description: 'Sales opportunities moving through the pipeline' },
   { name: 'tasks', description: 'To-dos attached to deals' },
   { name: 'activities', description: "A deal's feed: status and stage changes, tasks, comments" },
+  { name: 'pipeline', description: 'Pipeline stages and their probabilities' },
   { name: 'analytics', description: 'Deal summary and funnel, always fresh' },
   { name: 'service', description: 'Liveness and readiness' },
 ]

@@ -66,7 +66,7 @@ export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger)
       name: string,
       compute: () => Promise<Computed<T>>,
     ) {
-      const key = `analytics:v2:${organizationId}:${generation}:${name}`
+      const key = `analytics:v3:${organizationId}:${generation}:${name}`
       let unavailable = false
       const hit = await store.read(key).catch((error) => {
         unavailable = true

@@ -29,10 +29,11 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { page, page_size: pageSize, search, owner_id, order_by, order } = request.query
+      const { page, page_size: pageSize, search, owner_id, company_id, order_by, order } = request.query
       const { rows, total } = await queries.listContacts(app.db.db, request.actor.organizationId, {
         search,
         ownerId: owner_id,
+        companyId: company_id,
         orderBy: order_by,
         order,
         limit: pageSize,
@@ -78,7 +79,7 @@ export default async function contactRoutes(fastify: FastifyInstance) {
         security,
         headers: TenantHeaders,
         body: CreateContactBody,
-        response: { 201: Contact, ...problems(400, 401, 403) },
+        response: { 201: Contact, ...problems(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {
