@@ -661,7 +661,7 @@ export interface components {
              * @default member
              * @enum {string}
              */
-            role: "owner" | "admin" | "manager" | "member";
+            role?: "owner" | "admin" | "manager" | "member";
         };
         /**
          * @example {
@@ -738,7 +738,7 @@ export interface components {
              * @default comment
              * @enum {string}
              */
-            type: "comment";
+            type?: "comment";
         };
         CreateCompanyBody: {
             domain?: string | null;
@@ -761,9 +761,9 @@ export interface components {
              * @description A company of the organization
              * @default null
              */
-            company_id: string | null;
+            company_id?: string | null;
             /** @default null */
-            email: string | null;
+            email?: string | null;
             name: string;
             /**
              * Format: uuid
@@ -771,7 +771,7 @@ export interface components {
              */
             owner_id?: string;
             /** @default null */
-            phone: string | null;
+            phone?: string | null;
         };
         /**
          * @example {
@@ -788,7 +788,7 @@ export interface components {
              * @example 1250.00
              * @example 1250
              */
-            amount: number | string;
+            amount?: number | string;
             /**
              * Format: uuid
              * @description UUID
@@ -802,9 +802,9 @@ export interface components {
              */
             currency?: string;
             /** @default null */
-            expected_close_date: string | null;
+            expected_close_date?: string | null;
             /** @default null */
-            lost_reason: string | null;
+            lost_reason?: string | null;
             /**
              * Format: uuid
              * @description UUID
@@ -814,12 +814,12 @@ export interface components {
              * @default qualification
              * @enum {string}
              */
-            stage: "qualification" | "proposal" | "negotiation" | "closed";
+            stage?: "qualification" | "proposal" | "negotiation" | "closed";
             /**
              * @default new
              * @enum {string}
              */
-            status: "new" | "in_progress" | "won" | "lost";
+            status?: "new" | "in_progress" | "won" | "lost";
             title: string;
         };
         /**
@@ -848,12 +848,12 @@ export interface components {
              * @description Free text, at most 10000 characters; null clears it
              * @default null
              */
-            description: string | null;
+            description?: string | null;
             /**
              * @description YYYY-MM-DD, not before today (UTC); null clears it
              * @default null
              */
-            due_date: string | null;
+            due_date?: string | null;
             title: string;
         };
         Deal: {
