@@ -1,7 +1,5 @@
 import { join } from 'node:path'
 import cors from '@fastify/cors'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import type { ErrorObject } from 'ajv'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { authenticate } from './auth/access.js'
@@ -25,6 +23,9 @@ import { logFailure } from './lib/failure-log.js'
 import { clientErrorHandler, frameworkErrors } from './lib/http-errors.js'
 import { registerLoadShedding } from './lib/load-shedding.js'
 import { createMailer } from './lib/mailer.js'
+import { registerHttpSecurity, trustProxyOption } from './lib/http-security.js'
+import { loggerOptions } from './lib/logging.js'
+import { registerMetrics } from './lib/metrics.js'
 import {
   DEFAULT_RATE_LIMITS,
   memoryRateLimiter,
@@ -35,6 +36,7 @@ import { closeRedis, connectRedis, type Redis } from './lib/redis.js'
 import { Problem } from './lib/schemas.js'
 import { withTimeout } from './lib/timeout.js'
 import { fieldErrors, validatorCompiler } from './lib/validation.js'
+import { registerApiDocs } from './openapi/document.js'
 import { tenantRoutes } from './tenant-routes.js'
 
 export interface BuildOptions {
@@ -66,11 +68,13 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const redis = connectOptionalRedis(app, options.config)
   decorateServices(app, options, database, redis)
   await decorateAccountServices(app, options, database, redis)
+  await registerHttpSecurity(app, options.config)
+  await registerMetrics(app)
   await registerCors(app, options.config)
   registerRequestHooks(app)
   await registerLoadShedding(app, database)
   registerErrorHandlers(app)
-  await registerOpenApi(app)
+  await registerApiDocs(app)
   registerServiceRoutes(app, database)
   await registerApi(app)
   return app
@@ -79,10 +83,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 function createServer(options: BuildOptions): FastifyInstance {
   const { config } = options
   const app = Fastify({
-    logger: options.logger ?? {
-      level: config.logLevel,
-      redact: ['req.headers.authorization', 'req.headers.cookie'],
-    },
+    logger: options.logger ?? loggerOptions(config),
+    trustProxy: trustProxyOption(config.trustProxy),
     // Echo a client's request id when it is safe to log; otherwise make one.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']
@@ -217,33 +219,6 @@ function registerErrorHandlers(app: FastifyInstance): void {
   )
 }
 
-async function registerOpenApi(app: FastifyInstance): Promise<void> {
-  app.addSchema(Problem)
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Mini-CRM API',
-        version: '1.0.0',
-        description:
-          'Multi-tenant CRM: organizations, contacts, deals, tasks, activities and sales analytics.',
-      },
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  })
-  // Every route of the docs UI is public: marked as it is registered, inside this scope only.
-  await app.register(async (docs) => {
-    docs.addHook('onRoute', (route) => {
-      route.config = { ...route.config, public: true }
-    })
-    await docs.register(swaggerUi, { routePrefix: '/docs' })
-  })
-  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, () => app.swagger())
-}
-
 function registerServiceRoutes(app: FastifyInstance, database: Database): void {
   app.get(
     '/health',
@@ -251,7 +226,9 @@ function registerServiceRoutes(app: FastifyInstance, database: Database): void {
       config: { public: true },
       schema: {
         tags: ['service'],
+        operationId: 'getHealth',
         summary: 'Liveness',
+        description: 'Answers 200 while the process runs, without touching the database.',
         response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
       },
     },
@@ -263,7 +240,10 @@ function registerServiceRoutes(app: FastifyInstance, database: Database): void {
       config: { public: true },
       schema: {
         tags: ['service'],
+        operationId: 'getReady',
         summary: 'Readiness: 200 when the database answers, 503 otherwise',
+        description:
+          'For load balancers and orchestrators: 503 while the database does not answer within 2 s.',
         response: {
           200: { type: 'object', properties: { status: { type: 'string' } } },
           503: { $ref: 'Problem' },

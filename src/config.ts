@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 
 /** Settings of spec §9, read once from the environment (and `.env`) and validated. */
@@ -23,6 +24,10 @@ export interface Config {
   mailFrom: string
   /** Base of the links in emails (no trailing slash). */
   publicUrl: string
+  /** Which proxies' X-Forwarded-For to believe (Fastify's `trustProxy`): false, true, a hop count or addresses. */
+  trustProxy: boolean | number | string[]
+  /** `/metrics`: served unless disabled; with a token, only to `Authorization: Bearer <token>`. */
+  metrics: { enabled: boolean; token: string | undefined }
 }
 
 export class ConfigError extends Error {
@@ -98,6 +103,43 @@ function corsOrigins(env: Env): string[] | true {
   return origins
 }
 
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env, name)?.toLowerCase()
+  if (raw === undefined) return fallback
+  if (raw === 'true' || raw === '1') return true
+  if (raw === 'false' || raw === '0') return false
+  throw new ConfigError(name, `expected true or false, got "${raw}"`)
+}
+
+/** `false` (default), `true` (any proxy: only behind one that overwrites the header), a hop count, or IPs/CIDRs. */
+function trustProxy(env: Env): Config['trustProxy'] {
+  const raw = nonEmpty(env, 'TRUST_PROXY')
+  if (raw === undefined || raw.toLowerCase() === 'false') return false
+  if (raw.toLowerCase() === 'true') return true
+  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 1, 100)
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+  for (const entry of entries) {
+    const [address, bits, ...rest] = entry.split('/')
+    const family = isIP(address ?? '')
+    const maxBits = family === 6 ? 128 : 32
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits)
+    if (family === 0 || !validBits || rest.length > 0) {
+      throw new ConfigError('TRUST_PROXY', `"${entry}" is not an IP address or CIDR range`)
+    }
+  }
+  return entries
+}
+
+function metricsToken(env: Env): string | undefined {
+  const token = nonEmpty(env, 'METRICS_TOKEN')
+  if (token !== undefined && token.length < 16)
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters')
+  return token
+}
+
 /** Outside production a key is generated once and kept in the data folder, so tokens survive restarts. */
 function secretKey(env: Env, nodeEnv: Config['nodeEnv'], dataDir: string): string {
   const raw = nonEmpty(env, 'SECRET_KEY')
@@ -134,6 +176,8 @@ export function loadConfig(env: Env = process.env, dataDir = resolve(DATA_DIR)):
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     corsOrigins: corsOrigins(env),
     ...mailSettings(env),
+    trustProxy: trustProxy(env),
+    metrics: { enabled: boolean(env, 'METRICS_ENABLED', true), token: metricsToken(env) },
   }
 }
 

@@ -25,6 +25,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     smtpUrl: undefined,
     mailFrom: 'Mini-CRM <no-reply@example.test>',
     publicUrl: 'http://localhost:8000',
+    trustProxy: false,
+    metrics: { enabled: true, token: undefined },
     ...overrides,
   }
 }
@@ -44,7 +46,7 @@ export async function buildTestApp(
     ...options,
     config,
     database,
-    logger: false,
+    logger: options.logger ?? false,
     rateLimits: {
       loginPerAddress: UNLIMITED,
       loginPerEmail: UNLIMITED,
