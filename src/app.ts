@@ -21,10 +21,10 @@ import { registerDrain } from './lib/drain.js'
 import { AppError, toProblem } from './lib/errors.js'
 import { logFailure } from './lib/failure-log.js'
 import { clientErrorHandler, frameworkErrors } from './lib/http-errors.js'
-import { registerLoadShedding } from './lib/load-shedding.js'
-import { createMailer } from './lib/mailer.js'
 import { registerHttpSecurity, trustProxyOption } from './lib/http-security.js'
+import { registerLoadShedding } from './lib/load-shedding.js'
 import { loggerOptions } from './lib/logging.js'
+import { createMailer } from './lib/mailer.js'
 import { registerMetrics } from './lib/metrics.js'
 import {
   DEFAULT_RATE_LIMITS,
