@@ -12,6 +12,7 @@ import type { Config } from './config.js'
 import { type Database, openDatabase } from './db/client.js'
 import { migrateUp } from './db/migrate.js'
 import { analyticsCache } from './features/analytics/cache.js'
+import { type IntegrationOptions, registerIntegrations } from './features/integrations/register.js'
 import organizationRoutes from './features/organizations/routes.js'
 import { isDatabaseUnavailable } from './lib/db-errors.js'
 import { AppError, toProblem } from './lib/errors.js'
@@ -35,6 +36,7 @@ export interface BuildOptions {
   migrate?: boolean
   rateLimits?: Partial<RateLimits>
   logger?: FastifyServerOptions['logger']
+  dispatcher?: IntegrationOptions['dispatcher']
 }
 
 const BODY_LIMIT = 1024 * 1024
@@ -102,8 +104,14 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   if (config.corsOrigins === true || config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
-      exposedHeaders: ['x-request-id', 'retry-after'],
-      allowedHeaders: ['authorization', 'content-type', 'x-organization-id', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'idempotent-replayed'],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'x-organization-id',
+        'x-request-id',
+        'idempotency-key',
+      ],
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
       maxAge: 600,
     })
@@ -113,6 +121,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     reply.header('x-request-id', request.id)
   })
   app.addHook('onRequest', authenticate)
+  registerIntegrations(app, { dispatcher: options.dispatcher })
 
   // While shutting down, in-flight responses close their connection, so keep-alive clients cannot hold the
   // server open past the requests it still owes (idle connections are closed by forceCloseConnections).

@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify'
 import { requireTenant } from './auth/access.js'
 import activityRoutes from './features/activities/routes.js'
 import analyticsRoutes from './features/analytics/routes.js'
+import apiKeyRoutes from './features/api-keys/routes.js'
 import contactRoutes from './features/contacts/routes.js'
 import dealRoutes from './features/deals/routes.js'
 import taskRoutes from './features/tasks/routes.js'
+import webhookRoutes from './features/webhooks/routes.js'
 
 /**
  * The record features (contacts, deals, tasks, activities, analytics) live inside this scope, whose hook
@@ -17,4 +19,6 @@ export async function tenantRoutes(app: FastifyInstance) {
   await app.register(taskRoutes, { prefix: '/tasks' })
   await app.register(activityRoutes, { prefix: '/deals/:deal_id/activities' })
   await app.register(analyticsRoutes, { prefix: '/analytics/deals' })
+  await app.register(apiKeyRoutes, { prefix: '/api-keys' })
+  await app.register(webhookRoutes, { prefix: '/webhooks' })
 }

@@ -22,6 +22,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     refreshTokenExpireDays: 7,
     logLevel: 'silent',
     corsOrigins: [],
+    // Lifted like the login limits; test/rate-limits.test.ts sets its own.
+    rateLimitPerMinute: 0,
+    webhookRetryDelays: [5, 300, 1800, 7200, 18000, 36000, 36000],
+    webhookAllowPrivateUrls: false,
     ...overrides,
   }
 }
@@ -42,6 +46,8 @@ export async function buildTestApp(
     config,
     database,
     logger: false,
+    // Off unless a test asks: dispatchers of other test files share the PostgreSQL test database.
+    dispatcher: options.dispatcher ?? false,
     rateLimits: {
       loginPerAddress: UNLIMITED,
       loginPerEmail: UNLIMITED,

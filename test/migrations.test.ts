@@ -15,14 +15,19 @@ async function tables(database: Database): Promise<string[]> {
 
 const TABLES = [
   'activities',
+  'api_keys',
   'contacts',
   'deals',
+  'events',
+  'idempotency_keys',
   'memberships',
   'organizations',
   'refresh_tokens',
   'schema_migrations',
   'tasks',
   'users',
+  'webhook_deliveries',
+  'webhooks',
 ]
 
 async function upDownUp(database: Database) {

@@ -19,6 +19,8 @@ export type RateLimits = typeof DEFAULT_RATE_LIMITS
 export interface RateLimitResult {
   allowed: boolean
   retryAfterSeconds: number
+  /** Requests left in this window (0 once it is used up). */
+  remaining: number
 }
 
 export interface RateLimiter {
@@ -26,7 +28,11 @@ export interface RateLimiter {
 }
 
 function result(count: number, rule: RateLimitRule, msLeft: number): RateLimitResult {
-  return { allowed: count <= rule.limit, retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)) }
+  return {
+    allowed: count <= rule.limit,
+    retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)),
+    remaining: Math.max(0, rule.limit - count),
+  }
 }
 
 /** Fixed-window counters in process memory. */

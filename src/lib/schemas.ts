@@ -37,7 +37,10 @@ export function problems(...statuses: number[]): Record<number, TSchema> {
 
 /** Header schema of tenant-scoped routes; the tenant hook enforces it before validation (spec §1 order). */
 export const TenantHeaders = Type.Object({
-  'x-organization-id': Type.String({ format: 'uuid', description: 'Organization the request acts in' }),
+  'x-organization-id': Type.String({
+    format: 'uuid',
+    description: "Organization the request acts in (optional with an API key: the key's organization)",
+  }),
 })
 
 export const PageQuery = {
