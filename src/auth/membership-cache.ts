@@ -16,6 +16,7 @@ const MAX_ENTRIES = 50_000
 export class MembershipCache {
   private readonly entries = new Map<string, { role: Role; expiresAt: number }>()
   private subscriber: Redis | undefined
+  private readonly listeners: ((organizationId: string, userId: string) => void)[] = []
   /** Resolves once this instance hears other instances' changes (never, without Redis). */
   listening: Promise<void> = new Promise(() => {})
 
@@ -41,10 +42,21 @@ export class MembershipCache {
     this.entries.set(MembershipCache.key(organizationId, userId), { role, expiresAt: Date.now() + TTL_MS })
   }
 
+  /** Also tell `listener` about every forgotten membership, local or heard from another instance. */
+  onForget(listener: (organizationId: string, userId: string) => void): void {
+    this.listeners.push(listener)
+  }
+
+  private forgetLocally(key: string): void {
+    this.entries.delete(key)
+    const [organizationId = '', userId = ''] = key.split(':')
+    for (const listener of this.listeners) listener(organizationId, userId)
+  }
+
   /** Call after a membership change commits. */
   async forget(organizationId: string, userId: string): Promise<void> {
     const key = MembershipCache.key(organizationId, userId)
-    this.entries.delete(key)
+    this.forgetLocally(key)
     if (this.redis?.isReady) await this.redis.publish(CHANNEL, key).catch(() => {})
   }
 
@@ -59,11 +71,9 @@ export class MembershipCache {
     subscriber.on('error', () => {})
     // On every (re)connection entries may have missed messages: start clean.
     subscriber.on('ready', () => this.entries.clear())
-    this.listening = subscriber.connect().then(() =>
-      subscriber.subscribe(CHANNEL, (key) => {
-        this.entries.delete(key)
-      }),
-    )
+    this.listening = subscriber
+      .connect()
+      .then(() => subscriber.subscribe(CHANNEL, (key) => this.forgetLocally(key)))
     this.listening.catch((error: unknown) => {
       log.warn({ err: error }, 'membership invalidation channel unavailable; relying on the cache TTL')
     })

@@ -81,6 +81,13 @@ export class ApiKeyCache {
     for (const [hash, entry] of this.entries) if (entry.identity.id === id) this.entries.delete(hash)
   }
 
+  /** A membership changed (maybe ended, deleting its keys): its keys are read afresh. */
+  forgetMember(organizationId: string, userId: string): void {
+    for (const [hash, { identity }] of this.entries) {
+      if (identity.organizationId === organizationId && identity.userId === userId) this.entries.delete(hash)
+    }
+  }
+
   /** Call after a revocation commits. */
   async forget(id: string): Promise<void> {
     this.forgetLocally(id)

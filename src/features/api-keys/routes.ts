@@ -8,7 +8,7 @@ import { AppError } from '../../lib/errors.js'
 import { IdParams, problems, TenantHeaders } from '../../lib/schemas.js'
 import { uuidv7 } from '../../lib/uuid.js'
 import { generateApiKey } from './keys.js'
-import { ApiKey, CreateApiKeyBody, CreatedApiKey, toApiKey } from './schemas.js'
+import { CreateApiKeyBody, toApiKey } from './schemas.js'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['api-keys']
@@ -16,8 +16,6 @@ const tags = ['api-keys']
 /** Tenant routes; an API key never reaches them (the authentication step refuses it with 403). */
 export default async function apiKeyRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  app.addSchema(ApiKey)
-  app.addSchema(CreatedApiKey)
 
   app.post(
     '/',

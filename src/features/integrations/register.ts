@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { ApiKeyCache } from '../api-keys/keys.js'
+import { ApiKey, CreatedApiKey } from '../api-keys/schemas.js'
 import { WebhookDispatcher } from '../webhooks/dispatcher.js'
+import { CreatedWebhook, Delivery, Webhook, WebhookSecret } from '../webhooks/schemas.js'
 import { registerIdempotency } from './idempotency.js'
 import { registerRequestRateLimit } from './request-limit.js'
 
@@ -16,9 +18,15 @@ const WRITE_METHODS = new Set(['POST', 'PATCH', 'DELETE'])
  * writes and the webhook dispatcher. Call after the authentication hook.
  */
 export function registerIntegrations(app: FastifyInstance, options: IntegrationOptions = {}): void {
+  // Named components, added at the root: a child context adding schemas would get Fastify's default
+  // validator (which drops unknown fields) instead of ours (which refuses them).
+  for (const schema of [ApiKey, CreatedApiKey, Webhook, CreatedWebhook, WebhookSecret, Delivery]) {
+    app.addSchema(schema)
+  }
   const apiKeys = new ApiKeyCache(app.db.db, app.redis)
   app.decorate('apiKeys', apiKeys)
   apiKeys.listen(app.log)
+  app.membershipCache.onForget((organizationId, userId) => apiKeys.forgetMember(organizationId, userId))
   app.addHook('onClose', () => apiKeys.close())
   app.decorateRequest('apiKey', undefined)
 

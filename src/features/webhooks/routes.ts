@@ -9,16 +9,12 @@ import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schem
 import { uuidv7 } from '../../lib/uuid.js'
 import { isEventPattern, PING_EVENT } from '../events/catalogue.js'
 import {
-  CreatedWebhook,
   CreateWebhookBody,
-  Delivery,
   DeliveryListQuery,
   DeliveryParams,
   toDelivery,
   toWebhook,
   UpdateWebhookBody,
-  Webhook,
-  WebhookSecret,
 } from './schemas.js'
 import { generateSecret } from './signing.js'
 import { forbiddenTargetReason } from './ssrf.js'
@@ -66,7 +62,6 @@ function invalid(field: string, message: string): AppError {
 /** Webhook endpoints (tenant routes) for owners and admins; API keys never reach them. */
 export default async function webhookRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  for (const schema of [Webhook, CreatedWebhook, WebhookSecret, Delivery]) app.addSchema(schema)
   app.addHook('onRequest', async (request) => {
     if (!MANAGE_ROLES.includes(request.membership.role)) {
       throw new AppError('FORBIDDEN', 'Only owners and admins manage webhooks')
