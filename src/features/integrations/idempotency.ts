@@ -13,6 +13,16 @@ const LOCK_SECONDS = 60
 const RETENTION_HOURS = 24
 const CLEANUP_EVERY_MS = 10 * 60_000
 
+const IDEMPOTENCY_KEY_HEADER = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^[\\x21-\\x7e]+$',
+  description:
+    'Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: ' +
+    'true) for 24 hours; with another request 422, while the first runs 409',
+}
+
 interface Claim {
   userId: string
   key: string
@@ -38,6 +48,27 @@ declare module 'fastify' {
  * identical requests exactly one claims the key and runs; the other gets 409 until the first is stored.
  */
 export function registerIdempotency(app: FastifyInstance): void {
+  // Documented (and validated) on every authenticated write: the route's header schema gains the header.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    if (
+      !route.schema ||
+      (route.config as { public?: boolean } | undefined)?.public ||
+      !methods.some((m) => METHODS.has(m))
+    )
+      return
+    const headers = (route.schema.headers ?? { type: 'object' }) as {
+      properties?: Record<string, unknown>
+    }
+    route.schema = {
+      ...route.schema,
+      headers: {
+        ...headers,
+        properties: { ...headers.properties, 'idempotency-key': IDEMPOTENCY_KEY_HEADER },
+      },
+    }
+  })
+
   // Keep the body's bytes: the fingerprint covers exactly what the client sent.
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
