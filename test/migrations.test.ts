@@ -15,6 +15,7 @@ async function tables(database: Database): Promise<string[]> {
 
 const TABLES = [
   'activities',
+  'analytics_generations',
   'api_keys',
   'contacts',
   'deals',

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import {
+  bigint,
   boolean,
   check,
   date,
@@ -10,6 +11,7 @@ import {
   numeric,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -216,6 +218,24 @@ export const activities = pgTable(
     }).onDelete('cascade'),
     check('activities_type_check', inList('type', ACTIVITY_TYPES)),
     index('activities_org_deal_created_idx').on(t.organizationId, t.dealId, t.createdAt, t.id),
+  ],
+)
+
+/** Shards of an organization's analytics generation (sum = cache key part); see features/analytics/generation.ts. */
+export const ANALYTICS_GENERATION_SHARDS = 16
+
+export const analyticsGenerations = pgTable(
+  'analytics_generations',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    shard: smallint('shard').notNull(),
+    generation: bigint('generation', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ name: 'analytics_generations_pkey', columns: [t.organizationId, t.shard] }),
+    check('analytics_generations_shard_check', sql`shard >= 0 AND shard < 16`),
   ],
 )
 

@@ -19,6 +19,12 @@ export interface ApiKeyIdentity {
   expiresAt: Date | null
 }
 
+/** What each key scope grants, as the actor's `scopes`. */
+export const API_KEY_SCOPES_OF: Record<ApiKeyScope, readonly string[]> = {
+  read: ['read'],
+  write: ['read', 'write'],
+}
+
 export function isApiKey(token: string): boolean {
   return token.startsWith(API_KEY_PREFIX)
 }

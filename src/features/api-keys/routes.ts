@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { and, asc, eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { MANAGE_ROLES } from '../../auth/access.js'
+import { allows, assertAllowed } from '../../auth/policy.js'
 import { apiKeys } from '../../db/schema.js'
 import { AppError } from '../../lib/errors.js'
 import { IdParams, problems, TenantHeaders } from '../../lib/schemas.js'
@@ -33,7 +33,8 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { body, membership, userId } = request
+      const { body, actor } = request
+      assertAllowed(actor, 'api_key.create')
       let expiresAt: Date | null = null
       if (body.expires_at) {
         expiresAt = new Date(body.expires_at)
@@ -47,9 +48,9 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
       const [row] = await app.db.db
         .insert(apiKeys)
         .values({
-          organizationId: membership.organizationId,
+          organizationId: actor.organizationId,
           id: uuidv7(),
-          userId,
+          userId: actor.userId,
           name: body.name,
           scope: body.scope ?? 'read',
           prefix,
@@ -75,14 +76,14 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { membership, userId } = request
+      const { actor } = request
       const rows = await app.db.db
         .select()
         .from(apiKeys)
         .where(
           and(
-            eq(apiKeys.organizationId, membership.organizationId),
-            MANAGE_ROLES.includes(membership.role) ? undefined : eq(apiKeys.userId, userId),
+            eq(apiKeys.organizationId, actor.organizationId),
+            allows(actor, 'api_key.manage_any') ? undefined : eq(apiKeys.userId, actor.userId),
           ),
         )
         .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
@@ -104,14 +105,14 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { membership, userId } = request
+      const { actor } = request
       const [row] = await app.db.db
         .delete(apiKeys)
         .where(
           and(
-            eq(apiKeys.organizationId, membership.organizationId),
+            eq(apiKeys.organizationId, actor.organizationId),
             eq(apiKeys.id, request.params.id),
-            MANAGE_ROLES.includes(membership.role) ? undefined : eq(apiKeys.userId, userId),
+            allows(actor, 'api_key.manage_any') ? undefined : eq(apiKeys.userId, actor.userId),
           ),
         )
         .returning({ id: apiKeys.id })

@@ -15,7 +15,7 @@ export function registerRequestRateLimit(app: FastifyInstance, limit: number): v
   const policy = `"default";q=${limit};w=${WINDOW_MS / 1000}`
   app.addHook('preParsing', async (request: FastifyRequest, reply: FastifyReply) => {
     if (!request.userId) return // public route
-    const organizationId = request.membership?.organizationId ?? '-'
+    const organizationId = request.actor?.organizationId ?? '-'
     const result = await app.rateLimiter.hit(`api:${request.userId}:${organizationId}`, rule)
     reply.header('ratelimit-policy', policy)
     reply.header('ratelimit', `"default";r=${result.remaining};t=${result.retryAfterSeconds}`)

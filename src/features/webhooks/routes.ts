@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { MANAGE_ROLES } from '../../auth/access.js'
+import { assertAllowed } from '../../auth/policy.js'
 import { events, webhookDeliveries, webhooks } from '../../db/schema.js'
 import { AppError } from '../../lib/errors.js'
 import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
@@ -63,9 +63,7 @@ function invalid(field: string, message: string): AppError {
 export default async function webhookRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.addHook('onRequest', async (request) => {
-    if (!MANAGE_ROLES.includes(request.membership.role)) {
-      throw new AppError('FORBIDDEN', 'Only owners and admins manage webhooks')
-    }
+    assertAllowed(request.actor, 'webhook.manage')
   })
   const byId = (organizationId: string, id: string) =>
     and(eq(webhooks.organizationId, organizationId), eq(webhooks.id, id))
@@ -87,13 +85,13 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { body, membership } = request
+      const { body, actor } = request
       const url = await checkUrl(body.url, app.config.webhookAllowPrivateUrls)
       const secret = generateSecret()
       const [row] = await app.db.db
         .insert(webhooks)
         .values({
-          organizationId: membership.organizationId,
+          organizationId: actor.organizationId,
           id: uuidv7(),
           url,
           events: checkEvents(body.events),
@@ -123,7 +121,7 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
       const rows = await app.db.db
         .select()
         .from(webhooks)
-        .where(eq(webhooks.organizationId, request.membership.organizationId))
+        .where(eq(webhooks.organizationId, request.actor.organizationId))
         .orderBy(webhooks.createdAt, webhooks.id)
       return rows.map(toWebhook)
     },
@@ -146,7 +144,7 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
       const [row] = await app.db.db
         .select()
         .from(webhooks)
-        .where(byId(request.membership.organizationId, request.params.id))
+        .where(byId(request.actor.organizationId, request.params.id))
       if (!row) throw notFound()
       return toWebhook(row)
     },
@@ -167,13 +165,13 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { body, membership } = request
+      const { body, actor } = request
       const changes: Partial<typeof webhooks.$inferInsert> = {}
       if (body.url !== undefined) changes.url = await checkUrl(body.url, app.config.webhookAllowPrivateUrls)
       if (body.events !== undefined) changes.events = checkEvents(body.events)
       if (body.description !== undefined) changes.description = body.description
       if (body.enabled !== undefined) changes.enabled = body.enabled
-      const where = byId(membership.organizationId, request.params.id)
+      const where = byId(actor.organizationId, request.params.id)
       const [row] =
         Object.keys(changes).length === 0
           ? await app.db.db.select().from(webhooks).where(where)
@@ -203,7 +201,7 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const [row] = await app.db.db
         .delete(webhooks)
-        .where(byId(request.membership.organizationId, request.params.id))
+        .where(byId(request.actor.organizationId, request.params.id))
         .returning({ id: webhooks.id })
       if (!row) throw notFound()
       return reply.code(204).send(null)
@@ -236,7 +234,7 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
           secret,
           updatedAt: sql`now()`,
         })
-        .where(byId(request.membership.organizationId, request.params.id))
+        .where(byId(request.actor.organizationId, request.params.id))
         .returning({ id: webhooks.id })
       if (!row) throw notFound()
       return { secret }
@@ -257,7 +255,7 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { organizationId } = request.membership
+      const { organizationId } = request.actor
       const delivery = await app.db.db.transaction(async (tx) => {
         const [hook] = await tx
           .select({ id: webhooks.id })
@@ -310,7 +308,7 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { organizationId } = request.membership
+      const { organizationId } = request.actor
       const { page = 1, page_size: pageSize = 20, status } = request.query
       const [hook] = await app.db.db
         .select({ id: webhooks.id })
@@ -351,7 +349,7 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { organizationId } = request.membership
+      const { organizationId } = request.actor
       const [row] = await app.db.db
         .update(webhookDeliveries)
         .set({ status: 'pending', nextAttemptAt: sql`now()` })
