@@ -134,7 +134,7 @@ describe('events of record writes', () => {
       )
       // The DELETE runs and fails on the foreign key: its transaction (with its event) rolls back.
       expectProblem(await client.delete(`/contacts/${deal.contact_id}`), 409, 'CONTACT_HAS_DEALS')
-      const unchanged = await client.patch(`/deals/${deal.id}`, { title: deal.title })
+      const unchanged = await client.patch(`/deals/${deal.id}`, {})
       assert.equal(unchanged.statusCode, 200)
       expectProblem(
         await client.post('/deals', { title: 'x', contact_id: deal.id }),
