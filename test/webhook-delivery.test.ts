@@ -272,6 +272,38 @@ describe('webhook delivery', () => {
   })
 })
 
+describe('webhook delivery of API writes', () => {
+  it('a write through the API reaches the receiver with the API body; a refused write sends nothing', async () => {
+    const { apps } = await cluster(1)
+    const app = apps[0] as FastifyInstance
+    const sink = await listening()
+    const owner = await register(app)
+    const hook = await subscribe(app, owner, sink.url, ['contact.*', 'deal.updated'])
+    const client = as(app, owner, owner.organizationId)
+    const contact = (await client.post('/contacts', { name: 'Grace' })).json()
+    const patched = (await client.patch(`/contacts/${contact.id}`, { name: 'Grace H.' })).json()
+    const deal = (
+      await client.post('/deals', { title: 'Compiler', contact_id: contact.id, amount: 5 })
+    ).json()
+    assert.equal((await client.patch(`/deals/${deal.id}`, { status: 'won', amount: 0 })).statusCode, 400)
+    const won = (await client.patch(`/deals/${deal.id}`, { status: 'won' })).json()
+    await until(() => sink.received.length === 3, 'three events')
+    const bodies = sink.received.map((r) => JSON.parse(r.body))
+    assert.deepEqual(
+      bodies.map((b) => b.type),
+      ['contact.created', 'contact.updated', 'deal.updated'],
+    )
+    assert.deepEqual(bodies[0].data, contact)
+    assert.deepEqual(bodies[1].data, patched)
+    assert.deepEqual(bodies[1].previous, { name: 'Grace', updated_at: contact.updated_at })
+    assert.deepEqual(bodies[2].data, won)
+    assert.deepEqual(bodies[2].previous, { status: 'new', updated_at: deal.updated_at })
+    for (const r of sink.received) assert.ok(verifySignature(hook.secret, r.headers, r.body))
+    await sleep(300)
+    assert.equal(sink.received.length, 3)
+  })
+})
+
 describe('webhook delivery across instances and restarts', () => {
   it('resumes pending deliveries after a restart', async () => {
     const { apps, add } = await cluster(1, { ...FAST, dispatcher: false })
