@@ -150,7 +150,8 @@ export class WebhookDispatcher {
         INSERT INTO ${webhookDeliveries} (organization_id, id, webhook_id, event_id, event_type, next_attempt_at)
         SELECT c.organization_id, ${SQL_UUIDV7}, w.id, c.id, c.type, c.created_at
         FROM claimed c
-        JOIN ${webhooks} w ON w.organization_id = c.organization_id AND w.enabled
+        -- Only webhooks that existed when the event happened: the outcome does not depend on dispatch lag.
+        JOIN ${webhooks} w ON w.organization_id = c.organization_id AND w.enabled AND w.created_at <= c.created_at
         WHERE '*' = ANY (w.events) OR c.type = ANY (w.events) OR split_part(c.type, '.', 1) || '.*' = ANY (w.events)
         ORDER BY c.created_at, c.id
         ON CONFLICT DO NOTHING
