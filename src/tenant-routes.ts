@@ -3,8 +3,11 @@ import { requireTenant } from './auth/access.js'
 import activityRoutes from './features/activities/routes.js'
 import analyticsRoutes from './features/analytics/routes.js'
 import apiKeyRoutes from './features/api-keys/routes.js'
+import companyRoutes from './features/companies/routes.js'
 import contactRoutes from './features/contacts/routes.js'
 import dealRoutes from './features/deals/routes.js'
+import pipelineRoutes from './features/pipeline/routes.js'
+import stageHistoryRoutes from './features/stage-history/routes.js'
 import taskRoutes from './features/tasks/routes.js'
 import webhookRoutes from './features/webhooks/routes.js'
 
@@ -19,6 +22,9 @@ export async function tenantRoutes(app: FastifyInstance) {
   await app.register(taskRoutes, { prefix: '/tasks' })
   await app.register(activityRoutes, { prefix: '/deals/:deal_id/activities' })
   await app.register(analyticsRoutes, { prefix: '/analytics/deals' })
+  await app.register(companyRoutes, { prefix: '/companies' })
+  await app.register(pipelineRoutes, { prefix: '/pipeline' })
+  await app.register(stageHistoryRoutes, { prefix: '/deals/:deal_id/stage-history' })
   await app.register(apiKeyRoutes, { prefix: '/api-keys' })
   await app.register(webhookRoutes, { prefix: '/webhooks' })
 }

@@ -34,6 +34,7 @@ export async function lockContact(tx: Tx, organizationId: string, id: string) {
 export interface ContactFilters {
   search?: string | undefined
   ownerId?: string | undefined
+  companyId?: string | undefined
   orderBy: (typeof CONTACT_SORT_FIELDS)[number]
   order: SortOrder
   limit: number
@@ -46,6 +47,7 @@ const SORT_COLUMNS = { created_at: contacts.createdAt, name: contacts.name }
 export async function listContacts(db: Executor, organizationId: string, filters: ContactFilters) {
   const conditions: SQL[] = [eq(contacts.organizationId, organizationId)]
   if (filters.ownerId) conditions.push(eq(contacts.ownerId, filters.ownerId))
+  if (filters.companyId) conditions.push(eq(contacts.companyId, filters.companyId))
   if (filters.search) {
     const pattern = substringPattern(filters.search)
     conditions.push(or(ilike(contacts.name, pattern), ilike(contacts.email, pattern)) as SQL)
@@ -70,7 +72,7 @@ export async function insertContact(db: Executor, values: typeof contacts.$infer
   return row as ContactRow
 }
 
-export type ContactChanges = Partial<Pick<ContactRow, 'name' | 'email' | 'phone' | 'ownerId'>>
+export type ContactChanges = Partial<Pick<ContactRow, 'name' | 'email' | 'phone' | 'ownerId' | 'companyId'>>
 
 export async function updateContact(tx: Tx, organizationId: string, id: string, changes: ContactChanges) {
   const [row] = await tx

@@ -26,10 +26,11 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { page, page_size: pageSize, search, owner_id, order_by, order } = request.query
+      const { page, page_size: pageSize, search, owner_id, company_id, order_by, order } = request.query
       const { rows, total } = await queries.listContacts(app.db.db, request.actor.organizationId, {
         search,
         ownerId: owner_id,
+        companyId: company_id,
         orderBy: order_by,
         order,
         limit: pageSize,
@@ -67,7 +68,7 @@ export default async function contactRoutes(fastify: FastifyInstance) {
         security,
         headers: TenantHeaders,
         body: CreateContactBody,
-        response: { 201: Contact, ...problems(400, 401, 403) },
+        response: { 201: Contact, ...problems(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {

@@ -5,7 +5,7 @@ import { parseAmount } from '../../lib/money.js'
 import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
 import * as operations from './operations.js'
 import * as queries from './queries.js'
-import { CreateDealBody, Deal, DealListQuery, toDeal, UpdateDealBody } from './schemas.js'
+import { CreateDealBody, Deal, DealListQuery, DealReadQuery, toDeal, UpdateDealBody } from './schemas.js'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['deals']
@@ -29,11 +29,12 @@ export default async function dealRoutes(fastify: FastifyInstance) {
     async (request) => {
       const query = request.query
       const { page, page_size: pageSize } = query
-      const { rows, total } = await queries.listDeals(app.db.db, request.actor.organizationId, {
+      const { rows, contacts, total } = await queries.listDeals(app.db.db, request.actor.organizationId, {
         statuses: query.status,
         stages: query.stage,
         ownerId: query.owner_id,
         contactId: query.contact_id,
+        companyId: query.company_id,
         minAmount:
           query.min_amount === undefined
             ? undefined
@@ -43,12 +44,20 @@ export default async function dealRoutes(fastify: FastifyInstance) {
             ? undefined
             : parseAmount(query.max_amount, 'querystring.max_amount'),
         search: query.search,
+        expectedCloseBefore: query.expected_close_before,
+        expectedCloseAfter: query.expected_close_after,
+        expandContact: query.expand === 'contact',
         orderBy: query.order_by,
         order: query.order,
         limit: pageSize,
         offset: (page - 1) * pageSize,
       })
-      return pageOf(rows.map(toDeal), total, page, pageSize)
+      return pageOf(
+        rows.map((row, index) => toDeal(row, contacts?.[index])),
+        total,
+        page,
+        pageSize,
+      )
     },
   )
 
@@ -61,10 +70,20 @@ export default async function dealRoutes(fastify: FastifyInstance) {
         security,
         headers: TenantHeaders,
         params: IdParams,
+        querystring: DealReadQuery,
         response: { 200: Deal, ...problems(400, 401, 403, 404) },
       },
     },
     async (request) => {
+      if (request.query.expand === 'contact') {
+        const found = await queries.findDealWithContact(
+          app.db.db,
+          request.actor.organizationId,
+          request.params.id,
+        )
+        if (!found) throw recordNotFound('DEAL_NOT_FOUND')
+        return toDeal(found.deal, found.contact)
+      }
       const row = await queries.findDeal(app.db.db, request.actor.organizationId, request.params.id)
       if (!row) throw recordNotFound('DEAL_NOT_FOUND')
       return toDeal(row)

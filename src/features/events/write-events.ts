@@ -4,6 +4,7 @@ import type { Executor } from '../../db/client.js'
 import { events, type memberships, users } from '../../db/schema.js'
 import { uuidv7 } from '../../lib/uuid.js'
 import { toActivity } from '../activities/schemas.js'
+import { companyBody } from '../companies/queries.js'
 import { toContact } from '../contacts/schemas.js'
 import { type DealRow, toDeal } from '../deals/schemas.js'
 import { toTask } from '../tasks/schemas.js'
@@ -52,8 +53,17 @@ export async function recordWriteEvent(tx: Executor, actor: Actor, write: Write)
         tx,
         organizationId,
         'deal',
-        write.before && toDeal(write.before),
-        write.after && toDeal(write.after),
+        // Deal rows of the operations carry the derived fields (probability, weighted amount) of every read.
+        write.before && toDeal(write.before as DealRow),
+        write.after && toDeal(write.after as DealRow),
+      )
+    case 'company':
+      return recordChange(
+        tx,
+        organizationId,
+        'company',
+        write.before && companyBody(write.before),
+        write.after && companyBody(write.after),
       )
     case 'task':
       return recordChange(
@@ -93,20 +103,29 @@ export async function recordWriteEvent(tx: Executor, actor: Actor, write: Write)
   }
 }
 
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+
 /**
- * `deal.updated` of the one-statement deal PATCH, as a CTE member over `updated`: the API body of the deal as
- * the change makes it (`predicted` = the row checked + the changes; `updated_at` comes from the statement), and
- * the old values of the fields that change. Writes nothing when the guarded update matched no row.
+ * `deal.updated` of the one-statement deal PATCH, as a CTE member over `updated` (the row as written, after the
+ * deals triggers). `data`: the API body of the checked row with the change applied, merged with every field the
+ * database decides (`updated_at`, `closed_at`, `stage_changed_at`, `lost_reason`, the derived probability and
+ * weighted amount) read from `updated`; `previous`: the fields of the old body whose value differs. Writes
+ * nothing when the guarded update matched no row.
  */
-export function dealUpdatedEventSql(before: DealRow, predicted: DealRow, updated: SQL): SQL {
-  const beforeBody = toDeal(before)
-  const afterBody = toDeal(predicted)
-  const previous = changedFields(beforeBody, afterBody)
-  previous.updated_at = beforeBody.updated_at
+export function dealUpdatedEventSql(before: DealRow, changed: DealRow, updated: SQL): SQL {
+  const beforeBody = JSON.stringify(toDeal(before))
+  const probability = 'deal_probability(u.organization_id, u.status, u.stage)'
+  const fromDatabase = sql.raw(`jsonb_build_object(
+      'updated_at', ${iso('u.updated_at')},
+      'closed_at', CASE WHEN u.closed_at IS NULL THEN NULL ELSE ${iso('u.closed_at')} END,
+      'stage_changed_at', ${iso('u.stage_changed_at')},
+      'lost_reason', u.lost_reason,
+      'probability', ${probability},
+      'weighted_amount', round(u.amount * ${probability} / 100, 2)::text)`)
   return sql`INSERT INTO ${events} (organization_id, id, type, data, previous)
-    SELECT organization_id, ${uuidv7()}::uuid, 'deal.updated',
-      jsonb_set(${JSON.stringify(afterBody)}::jsonb, '{updated_at}',
-        to_jsonb(to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
-      ${JSON.stringify(previous)}::jsonb
-    FROM ${updated}`
+    SELECT d.organization_id, ${uuidv7()}::uuid, 'deal.updated', d.data,
+      (SELECT coalesce(jsonb_object_agg(b.key, b.value), '{}'::jsonb)
+         FROM jsonb_each(${beforeBody}::jsonb) b WHERE b.value IS DISTINCT FROM d.data -> b.key)
+    FROM (SELECT u.organization_id, ${JSON.stringify(toDeal(changed))}::jsonb || ${fromDatabase} AS data
+          FROM ${updated} u) d`
 }

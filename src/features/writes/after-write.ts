@@ -1,8 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/policy.js'
 import type { Executor } from '../../db/client.js'
-import type { activities, contacts, deals, memberships, tasks } from '../../db/schema.js'
+import type { activities, companies, contacts, deals, memberships, tasks } from '../../db/schema.js'
 import { bumpGeneration, bumpGenerationSql } from '../analytics/generation.js'
+import type { DealRow } from '../deals/schemas.js'
 import { dealUpdatedEventSql, recordWriteEvent } from '../events/write-events.js'
 
 export type WriteKind = 'created' | 'updated' | 'deleted'
@@ -23,6 +24,7 @@ export type Write =
   | Change<'task', typeof tasks.$inferSelect>
   | Change<'comment', typeof activities.$inferSelect>
   | Change<'member', typeof memberships.$inferSelect>
+  | Change<'company', typeof companies.$inferSelect>
 
 /**
  * THE after-write hook: every operation calls it inside the transaction of its write, after the write, so
@@ -39,6 +41,7 @@ export async function afterWrite(tx: Executor, actor: Actor, write: Write): Prom
       await bumpGeneration(tx, actor.organizationId)
       break
     case 'contact':
+    case 'company':
     case 'task':
     case 'comment':
     case 'member':
@@ -55,10 +58,10 @@ export async function afterWrite(tx: Executor, actor: Actor, write: Write): Prom
  */
 export function afterDealChangeSql(
   _actor: Actor,
-  before: typeof deals.$inferSelect,
+  before: DealRow,
   updated: SQL,
-  /** `before` with the change applied (all but `updated_at`, which the statement sets). */
-  changed: typeof deals.$inferSelect,
+  /** `before` with the change applied (the fields the database decides are read from `updated`). */
+  changed: DealRow,
 ): SQL[] {
   return [bumpGenerationSql(sql`organization_id`, updated), dealUpdatedEventSql(before, changed, updated)]
 }
