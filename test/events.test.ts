@@ -68,7 +68,14 @@ describe('events of record writes', () => {
     const current = (await client.get(`/deals/${deal.id}`)).json()
     assert.equal(updated?.type, 'deal.updated')
     assert.deepEqual(updated?.data, current)
-    assert.deepEqual(updated?.previous, { status: 'new', updated_at: deal.updated_at })
+    // Winning also moves the derived and database-decided fields (spec §12): their old values are listed too.
+    assert.deepEqual(updated?.previous, {
+      status: 'new',
+      updated_at: deal.updated_at,
+      closed_at: deal.closed_at,
+      probability: deal.probability,
+      weighted_amount: deal.weighted_amount,
+    })
     const [deleted] = await recorded(owner.organizationId, () => client.delete(`/deals/${deal.id}`))
     assert.deepEqual(deleted, { type: 'deal.deleted', data: current, previous: null })
   })

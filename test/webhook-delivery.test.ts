@@ -297,7 +297,14 @@ describe('webhook delivery of API writes', () => {
     assert.deepEqual(bodies[1].data, patched)
     assert.deepEqual(bodies[1].previous, { name: 'Grace', updated_at: contact.updated_at })
     assert.deepEqual(bodies[2].data, won)
-    assert.deepEqual(bodies[2].previous, { status: 'new', updated_at: deal.updated_at })
+    // Winning also moves the derived and database-decided fields (spec §12): their old values are listed too.
+    assert.deepEqual(bodies[2].previous, {
+      status: 'new',
+      updated_at: deal.updated_at,
+      closed_at: deal.closed_at,
+      probability: deal.probability,
+      weighted_amount: deal.weighted_amount,
+    })
     for (const r of sink.received) assert.ok(verifySignature(hook.secret, r.headers, r.body))
     await sleep(300)
     assert.equal(sink.received.length, 3)
