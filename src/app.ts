@@ -13,6 +13,7 @@ import { type Database, openDatabase } from './db/client.js'
 import { migrateUp } from './db/migrate.js'
 import { analyticsCache } from './features/analytics/cache.js'
 import invitationRoutes from './features/invitations/routes.js'
+import { type IntegrationOptions, registerIntegrations } from './features/integrations/register.js'
 import organizationRoutes from './features/organizations/routes.js'
 import { background } from './lib/background.js'
 import { type Clock, systemClock } from './lib/clock.js'
@@ -53,6 +54,7 @@ export interface BuildOptions {
   mailRetryDelaysMs?: readonly number[]
   /** How often revocations are re-read from the database as a backstop (default 5 s). */
   revocationPollMs?: number
+  dispatcher?: IntegrationOptions['dispatcher']
 }
 
 const BODY_LIMIT = 1024 * 1024
@@ -73,6 +75,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await registerCors(app, options.config)
   registerRequestHooks(app)
   await registerLoadShedding(app, database)
+  registerIntegrations(app, { dispatcher: options.dispatcher })
   registerErrorHandlers(app)
   await registerApiDocs(app)
   registerServiceRoutes(app, database)
@@ -187,8 +190,14 @@ async function registerCors(app: FastifyInstance, config: Config): Promise<void>
   if (config.corsOrigins === true || config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
-      exposedHeaders: ['x-request-id', 'retry-after'],
-      allowedHeaders: ['authorization', 'content-type', 'x-organization-id', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'idempotent-replayed'],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'x-organization-id',
+        'x-request-id',
+        'idempotency-key',
+      ],
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
       maxAge: 600,
     })

@@ -28,6 +28,12 @@ export interface Config {
   trustProxy: boolean | number | string[]
   /** `/metrics`: served unless disabled; with a token, only to `Authorization: Bearer <token>`. */
   metrics: { enabled: boolean; token: string | undefined }
+  /** Authenticated requests per user and organization per minute; 0 turns the limit off (spec §16). */
+  rateLimitPerMinute: number
+  /** Seconds to wait before each retry of a failed webhook delivery; after the last one it has failed. */
+  webhookRetryDelays: number[]
+  /** Lets webhooks target loopback, private, link-local and unspecified addresses (development, tests). */
+  webhookAllowPrivateUrls: boolean
 }
 
 export class ConfigError extends Error {
@@ -105,6 +111,7 @@ function corsOrigins(env: Env): string[] | true {
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = nonEmpty(env, name)?.toLowerCase()
+  const raw = nonEmpty(env, name)
   if (raw === undefined) return fallback
   if (raw === 'true' || raw === '1') return true
   if (raw === 'false' || raw === '0') return false
@@ -138,6 +145,19 @@ function metricsToken(env: Env): string | undefined {
   if (token !== undefined && token.length < 16)
     throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters')
   return token
+export const DEFAULT_WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 36000]
+
+function retryDelays(env: Env): number[] {
+  const raw = nonEmpty(env, 'WEBHOOK_RETRY_DELAYS')
+  if (raw === undefined) return DEFAULT_WEBHOOK_RETRY_DELAYS
+  const parts = raw.split(',').map((part) => part.trim())
+  if (parts.length > 20 || parts.some((part) => !/^\d+(\.\d+)?$/.test(part) || Number(part) > 604_800)) {
+    throw new ConfigError(
+      'WEBHOOK_RETRY_DELAYS',
+      `expected up to 20 comma-separated numbers of seconds (0..604800), got "${raw}"`,
+    )
+  }
+  return parts.map(Number)
 }
 
 /** Outside production a key is generated once and kept in the data folder, so tokens survive restarts. */
@@ -178,6 +198,9 @@ export function loadConfig(env: Env = process.env, dataDir = resolve(DATA_DIR)):
     ...mailSettings(env),
     trustProxy: trustProxy(env),
     metrics: { enabled: boolean(env, 'METRICS_ENABLED', true), token: metricsToken(env) },
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0, 1_000_000),
+    webhookRetryDelays: retryDelays(env),
+    webhookAllowPrivateUrls: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
   }
 }
 

@@ -27,6 +27,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     publicUrl: 'http://localhost:8000',
     trustProxy: false,
     metrics: { enabled: true, token: undefined },
+    // Lifted like the login limits; test/rate-limits.test.ts sets its own.
+    rateLimitPerMinute: 0,
+    webhookRetryDelays: [5, 300, 1800, 7200, 18000, 36000, 36000],
+    webhookAllowPrivateUrls: false,
     ...overrides,
   }
 }
@@ -47,6 +51,9 @@ export async function buildTestApp(
     config,
     database,
     logger: options.logger ?? false,
+    logger: false,
+    // Off unless a test asks: dispatchers of other test files share the PostgreSQL test database.
+    dispatcher: options.dispatcher ?? false,
     rateLimits: {
       loginPerAddress: UNLIMITED,
       loginPerEmail: UNLIMITED,

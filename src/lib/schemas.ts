@@ -48,7 +48,7 @@ export const TenantHeaders = Type.Object({
   'x-organization-id': Type.String({
     format: 'uuid',
     'x-normalize': 'id',
-    description: 'Organization the request acts in',
+    description: "Organization the request acts in (optional with an API key: the key's organization)",
   }),
 })
 
