@@ -31,6 +31,12 @@ export async function servedDocument(): Promise<Record<string, unknown>> {
     corsOrigins: [],
     trustProxy: false,
     metrics: { enabled: false, token: undefined },
+    smtpUrl: undefined,
+    mailFrom: 'Mini-CRM <no-reply@localhost>',
+    publicUrl: 'http://localhost:8000',
+    rateLimitPerMinute: 0,
+    webhookRetryDelays: [5],
+    webhookAllowPrivateUrls: false,
   }
   const database = await openDatabase({ pgliteDataDir: 'memory://' })
   const app = await buildApp({ config, database, migrate: false, logger: false })

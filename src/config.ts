@@ -19,6 +19,12 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** `true` allows any origin, an empty list disables CORS. */
   corsOrigins: string[] | true
+  /** Authenticated requests per user and organization per minute; 0 turns the limit off (spec §16). */
+  rateLimitPerMinute: number
+  /** Seconds to wait before each retry of a failed webhook delivery; after the last one it has failed. */
+  webhookRetryDelays: number[]
+  /** Lets webhooks target loopback, private, link-local and unspecified addresses (development, tests). */
+  webhookAllowPrivateUrls: boolean
   /** Outgoing mail (spec §15): `smtp://user:pass@host:port`; without it emails go to the log (not in production). */
   smtpUrl: string | undefined
   mailFrom: string
@@ -28,12 +34,6 @@ export interface Config {
   trustProxy: boolean | number | string[]
   /** `/metrics`: served unless disabled; with a token, only to `Authorization: Bearer <token>`. */
   metrics: { enabled: boolean; token: string | undefined }
-  /** Authenticated requests per user and organization per minute; 0 turns the limit off (spec §16). */
-  rateLimitPerMinute: number
-  /** Seconds to wait before each retry of a failed webhook delivery; after the last one it has failed. */
-  webhookRetryDelays: number[]
-  /** Lets webhooks target loopback, private, link-local and unspecified addresses (development, tests). */
-  webhookAllowPrivateUrls: boolean
 }
 
 export class ConfigError extends Error {
@@ -111,7 +111,6 @@ function corsOrigins(env: Env): string[] | true {
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = nonEmpty(env, name)?.toLowerCase()
-  const raw = nonEmpty(env, name)
   if (raw === undefined) return fallback
   if (raw === 'true' || raw === '1') return true
   if (raw === 'false' || raw === '0') return false
@@ -145,6 +144,8 @@ function metricsToken(env: Env): string | undefined {
   if (token !== undefined && token.length < 16)
     throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters')
   return token
+}
+
 export const DEFAULT_WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 36000]
 
 function retryDelays(env: Env): number[] {
@@ -195,12 +196,12 @@ export function loadConfig(env: Env = process.env, dataDir = resolve(DATA_DIR)):
     refreshTokenExpireDays: integer(env, 'REFRESH_TOKEN_EXPIRE_DAYS', 7, 1, 365),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     corsOrigins: corsOrigins(env),
-    ...mailSettings(env),
-    trustProxy: trustProxy(env),
-    metrics: { enabled: boolean(env, 'METRICS_ENABLED', true), token: metricsToken(env) },
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0, 1_000_000),
     webhookRetryDelays: retryDelays(env),
     webhookAllowPrivateUrls: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
+    ...mailSettings(env),
+    trustProxy: trustProxy(env),
+    metrics: { enabled: boolean(env, 'METRICS_ENABLED', true), token: metricsToken(env) },
   }
 }
 

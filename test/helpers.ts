@@ -51,7 +51,6 @@ export async function buildTestApp(
     config,
     database,
     logger: options.logger ?? false,
-    logger: false,
     // Off unless a test asks: dispatchers of other test files share the PostgreSQL test database.
     dispatcher: options.dispatcher ?? false,
     rateLimits: {

@@ -333,7 +333,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const email = normalizeEmail(request.body.email)
+      const { email } = request.body // normalized by the Email schema
       await enforceRateLimits(request, [
         [`password-reset:ip:${request.ip}`, app.rateLimits.passwordResetPerAddress],
         [`password-reset:email:${email}`, app.rateLimits.passwordResetPerEmail],

@@ -435,6 +435,37 @@ export type InvitationStatus = (typeof INVITATION_STATUSES)[number]
 
 export const invitations = pgTable(
   'invitations',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    email: text('email').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    invitedBy: uuid('invited_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: INVITATION_STATUSES }).notNull().default('pending'),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    respondedAt: timestamp('responded_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    primaryKey({ name: 'invitations_pkey', columns: [t.organizationId, t.id] }),
+    check('invitations_role_check', inList('role', ROLES)),
+    check('invitations_status_check', inList('status', INVITATION_STATUSES)),
+    check('invitations_email_lower_check', sql`${t.email} = lower(${t.email})`),
+    // One pending invitation per organization and email, also under concurrent requests.
+    uniqueIndex('invitations_org_email_pending_key')
+      .on(t.organizationId, t.email)
+      .where(sql`${t.status} = 'pending'`),
+    // Token lookups (accept by token, register); 256 random bits never collide.
+    index('invitations_token_hash_idx').on(t.tokenHash),
+    index('invitations_email_pending_idx').on(t.email).where(sql`${t.status} = 'pending'`),
+  ],
+)
+
 // ---- Integrations (0004): API keys, idempotency records, the event outbox, webhooks and deliveries ---------
 
 export const API_KEY_SCOPES = ['read', 'write'] as const
@@ -501,29 +532,6 @@ export const events = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: 'cascade' }),
     id: uuid('id').notNull(),
-    email: text('email').notNull(),
-    role: text('role', { enum: ROLES }).notNull(),
-    tokenHash: text('token_hash').notNull(),
-    invitedBy: uuid('invited_by')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
-    status: text('status', { enum: INVITATION_STATUSES }).notNull().default('pending'),
-    createdAt: createdAt(),
-    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
-    respondedAt: timestamp('responded_at', { withTimezone: true, precision: 3 }),
-  },
-  (t) => [
-    primaryKey({ name: 'invitations_pkey', columns: [t.organizationId, t.id] }),
-    check('invitations_role_check', inList('role', ROLES)),
-    check('invitations_status_check', inList('status', INVITATION_STATUSES)),
-    check('invitations_email_lower_check', sql`${t.email} = lower(${t.email})`),
-    // One pending invitation per organization and email, also under concurrent requests.
-    uniqueIndex('invitations_org_email_pending_key')
-      .on(t.organizationId, t.email)
-      .where(sql`${t.status} = 'pending'`),
-    // Token lookups (accept by token, register); 256 random bits never collide.
-    index('invitations_token_hash_idx').on(t.tokenHash),
-    index('invitations_email_pending_idx').on(t.email).where(sql`${t.status} = 'pending'`),
     type: text('type').notNull(),
     data: jsonb('data').notNull(),
     previous: jsonb('previous'),
