@@ -15,7 +15,7 @@ const ROOT = resolve(import.meta.dirname, '..')
 export const DOCUMENT_PATH = resolve(ROOT, 'docs/openapi.json')
 export const CLIENT_TYPES_PATH = resolve(ROOT, 'client/src/schema.d.ts')
 
-/** The served document, from an app on a throwaway in-memory database (no migrations needed to describe it). */
+/** The served document, from an app on a throwaway in-memory database (migrated: start-up reads its tables). */
 export async function servedDocument(): Promise<Record<string, unknown>> {
   const config: Config = {
     nodeEnv: 'test',
@@ -39,7 +39,7 @@ export async function servedDocument(): Promise<Record<string, unknown>> {
     webhookAllowPrivateUrls: false,
   }
   const database = await openDatabase({ pgliteDataDir: 'memory://' })
-  const app = await buildApp({ config, database, migrate: false, logger: false })
+  const app = await buildApp({ config, database, logger: false })
   try {
     await app.ready()
     return JSON.parse(JSON.stringify(app.swagger())) as Record<string, unknown>

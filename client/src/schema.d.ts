@@ -82,6 +82,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's API keys (every key of the organization for owners and admins) */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key acting as the caller in this organization
+         * @description The key (`mcrm_…`) appears only in this response; it is stored hashed. A `read` key may only GET.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key (one of your own; owners and admins: any); it stops working at once */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -92,7 +130,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Log in with email and password
+         * Log in with email and password (starts a session)
          * @description Answers a token pair: a short-lived JWT access token for `Authorization: Bearer` and an opaque refresh token. An unknown email and a wrong password get the same 401. Rate-limited per client address and per email.
          */
         post: operations["login"];
@@ -112,7 +150,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Revoke the session (the refresh token family)
+         * End the session of a refresh token (its access tokens stop working at once)
          * @description Revokes the session the refresh token belongs to (every token issued from the same login). An unknown or already revoked token also answers 204.
          */
         post: operations["logout"];
@@ -136,6 +174,70 @@ export interface paths {
         get: operations["getCurrentUser"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the current user's name
+         * @description Changes the name of the user the access token belongs to.
+         */
+        patch: operations["updateCurrentUser"];
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the password: every session ends, a new one starts (its tokens are returned)
+         * @description Checks the current password (400 INVALID_CURRENT_PASSWORD), sets the new one, ends every session of the user (this one included) and answers a token pair of a new session.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a password reset link (202 whether or not the email belongs to an account)
+         * @description Answers 202 with the same body whatever the email; a registered user gets an email with a single-use link valid 60 minutes. Rate-limited per email and per client address.
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a reset token (single use, 60 minutes); every session ends
+         * @description Sets a new password with the token of a reset email and ends every session of the user. A bad, used or expired token is 400 INVALID_RESET_TOKEN.
+         */
+        post: operations["confirmPasswordReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -172,11 +274,51 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Register a user with a new organization they own
+         * Register a user, optionally with a new organization they own and/or an invitation to accept
          * @description Creates the user and a new organization in one transaction; the user becomes its owner. Answers the user, the organization and a token pair (`Cache-Control: no-store`). Rate-limited per client address and per email (429 with `Retry-After`).
          */
         post: operations["register"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The current user's live sessions, newest first
+         * @description Lists the live sessions (refresh-token families) of the caller, newest first; `current` marks the one of this access token.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of your sessions (its tokens stop working at once)
+         * @description Ends one of the caller's sessions: its refresh token and its access tokens stop working at once, on every instance. Another user's session is 404 SESSION_NOT_FOUND.
+         */
+        delete: operations["deleteSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -382,6 +524,86 @@ export interface paths {
         patch: operations["updateDeal"];
         trace?: never;
     };
+    "/api/v1/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pending invitations addressed to the caller's email
+         * @description Pending invitations addressed to the caller's email, with the inviting organization and person.
+         */
+        get: operations["listMyInvitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation addressed to the caller
+         * @description Joins the organization of an invitation addressed to the caller, with its role.
+         */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline an invitation addressed to the caller
+         * @description Declines an invitation addressed to the caller; it can no longer be accepted.
+         */
+        post: operations["declineInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation by the token of its email (it must name the caller’s email)
+         * @description Joins the organization of the invitation with its role. The invitation must name the caller's email; otherwise 404 INVITATION_NOT_FOUND.
+         */
+        post: operations["acceptInvitationByToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations": {
         parameters: {
             query?: never;
@@ -430,6 +652,50 @@ export interface paths {
         patch: operations["updateOrganization"];
         trace?: never;
     };
+    "/api/v1/organizations/{id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pending invitations of the organization (owner, admin)
+         * @description The organization's pending invitations, without tokens (owner, admin).
+         */
+        get: operations["listInvitations"];
+        put?: never;
+        /**
+         * Invite an email to the organization (owner, admin; an admin invites only managers and members)
+         * @description Invites an email to the organization with a role (owners any role, admins manager or member). The token appears only in this response and in the email; it is valid 7 days.
+         */
+        post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/invitations/{invitation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a pending invitation (owner, admin)
+         * @description Revokes a pending invitation; its token stops working (owner, admin).
+         */
+        delete: operations["revokeInvitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations/{id}/members": {
         parameters: {
             query?: never;
@@ -444,7 +710,7 @@ export interface paths {
         get: operations["listMembers"];
         put?: never;
         /**
-         * Add a registered user to the organization (owner, admin)
+         * Add a user who already shares an organization with you (owner, admin); invite anyone else
          * @description Adds an already registered user, found by email, with a role (default member). Owners grant any role; admins grant manager or member only.
          */
         post: operations["addMember"];
@@ -574,6 +840,117 @@ export interface paths {
         patch: operations["updateTask"];
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's webhooks, oldest first */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to events
+         * @description The answer carries the signing secret, shown only here and on rotation. Deliveries are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook with its delivery log */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /** Change the URL, events, description or enabled flag */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook's delivery log, newest first */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make one more attempt of a delivery now, whatever its status */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a `webhook.ping` event to this webhook, whatever it subscribes to */
+        post: operations["pingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret; for 24 hours the old one signs too
+         * @description Deliveries carry two signatures (space-separated) until the old secret expires. Rotating again within those 24 hours retires the oldest secret at once.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -618,6 +995,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AcceptByTokenBody: {
+            token: string;
+        };
+        Accepted: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            organization_id: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "manager" | "member";
+        };
         Activity: {
             /** @description The user who caused the activity; null once that user no longer exists */
             author: {
@@ -656,12 +1045,48 @@ export interface components {
          *     }
          */
         AddMemberBody: {
+            /**
+             * Format: email
+             * @description Trimmed and compared case-insensitively
+             */
             email: string;
             /**
              * @default member
              * @enum {string}
              */
             role?: "owner" | "admin" | "manager" | "member";
+        };
+        /** @description An API key (never the key itself) */
+        ApiKey: {
+            /** Format: date-time */
+            created_at: string;
+            expires_at: string | null;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /** @description Updated at most once a minute */
+            last_used_at: string | null;
+            name: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            organization_id: string;
+            /** @description The first 12 characters of the key, to tell keys apart */
+            prefix: string;
+            /** @enum {string} */
+            scope: "read" | "write";
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            user_id: string;
+        };
+        ChangePasswordBody: {
+            current_password: string;
+            new_password: string;
         };
         /**
          * @example {
@@ -721,6 +1146,16 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        CreateApiKeyBody: {
+            /** @description A future time; omitted or null: never */
+            expires_at?: string | null;
+            name: string;
+            /**
+             * @default read
+             * @enum {string}
+             */
+            scope?: "read" | "write";
+        };
         /**
          * @example {
          *       "type": "comment",
@@ -773,6 +1208,35 @@ export interface components {
             /** @default null */
             phone?: string | null;
         };
+        CreatedApiKey: {
+            /** Format: date-time */
+            created_at: string;
+            expires_at: string | null;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /** @description The key: shown only in this response */
+            key: string;
+            /** @description Updated at most once a minute */
+            last_used_at: string | null;
+            name: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            organization_id: string;
+            /** @description The first 12 characters of the key, to tell keys apart */
+            prefix: string;
+            /** @enum {string} */
+            scope: "read" | "write";
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            user_id: string;
+        };
         /**
          * @example {
          *       "contact_id": "0193c9a2-7c1e-7b4e-9a51-2f6d4c8e1a10",
@@ -822,6 +1286,53 @@ export interface components {
             status?: "new" | "in_progress" | "won" | "lost";
             title: string;
         };
+        CreatedInvitation: {
+            /** Format: date-time */
+            created_at: string;
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            invited_by: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "manager" | "member";
+            /** @description Shown only here and in the email; single use, valid 7 days */
+            token: string;
+        };
+        CreatedWebhook: {
+            /** Format: date-time */
+            created_at: string;
+            description: string | null;
+            enabled: boolean;
+            events: string[];
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /** @description `whsec_…`, shown only here and on rotation */
+            secret: string;
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
+        };
+        CreateInvitationBody: {
+            /** @description Trimmed and compared case-insensitively */
+            email: string;
+            /**
+             * @default member
+             * @enum {string}
+             */
+            role?: "owner" | "admin" | "manager" | "member";
+        };
         /**
          * @example {
          *       "name": "Globex Corporation"
@@ -855,6 +1366,14 @@ export interface components {
              */
             due_date?: string | null;
             title: string;
+        };
+        CreateWebhookBody: {
+            description?: string | null;
+            /** @default true */
+            enabled?: boolean;
+            events: string[];
+            /** @description http(s) URL; private, loopback and link-local targets are refused */
+            url: string;
         };
         Deal: {
             /** @example 1250.00 */
@@ -1080,6 +1599,26 @@ export interface components {
                 stage: "qualification" | "proposal" | "negotiation" | "closed";
             }[];
         };
+        Invitation: {
+            /** Format: date-time */
+            created_at: string;
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            invited_by: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "manager" | "member";
+        };
+        ListApiKeysResponse: components["schemas"]["ApiKey"][];
         ListCompaniesResponse: {
             items: components["schemas"]["Company"][];
             page: number;
@@ -1121,8 +1660,11 @@ export interface components {
                 stage: "qualification" | "proposal" | "negotiation" | "closed";
             }[];
         };
+        ListInvitationsResponse: components["schemas"]["Invitation"][];
         ListMembersResponse: components["schemas"]["Member"][];
+        ListMyInvitationsResponse: components["schemas"]["ReceivedInvitation"][];
         ListMyOrganizationsResponse: components["schemas"]["OrganizationWithRole"][];
+        ListSessionsResponse: components["schemas"]["Session"][];
         ListTasksResponse: {
             items: components["schemas"]["Task"][];
             page: number;
@@ -1130,6 +1672,14 @@ export interface components {
             pages: number;
             total: number;
         };
+        ListWebhookDeliveriesResponse: {
+            items: components["schemas"]["WebhookDelivery"][];
+            page: number;
+            page_size: number;
+            pages: number;
+            total: number;
+        };
+        ListWebhooksResponse: components["schemas"]["Webhook"][];
         /**
          * @example {
          *       "email": "ada@example.com",
@@ -1137,7 +1687,10 @@ export interface components {
          *     }
          */
         LoginBody: {
-            /** @description Trimmed and compared case-insensitively */
+            /**
+             * Format: email
+             * @description Trimmed and compared case-insensitively
+             */
             email: string;
             password: string;
         };
@@ -1177,10 +1730,25 @@ export interface components {
             /** @enum {string} */
             role: "owner" | "admin" | "manager" | "member";
         };
+        PasswordResetAccepted: {
+            /** @description The same text whether or not the email belongs to an account */
+            detail: string;
+        };
+        PasswordResetBody: {
+            /**
+             * Format: email
+             * @description Trimmed and compared case-insensitively
+             */
+            email: string;
+        };
+        PasswordResetConfirmBody: {
+            new_password: string;
+            token: string;
+        };
         /** @description RFC 9457 problem details */
         Problem: {
             /** @enum {string} */
-            code: "VALIDATION_ERROR" | "ORGANIZATION_HEADER_REQUIRED" | "INVALID_DEAL_AMOUNT" | "INVALID_DUE_DATE" | "OWNER_NOT_MEMBER" | "UNAUTHORIZED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "ORGANIZATION_ACCESS_DENIED" | "FORBIDDEN" | "STAGE_ROLLBACK_FORBIDDEN" | "NOT_FOUND" | "CONTACT_NOT_FOUND" | "DEAL_NOT_FOUND" | "TASK_NOT_FOUND" | "USER_NOT_FOUND" | "MEMBER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "EMAIL_ALREADY_EXISTS" | "MEMBER_ALREADY_EXISTS" | "CONTACT_HAS_DEALS" | "LAST_OWNER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "INVALID_LOST_REASON" | "COMPANY_NOT_FOUND" | "COMPANY_DOMAIN_EXISTS" | "COMPANY_HAS_CONTACTS";
+            code: "VALIDATION_ERROR" | "ORGANIZATION_HEADER_REQUIRED" | "INVALID_DEAL_AMOUNT" | "INVALID_DUE_DATE" | "OWNER_NOT_MEMBER" | "UNAUTHORIZED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "ORGANIZATION_ACCESS_DENIED" | "FORBIDDEN" | "STAGE_ROLLBACK_FORBIDDEN" | "NOT_FOUND" | "CONTACT_NOT_FOUND" | "DEAL_NOT_FOUND" | "TASK_NOT_FOUND" | "USER_NOT_FOUND" | "MEMBER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "EMAIL_ALREADY_EXISTS" | "MEMBER_ALREADY_EXISTS" | "CONTACT_HAS_DEALS" | "LAST_OWNER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "INVALID_LOST_REASON" | "COMPANY_NOT_FOUND" | "COMPANY_DOMAIN_EXISTS" | "COMPANY_HAS_CONTACTS" | "BAD_REQUEST" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "INVITATION_EMAIL_MISMATCH" | "INVALID_CURRENT_PASSWORD" | "INVALID_RESET_TOKEN" | "INVITATION_NOT_FOUND" | "SESSION_NOT_FOUND" | "INVITATION_ALREADY_EXISTS" | "WEBHOOK_URL_NOT_ALLOWED" | "API_KEY_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED";
             detail: string;
             errors?: {
                 field: string;
@@ -1190,6 +1758,27 @@ export interface components {
             status: number;
             title: string;
             type: string;
+        };
+        ReceivedInvitation: {
+            /** Format: date-time */
+            expires_at: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            invited_by: {
+                email: string;
+                name: string;
+            };
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            organization_id: string;
+            organization_name: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "manager" | "member";
         };
         /**
          * @example {
@@ -1208,10 +1797,16 @@ export interface components {
          *     }
          */
         RegisterBody: {
-            /** @description Trimmed and compared case-insensitively */
+            /**
+             * Format: email
+             * @description Trimmed and compared case-insensitively
+             */
             email: string;
+            /** @description Joins the invitation's organization with its role; the email must be the invitation's */
+            invitation_token?: string;
             name: string;
-            organization_name: string;
+            /** @description Creates an organization the user owns; without it none is created */
+            organization_name?: string;
             password: string;
         };
         Registered: {
@@ -1219,12 +1814,9 @@ export interface components {
             email: string;
             expires_in: number;
             name: string;
-            /**
-             * Format: uuid
-             * @description UUID
-             */
-            organization_id: string;
-            organization_name: string;
+            /** @description The organization created from organization_name; null without it */
+            organization_id: string | null;
+            organization_name: string | null;
             refresh_token: string;
             /** @constant */
             token_type: "bearer";
@@ -1233,6 +1825,21 @@ export interface components {
              * @description UUID
              */
             user_id: string;
+        };
+        Session: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description True for the session of the request's access token */
+            current: boolean;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            ip: string | null;
+            /** Format: date-time */
+            last_used_at: string;
+            user_agent: string | null;
         };
         Task: {
             /** Format: date-time */
@@ -1338,6 +1945,9 @@ export interface components {
             status?: "new" | "in_progress" | "won" | "lost";
             title?: string;
         };
+        UpdateMeBody: {
+            name?: string;
+        };
         UpdateOrganizationRequest: {
             /**
              * Format: iso4217
@@ -1370,6 +1980,58 @@ export interface components {
             is_done?: boolean;
             title?: string;
         };
+        UpdateWebhookBody: {
+            description?: string | null;
+            enabled?: boolean;
+            events?: string[];
+            /** @description http(s) URL; private, loopback and link-local targets are refused */
+            url?: string;
+        };
+        Webhook: {
+            /** Format: date-time */
+            created_at: string;
+            description: string | null;
+            enabled: boolean;
+            events: string[];
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
+        };
+        WebhookDelivery: {
+            /** @description Attempts made so far */
+            attempt: number;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Of the last attempt */
+            duration_ms: number | null;
+            /** @description Of the last attempt */
+            error: string | null;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            event_id: string;
+            event_type: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            next_attempt_at: string | null;
+            /** @description Of the last attempt */
+            response_status: number | null;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+        };
+        WebhookSecret: {
+            /** @description The new secret; the old one also signs for 24 hours */
+            secret: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1387,7 +2049,7 @@ export interface operations {
                 months?: number;
             };
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -1455,7 +2117,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -1528,7 +2190,7 @@ export interface operations {
                 days?: number;
             };
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -1599,7 +2261,7 @@ export interface operations {
                 days?: number;
             };
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -1636,6 +2298,246 @@ export interface operations {
             };
             /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListApiKeysResponse"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (codes: PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1875,6 +2777,331 @@ export interface operations {
             };
         };
     };
+    updateCurrentUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMeBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (codes: PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (codes: PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (codes: RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetBody"];
+            };
+        };
+        responses: {
+            /** @description Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordResetAccepted"];
+                };
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (codes: PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (codes: RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirmBody"];
+            };
+        };
+        responses: {
+            /** @description Password set */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (codes: PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (codes: RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     refreshTokens: {
         parameters: {
             query?: never;
@@ -1997,6 +3224,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Email already exists (codes: EMAIL_ALREADY_EXISTS) */
             409: {
                 headers: {
@@ -2053,6 +3289,122 @@ export interface operations {
             };
         };
     };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListSessionsResponse"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listCompanies: {
         parameters: {
             query: {
@@ -2066,7 +3418,7 @@ export interface operations {
                 search?: string;
             };
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -2134,7 +3486,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -2182,7 +3536,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Email already exists; Member already exists; Contact has deals; Last owner; Company domain exists; Company has contacts (codes: EMAIL_ALREADY_EXISTS, MEMBER_ALREADY_EXISTS, CONTACT_HAS_DEALS, LAST_OWNER, COMPANY_DOMAIN_EXISTS, COMPANY_HAS_CONTACTS) */
+            /** @description Email already exists; Member already exists; Contact has deals; Last owner; Company domain exists; Company has contacts; Invitation already exists; Idempotency key in use (codes: EMAIL_ALREADY_EXISTS, MEMBER_ALREADY_EXISTS, CONTACT_HAS_DEALS, LAST_OWNER, COMPANY_DOMAIN_EXISTS, COMPANY_HAS_CONTACTS, INVITATION_ALREADY_EXISTS, IDEMPOTENCY_KEY_IN_USE) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2233,7 +3587,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -2313,7 +3667,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -2367,7 +3723,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Email already exists; Member already exists; Contact has deals; Last owner; Company domain exists; Company has contacts (codes: EMAIL_ALREADY_EXISTS, MEMBER_ALREADY_EXISTS, CONTACT_HAS_DEALS, LAST_OWNER, COMPANY_DOMAIN_EXISTS, COMPANY_HAS_CONTACTS) */
+            /** @description Email already exists; Member already exists; Contact has deals; Last owner; Company domain exists; Company has contacts; Invitation already exists; Idempotency key in use (codes: EMAIL_ALREADY_EXISTS, MEMBER_ALREADY_EXISTS, CONTACT_HAS_DEALS, LAST_OWNER, COMPANY_DOMAIN_EXISTS, COMPANY_HAS_CONTACTS, INVITATION_ALREADY_EXISTS, IDEMPOTENCY_KEY_IN_USE) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2400,7 +3756,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -2460,7 +3818,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Email already exists; Member already exists; Contact has deals; Last owner; Company domain exists; Company has contacts (codes: EMAIL_ALREADY_EXISTS, MEMBER_ALREADY_EXISTS, CONTACT_HAS_DEALS, LAST_OWNER, COMPANY_DOMAIN_EXISTS, COMPANY_HAS_CONTACTS) */
+            /** @description Email already exists; Member already exists; Contact has deals; Last owner; Company domain exists; Company has contacts; Invitation already exists; Idempotency key in use (codes: EMAIL_ALREADY_EXISTS, MEMBER_ALREADY_EXISTS, CONTACT_HAS_DEALS, LAST_OWNER, COMPANY_DOMAIN_EXISTS, COMPANY_HAS_CONTACTS, INVITATION_ALREADY_EXISTS, IDEMPOTENCY_KEY_IN_USE) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2522,7 +3880,7 @@ export interface operations {
                 search?: string;
             };
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -2590,7 +3948,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -2696,7 +4056,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -2776,7 +4136,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -2863,7 +4225,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -2998,7 +4362,7 @@ export interface operations {
                 status?: ("new" | "in_progress" | "won" | "lost")[];
             };
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -3066,7 +4430,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -3176,7 +4542,7 @@ export interface operations {
                 page_size?: number;
             };
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -3256,7 +4622,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -3366,7 +4734,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -3449,7 +4817,7 @@ export interface operations {
                 expand?: "contact";
             };
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -3529,7 +4897,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -3607,7 +4977,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -3711,10 +5083,308 @@ export interface operations {
             };
         };
     };
-    createOrganization: {
+    listMyInvitations: {
         parameters: {
             query?: never;
             header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListMyInvitationsResponse"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Email already exists; Member already exists; Contact has deals; Last owner; Company domain exists; Company has contacts; Invitation already exists; Idempotency key in use (codes: EMAIL_ALREADY_EXISTS, MEMBER_ALREADY_EXISTS, CONTACT_HAS_DEALS, LAST_OWNER, COMPANY_DOMAIN_EXISTS, COMPANY_HAS_CONTACTS, INVITATION_ALREADY_EXISTS, IDEMPOTENCY_KEY_IN_USE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    declineInvitation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Declined */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acceptInvitationByToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptByTokenBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Email already exists; Member already exists; Contact has deals; Last owner; Company domain exists; Company has contacts; Invitation already exists; Idempotency key in use (codes: EMAIL_ALREADY_EXISTS, MEMBER_ALREADY_EXISTS, CONTACT_HAS_DEALS, LAST_OWNER, COMPANY_DOMAIN_EXISTS, COMPANY_HAS_CONTACTS, INVITATION_ALREADY_EXISTS, IDEMPOTENCY_KEY_IN_USE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (codes: PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createOrganization: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3874,7 +5544,10 @@ export interface operations {
     deleteOrganization: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
             path: {
                 /** @description UUID */
                 id: string;
@@ -3949,7 +5622,10 @@ export interface operations {
     updateOrganization: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
             path: {
                 /** @description UUID */
                 id: string;
@@ -4018,6 +5694,274 @@ export interface operations {
             };
             /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListInvitationsResponse"];
+                };
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (codes: FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateInvitationBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedInvitation"];
+                };
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (codes: FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Email already exists; Member already exists; Contact has deals; Last owner; Company domain exists; Company has contacts; Invitation already exists; Idempotency key in use (codes: EMAIL_ALREADY_EXISTS, MEMBER_ALREADY_EXISTS, CONTACT_HAS_DEALS, LAST_OWNER, COMPANY_DOMAIN_EXISTS, COMPANY_HAS_CONTACTS, INVITATION_ALREADY_EXISTS, IDEMPOTENCY_KEY_IN_USE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (codes: PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+                /** @description UUID */
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (codes: FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4125,7 +6069,10 @@ export interface operations {
     addMember: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
             path: {
                 /** @description UUID */
                 id: string;
@@ -4239,7 +6186,10 @@ export interface operations {
     removeMember: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
             path: {
                 /** @description UUID */
                 id: string;
@@ -4325,7 +6275,10 @@ export interface operations {
     changeMemberRole: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+            };
             path: {
                 /** @description UUID */
                 id: string;
@@ -4488,7 +6441,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -4556,7 +6509,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -4657,7 +6612,7 @@ export interface operations {
                 page_size?: number;
             };
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -4725,7 +6680,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path?: never;
@@ -4832,7 +6789,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -4912,7 +6869,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -4990,7 +6949,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Organization the request acts in */
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
                 "x-organization-id": string;
             };
             path: {
@@ -5066,6 +7027,762 @@ export interface operations {
             };
             /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListWebhooksResponse"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (codes: PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (codes: PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query: {
+                page: number;
+                page_size: number;
+                status?: "pending" | "succeeded" | "failed";
+            };
+            header: {
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListWebhookDeliveriesResponse"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path: {
+                /** @description UUID */
+                delivery_id: string;
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pingWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (codes: NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

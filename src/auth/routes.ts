@@ -233,7 +233,9 @@ export default async function authRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['auth'],
+        operationId: 'updateCurrentUser',
         summary: "Change the current user's name",
+        description: 'Changes the name of the user the access token belongs to.',
         security,
         body: UpdateMeBody,
         response: { 200: Me, ...problems(400, 401) },
@@ -259,7 +261,10 @@ export default async function authRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['auth'],
+        operationId: 'listSessions',
         summary: "The current user's live sessions, newest first",
+        description:
+          'Lists the live sessions (refresh-token families) of the caller, newest first; `current` marks the one of this access token.',
         security,
         response: { 200: { type: 'array', items: Session }, ...problems(401) },
       },
@@ -282,7 +287,10 @@ export default async function authRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['auth'],
+        operationId: 'deleteSession',
         summary: 'End one of your sessions (its tokens stop working at once)',
+        description:
+          "Ends one of the caller's sessions: its refresh token and its access tokens stop working at once, on every instance. Another user's session is 404 SESSION_NOT_FOUND.",
         security,
         params: IdParams,
         response: { 204: { type: 'null', description: 'Ended' }, ...problems(400, 401, 404) },
@@ -301,7 +309,10 @@ export default async function authRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['auth'],
+        operationId: 'changePassword',
         summary: 'Change the password: every session ends, a new one starts (its tokens are returned)',
+        description:
+          'Checks the current password (400 INVALID_CURRENT_PASSWORD), sets the new one, ends every session of the user (this one included) and answers a token pair of a new session.',
         security,
         body: ChangePasswordBody,
         response: { 200: TokenPair, ...problems(400, 401, 429) },
@@ -327,7 +338,10 @@ export default async function authRoutes(fastify: FastifyInstance) {
       config: { public: true },
       schema: {
         tags: ['auth'],
+        operationId: 'requestPasswordReset',
         summary: 'Email a password reset link (202 whether or not the email belongs to an account)',
+        description:
+          'Answers 202 with the same body whatever the email; a registered user gets an email with a single-use link valid 60 minutes. Rate-limited per email and per client address.',
         body: PasswordResetBody,
         response: { 202: PasswordResetAccepted, ...problems(400, 429) },
       },
@@ -350,7 +364,10 @@ export default async function authRoutes(fastify: FastifyInstance) {
       config: { public: true },
       schema: {
         tags: ['auth'],
+        operationId: 'confirmPasswordReset',
         summary: 'Set a new password with a reset token (single use, 60 minutes); every session ends',
+        description:
+          'Sets a new password with the token of a reset email and ends every session of the user. A bad, used or expired token is 400 INVALID_RESET_TOKEN.',
         body: PasswordResetConfirmBody,
         response: { 204: { type: 'null', description: 'Password set' }, ...problems(400, 429) },
       },

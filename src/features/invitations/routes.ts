@@ -55,8 +55,11 @@ async function organizationInvitationRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'createInvitation',
         summary:
           'Invite an email to the organization (owner, admin; an admin invites only managers and members)',
+        description:
+          'Invites an email to the organization with a role (owners any role, admins manager or member). The token appears only in this response and in the email; it is valid 7 days.',
         security,
         params: OrganizationParams,
         body: CreateInvitationBody,
@@ -75,7 +78,9 @@ async function organizationInvitationRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'listInvitations',
         summary: 'Pending invitations of the organization (owner, admin)',
+        description: "The organization's pending invitations, without tokens (owner, admin).",
         security,
         params: OrganizationParams,
         response: { 200: { type: 'array', items: Invitation }, ...problems(400, 401, 403) },
@@ -93,7 +98,9 @@ async function organizationInvitationRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'revokeInvitation',
         summary: 'Revoke a pending invitation (owner, admin)',
+        description: 'Revokes a pending invitation; its token stops working (owner, admin).',
         security,
         params: OrganizationInvitationParams,
         response: { 204: { type: 'null', description: 'Revoked' }, ...problems(400, 401, 403, 404) },
@@ -114,7 +121,10 @@ async function receivedInvitationRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'listMyInvitations',
         summary: "Pending invitations addressed to the caller's email",
+        description:
+          "Pending invitations addressed to the caller's email, with the inviting organization and person.",
         security,
         response: { 200: { type: 'array', items: ReceivedInvitation }, ...problems(401) },
       },
@@ -137,7 +147,10 @@ async function receivedInvitationRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'acceptInvitationByToken',
         summary: 'Accept an invitation by the token of its email (it must name the caller’s email)',
+        description:
+          "Joins the organization of the invitation with its role. The invitation must name the caller's email; otherwise 404 INVITATION_NOT_FOUND.",
         security,
         body: AcceptByTokenBody,
         response: { 200: Accepted, ...problems(400, 401, 404, 409) },
@@ -154,7 +167,9 @@ async function receivedInvitationRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'acceptInvitation',
         summary: 'Accept an invitation addressed to the caller',
+        description: 'Joins the organization of an invitation addressed to the caller, with its role.',
         security,
         params: IdParams,
         response: { 200: Accepted, ...problems(400, 401, 404, 409) },
@@ -173,7 +188,9 @@ async function receivedInvitationRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'declineInvitation',
         summary: 'Decline an invitation addressed to the caller',
+        description: 'Declines an invitation addressed to the caller; it can no longer be accepted.',
         security,
         params: IdParams,
         response: { 204: { type: 'null', description: 'Declined' }, ...problems(400, 401, 404) },
