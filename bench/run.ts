@@ -11,6 +11,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util'
 import { PGlite } from '@electric-sql/pglite'
 import autocannon, { type RequestSpec } from 'autocannon'
 import pg from 'pg'
+import { PGLITE_EXTENSIONS } from '../src/db/extensions.js'
 import { freePort, type NodeChild, startNode, stopAll } from './processes.js'
 import {
   checkTargets,
@@ -47,6 +48,10 @@ const { values: flags } = parseArgs({
     duration: { type: 'string' },
     warmup: { type: 'string' },
     runs: { type: 'string' },
+    scale: { type: 'string' },
+    'scale-db': { type: 'string' },
+    requests: { type: 'string' },
+    label: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -54,6 +59,23 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(readFileSync(join(ROOT, 'bench', 'README.md'), 'utf8'))
   process.exit(0)
+}
+
+// `--scale 1000,100000,1000000`: the growth benchmark (bench/scale.ts) instead of the load test.
+if (flags.scale) {
+  const { runScale } = await import('./scale.js')
+  const scales = flags.scale.split(',').map((value) => Number(value.replace(/_/g, '')))
+  if (scales.some((value) => !Number.isInteger(value) || value < 100)) throw new Error('--scale takes deal counts >= 100')
+  process.exit(
+    await runScale({
+      scales,
+      pglite: flags.pglite ?? false,
+      db: flags['scale-db'],
+      requests: flags.requests ? Number(flags.requests) : 100,
+      label: flags.label ?? 'run',
+      log: (message) => process.stderr.write(`${message}\n`),
+    }),
+  )
 }
 
 function positive(name: string, raw: string | undefined, fallback: number): number {
@@ -269,7 +291,7 @@ async function prepare(database: ModeResult['database']): Promise<Prepared> {
       await client.end()
     }
   } else {
-    const client = await PGlite.create(join(workdir, 'data', 'pglite'))
+    const client = await PGlite.create(join(workdir, "data", "pglite"), { extensions: PGLITE_EXTENSIONS })
     try {
       data = await seeded(
         async <T>(text: string, params?: unknown[]) => (await client.query<T>(text, params)).rows,

@@ -17,6 +17,7 @@ const TABLES = [
   'activities',
   'contacts',
   'deals',
+  'list_counts',
   'memberships',
   'organizations',
   'refresh_tokens',
