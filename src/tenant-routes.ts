@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify'
 import { requireTenant } from './auth/access.js'
 import activityRoutes from './features/activities/routes.js'
 import analyticsRoutes from './features/analytics/routes.js'
+import contactImportRoutes from './features/contacts/import-routes.js'
 import contactRoutes from './features/contacts/routes.js'
 import dealRoutes from './features/deals/routes.js'
+import searchRoutes from './features/search/routes.js'
 import taskRoutes from './features/tasks/routes.js'
 
 /**
@@ -17,4 +19,6 @@ export async function tenantRoutes(app: FastifyInstance) {
   await app.register(taskRoutes, { prefix: '/tasks' })
   await app.register(activityRoutes, { prefix: '/deals/:deal_id/activities' })
   await app.register(analyticsRoutes, { prefix: '/analytics/deals' })
+  await app.register(searchRoutes, { prefix: '/search' })
+  await app.register(contactImportRoutes, { prefix: '/contacts' })
 }
