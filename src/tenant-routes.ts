@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify'
 import { requireTenant } from './auth/access.js'
 import activityRoutes from './features/activities/routes.js'
 import analyticsRoutes from './features/analytics/routes.js'
-import contactImportRoutes from './features/contacts/import-routes.js'
+import contactCsvRoutes from './features/contacts/csv-routes.js'
 import contactRoutes from './features/contacts/routes.js'
+import dealCsvRoutes from './features/deals/csv-routes.js'
 import dealRoutes from './features/deals/routes.js'
 import searchRoutes from './features/search/routes.js'
+import taskCsvRoutes from './features/tasks/csv-routes.js'
 import taskRoutes from './features/tasks/routes.js'
 
 /**
@@ -20,5 +22,7 @@ export async function tenantRoutes(app: FastifyInstance) {
   await app.register(activityRoutes, { prefix: '/deals/:deal_id/activities' })
   await app.register(analyticsRoutes, { prefix: '/analytics/deals' })
   await app.register(searchRoutes, { prefix: '/search' })
-  await app.register(contactImportRoutes, { prefix: '/contacts' })
+  await app.register(contactCsvRoutes, { prefix: '/contacts' })
+  await app.register(dealCsvRoutes, { prefix: '/deals' })
+  await app.register(taskCsvRoutes, { prefix: '/tasks' })
 }

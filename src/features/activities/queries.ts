@@ -17,7 +17,7 @@ export async function shareLockDeal(tx: Tx, organizationId: string, dealId: stri
 }
 
 // The author is looked up by id alone: users are global, and a former member still authored what they wrote.
-function selectActivities(db: Executor) {
+export function selectActivities(db: Executor) {
   return db
     .select({
       id: activities.id,

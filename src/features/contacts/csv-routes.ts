@@ -1,10 +1,17 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { sendCsv } from '../../lib/csv-export.js'
 import { IMPORT_BODY_LIMIT, ImportResult, importQuery } from '../../lib/csv-import.js'
 import { AppError } from '../../lib/errors.js'
 import { problems, TenantHeaders } from '../../lib/schemas.js'
 import { CONTACT_IMPORT_COLUMNS, CONTACT_MATCH_ON, importContacts } from './import.js'
+import { contactList } from './list.js'
+import { contactBody } from './queries.js'
+import { Contact, ContactListQuery } from './schemas.js'
+
+const { page: _page, page_size: _pageSize, ...filters } = ContactListQuery.properties
+export const ContactExportQuery = Type.Object(filters, { additionalProperties: false })
 
 /** Only `text/csv` bodies; checked before the body is read, so a large body of another type is refused at once. */
 export function requireCsv(request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) {
@@ -23,8 +30,33 @@ export function acceptCsv(app: FastifyInstance) {
   )
 }
 
-export default async function contactImportRoutes(fastify: FastifyInstance) {
+/** `GET /contacts/export` and `POST /contacts/import` (spec §14). */
+export default async function contactCsvRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.get(
+    '/export',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'Export the contact list (its filters and order) as CSV',
+        produces: ['text/csv'],
+        security: [{ bearerAuth: [] }],
+        headers: TenantHeaders,
+        querystring: ContactExportQuery,
+        response: { 200: Type.String({ description: 'text/csv; charset=utf-8' }), ...problems(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const { search, owner_id, order_by, order } = request.query
+      const list = contactList(app.db.db, request.membership.organizationId, {
+        search,
+        ownerId: owner_id,
+        orderBy: order_by ?? 'created_at',
+        order: order ?? 'desc',
+      })
+      return sendCsv(reply, 'contacts.csv', { ...list, columns: Object.keys(Contact.properties), toJson: contactBody })
+    },
+  )
   acceptCsv(app)
   app.post(
     '/import',
