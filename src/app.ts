@@ -40,7 +40,25 @@ export interface BuildOptions {
 const BODY_LIMIT = 1024 * 1024
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/
 
+/**
+ * The service, as a short list of named registration steps. Each step is one function below; branches add a
+ * step (one line here) rather than editing another's.
+ */
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  const app = createServer(options)
+  const database = await openAndMigrate(app, options)
+  const redis = connectOptionalRedis(app, options.config)
+  decorateServices(app, options, database, redis)
+  await registerCors(app, options.config)
+  registerRequestHooks(app)
+  registerErrorHandlers(app)
+  await registerOpenApi(app)
+  registerServiceRoutes(app, database)
+  await registerApi(app)
+  return app
+}
+
+function createServer(options: BuildOptions): FastifyInstance {
   const { config } = options
   const app = Fastify({
     logger: options.logger ?? {
@@ -64,7 +82,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     routerOptions: { ignoreTrailingSlash: true },
   })
   app.setValidatorCompiler(validatorCompiler)
+  return app
+}
 
+async function openAndMigrate(app: FastifyInstance, options: BuildOptions): Promise<Database> {
+  const { config } = options
   const database =
     options.database ??
     (await openDatabase({ url: config.databaseUrl, pgliteDataDir: join(config.dataDir, 'pglite') }))
@@ -73,17 +95,26 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     const applied = await migrateUp(database.db)
     if (applied.length > 0) app.log.info({ applied }, 'migrations applied')
   }
+  return database
+}
 
-  let redis: Redis | undefined
-  if (config.redisUrl) {
-    redis = connectRedis(config.redisUrl, app.log)
-    const client = redis
-    app.addHook('onClose', async () => {
-      if (client.isOpen) await client.close().catch(() => client.destroy())
-      else client.destroy()
-    })
-  }
+function connectOptionalRedis(app: FastifyInstance, config: Config): Redis | undefined {
+  if (!config.redisUrl) return undefined
+  const client = connectRedis(config.redisUrl, app.log)
+  app.addHook('onClose', async () => {
+    if (client.isOpen) await client.close().catch(() => client.destroy())
+    else client.destroy()
+  })
+  return client
+}
 
+function decorateServices(
+  app: FastifyInstance,
+  options: BuildOptions,
+  database: Database,
+  redis: Redis | undefined,
+): void {
+  const { config } = options
   app.decorate('config', config)
   app.decorate('db', database)
   app.decorate('redis', redis)
@@ -96,9 +127,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorate('rateLimits', { ...DEFAULT_RATE_LIMITS, ...options.rateLimits })
   app.decorate('analyticsCache', analyticsCache(redis, app.log))
   app.decorateRequest('userId', '')
-  app.decorateRequest('membership', undefined as never)
+  app.decorateRequest('actor', undefined as never)
+}
 
-  // Before authentication: a CORS preflight carries no token.
+/** Before authentication: a CORS preflight carries no token. */
+async function registerCors(app: FastifyInstance, config: Config): Promise<void> {
   if (config.corsOrigins === true || config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
@@ -108,7 +141,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       maxAge: 600,
     })
   }
+}
 
+function registerRequestHooks(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
@@ -123,7 +158,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close')
   })
+}
 
+function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const appError = toAppError(error)
     if (appError.status >= 500) {
@@ -138,7 +175,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       .type('application/problem+json')
       .send(toProblem(new AppError('NOT_FOUND', `No route ${request.method} ${request.url}`), request.id)),
   )
+}
 
+async function registerOpenApi(app: FastifyInstance): Promise<void> {
   app.addSchema(Problem)
   await app.register(swagger, {
     openapi: {
@@ -155,12 +194,21 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
+  // Every route of the docs UI is public: marked as it is registered, inside this scope only.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true }
+    })
+    await docs.register(swaggerUi, { routePrefix: '/docs' })
+  })
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, () => app.swagger())
+}
 
+function registerServiceRoutes(app: FastifyInstance, database: Database): void {
   app.get(
     '/health',
     {
+      config: { public: true },
       schema: {
         tags: ['service'],
         summary: 'Liveness',
@@ -172,6 +220,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.get(
     '/ready',
     {
+      config: { public: true },
       schema: {
         tags: ['service'],
         summary: 'Readiness: 200 when the database answers, 503 otherwise',
@@ -190,7 +239,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       return { status: 'ready' }
     },
   )
+}
 
+async function registerApi(app: FastifyInstance): Promise<void> {
   await app.register(
     async (api) => {
       await api.register(authRoutes, { prefix: '/auth' })
@@ -199,8 +250,6 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     },
     { prefix: '/api/v1' },
   )
-
-  return app
 }
 
 /** Every error leaves through here, as one of the spec's codes; a 5xx never carries the cause's text. */

@@ -12,7 +12,7 @@ import taskRoutes from './features/tasks/routes.js'
 
 /**
  * The record features (contacts, deals, tasks, activities, analytics) live inside this scope, whose hook
- * resolves `X-Organization-Id` into `request.membership` before anything else: no route can forget it.
+ * resolves `X-Organization-Id` into `request.actor` before anything else: no route can forget it.
  */
 export async function tenantRoutes(app: FastifyInstance) {
   app.addHook('onRequest', requireTenant)

@@ -22,7 +22,6 @@ async function recordingDatabase(): Promise<Database> {
     const pool = new pg.Pool({ connectionString: url, max: 4 })
     return {
       db: drizzlePg(pool, { schema, logger }) as unknown as Db,
-      kind: 'postgres',
       ping: async () => {
         await pool.query('SELECT 1')
       },
@@ -32,7 +31,6 @@ async function recordingDatabase(): Promise<Database> {
   const client = await PGlite.create('memory://')
   return {
     db: drizzlePglite(client, { schema, logger }) as unknown as Db,
-    kind: 'pglite',
     ping: async () => {
       await client.query('SELECT 1')
     },

@@ -15,7 +15,6 @@ export type Executor = Db | Tx
 
 export interface Database {
   db: Db
-  kind: 'postgres' | 'pglite'
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -46,7 +45,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const db = drizzlePg(pool, { schema }) as unknown as Db
     return {
       db,
-      kind: 'postgres',
       ping: async () => {
         await pool.query('SELECT 1')
       },
@@ -59,7 +57,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const db = drizzlePglite(client, { schema }) as unknown as Db
   return {
     db,
-    kind: 'pglite',
     ping: async () => {
       await db.execute(sql`SELECT 1`)
     },
@@ -91,4 +88,12 @@ export function prepared<T>(db: Db, name: string, build: (db: Db) => T): T {
     statements.set(name, statement)
   }
   return statement
+}
+
+/** `(a, b, c)` column names for a raw INSERT's column list (a `${table.column}` renders qualified there). */
+export function columnList(...columns: { name: string }[]): SQL {
+  return sql`(${sql.join(
+    columns.map((column) => sql.identifier(column.name)),
+    sql`, `,
+  )})`
 }

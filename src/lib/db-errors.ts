@@ -15,11 +15,6 @@ function* chain(error: unknown): Generator<PgLikeError> {
   }
 }
 
-export function pgErrorCode(error: unknown): string | undefined {
-  for (const e of chain(error)) if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code
-  return undefined
-}
-
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   for (const e of chain(error)) {
     if (e.code === '23505') return constraint === undefined || e.constraint === constraint

@@ -1,6 +1,7 @@
 import { and, count, desc, eq } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
 import { activities, deals, users } from '../../db/schema.js'
+import type { ActivityRow } from './schemas.js'
 
 /**
  * Reads a deal's owner and holds the deal FOR SHARE until the transaction ends: while a task or activity is
@@ -33,22 +34,7 @@ export function selectActivities(db: Executor) {
     .leftJoin(users, eq(users.id, activities.authorId))
 }
 
-type ActivityRow = Awaited<ReturnType<typeof selectActivities>>[number]
-
-export function toActivityBody(row: ActivityRow) {
-  return {
-    id: row.id,
-    deal_id: row.dealId,
-    author_id: row.authorId,
-    author:
-      row.authorId !== null && row.authorName !== null && row.authorEmail !== null
-        ? { id: row.authorId, name: row.authorName, email: row.authorEmail }
-        : null,
-    type: row.type,
-    payload: row.payload as Record<string, unknown>,
-    created_at: row.createdAt.toISOString(),
-  }
-}
+export type { ActivityRow }
 
 export async function findActivity(db: Executor, organizationId: string, id: string) {
   const [row] = await selectActivities(db).where(

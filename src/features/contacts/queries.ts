@@ -4,20 +4,7 @@ import { contacts } from '../../db/schema.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
 import type { CONTACT_SORT_FIELDS } from './schemas.js'
 
-type ContactRow = typeof contacts.$inferSelect
-
-export function contactBody(row: ContactRow) {
-  return {
-    id: row.id,
-    organization_id: row.organizationId,
-    owner_id: row.ownerId,
-    name: row.name,
-    email: row.email,
-    phone: row.phone,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  }
-}
+export type ContactRow = typeof contacts.$inferSelect
 
 function byId(organizationId: string | Placeholder, id: string | Placeholder) {
   return and(eq(contacts.organizationId, organizationId), eq(contacts.id, id))

@@ -6,20 +6,6 @@ import type { TaskFields } from './rules.js'
 
 export type TaskRow = typeof tasks.$inferSelect
 
-export function toTaskBody(row: TaskRow) {
-  return {
-    id: row.id,
-    organization_id: row.organizationId,
-    deal_id: row.dealId,
-    title: row.title,
-    description: row.description,
-    due_date: row.dueDate,
-    is_done: row.isDone,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  }
-}
-
 function byId(organizationId: string, id: string) {
   return and(eq(tasks.organizationId, organizationId), eq(tasks.id, id))
 }
