@@ -65,7 +65,8 @@ if (flags.help) {
 if (flags.scale) {
   const { runScale } = await import('./scale.js')
   const scales = flags.scale.split(',').map((value) => Number(value.replace(/_/g, '')))
-  if (scales.some((value) => !Number.isInteger(value) || value < 100)) throw new Error('--scale takes deal counts >= 100')
+  if (scales.some((value) => !Number.isInteger(value) || value < 100))
+    throw new Error('--scale takes deal counts >= 100')
   process.exit(
     await runScale({
       scales,
@@ -291,7 +292,7 @@ async function prepare(database: ModeResult['database']): Promise<Prepared> {
       await client.end()
     }
   } else {
-    const client = await PGlite.create(join(workdir, "data", "pglite"), { extensions: PGLITE_EXTENSIONS })
+    const client = await PGlite.create(join(workdir, 'data', 'pglite'), { extensions: PGLITE_EXTENSIONS })
     try {
       data = await seeded(
         async <T>(text: string, params?: unknown[]) => (await client.query<T>(text, params)).rows,

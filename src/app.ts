@@ -96,7 +96,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorate('rateLimits', { ...DEFAULT_RATE_LIMITS, ...options.rateLimits })
   app.decorate('analyticsCache', analyticsCache(redis, app.log))
   app.decorateRequest('userId', '')
-  app.decorateRequest('membership', undefined as never)
+  app.decorateRequest('actor', undefined as never)
 
   // Before authentication: a CORS preflight carries no token.
   if (config.corsOrigins === true || config.corsOrigins.length > 0) {
@@ -155,12 +155,19 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
+  // Every route of the docs UI is public: marked as it is registered, inside this scope only.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true }
+    })
+    await docs.register(swaggerUi, { routePrefix: '/docs' })
+  })
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, () => app.swagger())
 
   app.get(
     '/health',
     {
+      config: { public: true },
       schema: {
         tags: ['service'],
         summary: 'Liveness',
@@ -172,6 +179,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.get(
     '/ready',
     {
+      config: { public: true },
       schema: {
         tags: ['service'],
         summary: 'Readiness: 200 when the database answers, 503 otherwise',

@@ -1,5 +1,5 @@
-import type { Membership } from './auth/access.js'
 import type { MembershipCache } from './auth/membership-cache.js'
+import type { Actor } from './auth/policy.js'
 import type { AccessTokenIssuer } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
@@ -21,7 +21,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the authentication hook on every non-public route. */
     userId: string
-    /** Set by the tenant and organization hooks. */
-    membership: Membership
+    /** Who acts, set by the tenant and organization hooks; operations take it. */
+    actor: Actor
+  }
+  interface FastifyContextConfig {
+    /** Reachable without an access token (spec §1); the one authentication hook reads it. */
+    public?: boolean
   }
 }

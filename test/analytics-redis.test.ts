@@ -1,7 +1,7 @@
 /**
  * Analytics with several instances of the service on one database: sharing one Redis (when REDIS_URL is set,
  * e.g. redis://127.0.0.1:6379), and with Redis unreachable, cut off, or stalled. Organizations are fresh per
- * test, so cache keys (analytics:gen:<org>, analytics:v1:<org>:...) never collide between runs.
+ * test, so cache keys (analytics:v2:<org>:<generation>:...) never collide between runs.
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify'
 import { type Database, openDatabase } from '../src/db/client.js'
 import { deals } from '../src/db/schema.js'
 import { analyticsCache, CACHE_TTL_MS } from '../src/features/analytics/cache.js'
-import { dealsChanged } from '../src/features/analytics/freshness.js'
+import { bumpGeneration, readGeneration } from '../src/features/analytics/generation.js'
 import { uuidv7 } from '../src/lib/uuid.js'
 import { funnel, seedDeals, summary } from './analytics-fixtures.js'
 import { as, buildTestApp, createDeal, register, type TestUser } from './helpers.js'
@@ -142,8 +142,8 @@ describe('two instances sharing one database and one Redis', {
       .where(eq(deals.organizationId, orgId))
     assert.equal((await summary(b, owner, orgId)).by_status.new.total_amount, '10.00')
     assert.equal((await funnel(b, owner, orgId)).stages.qualification.new, 1)
-    // ...until a write signals it: A's bump reaches B.
-    await dealsChanged(a, orgId)
+    // ...until the generation moves (a deal write bumps it in its transaction; here by hand), for B too.
+    await bumpGeneration(a.db.db, orgId)
     assert.equal((await summary(b, owner, orgId)).by_status.new.total_amount, '11.00')
     assert.equal((await funnel(b, owner, orgId)).stages.proposal.new, 1)
 
@@ -168,12 +168,12 @@ describe('two instances sharing one database and one Redis', {
 
     // Entries live in Redis under the organization's generation, with a bounded lifetime.
     const redis = a.redis as NonNullable<FastifyInstance['redis']>
-    const generation = await redis.get(`analytics:gen:${orgId}`)
-    assert.ok(Number(generation) >= 4, `generation ${generation}`)
-    const keys = await redis.keys(`analytics:v1:${orgId}:${generation}:*`)
+    const generation = await readGeneration(a.db.db, orgId)
+    assert.ok(Number(generation) >= 5, `generation ${generation}`)
+    const keys = await redis.keys(`analytics:v2:${orgId}:${generation}:*`)
     assert.deepEqual(keys.sort(), [
-      `analytics:v1:${orgId}:${generation}:funnel`,
-      `analytics:v1:${orgId}:${generation}:summary:30`,
+      `analytics:v2:${orgId}:${generation}:funnel`,
+      `analytics:v2:${orgId}:${generation}:summary:30`,
     ])
     for (const key of keys) {
       const ttl = await redis.pTTL(key)
@@ -186,16 +186,15 @@ describe('two instances sharing one database and one Redis', {
     await until(() => redisReady(app), 'Redis is reachable')
     const cache = analyticsCache(app.redis, app.log)
     const orgId = uuidv7()
-    const stale = await cache.get(orgId, 'x', async () => {
-      await cache.invalidate(orgId)
-      return { value: 'before the write' }
-    })
+    // Generation 1 read, then a write commits (2) while computing: the old value stays under 1 only.
+    const stale = await cache.get(orgId, '1', 'x', async () => ({ value: 'before the write' }))
     assert.equal(stale, 'before the write')
-    assert.equal(await cache.get(orgId, 'x', async () => ({ value: 'after the write' })), 'after the write')
-    assert.equal(await cache.get(orgId, 'x', async () => ({ value: 'not computed' })), 'after the write')
+    const fresh = await cache.get(orgId, '2', 'x', async () => ({ value: 'after the write' }))
+    assert.equal(fresh, 'after the write')
+    assert.equal(await cache.get(orgId, '2', 'x', async () => ({ value: 'not computed' })), 'after the write')
   })
 
-  it('delivers a bump that could not reach Redis as soon as Redis is back', async () => {
+  it('is fresh on every instance at once although the writer cannot reach Redis', async () => {
     const proxy = await redisProxy(REDIS_URL as string)
     cleanups.push(proxy.close)
     const [a, b] = (await instances([proxy.url, REDIS_URL])) as [FastifyInstance, FastifyInstance]
@@ -209,14 +208,16 @@ describe('two instances sharing one database and one Redis', {
     await until(() => !redisReady(a), 'A loses Redis')
     const won = await as(a, owner, orgId).patch(`/deals/${deal.id}`, { status: 'won' })
     assert.equal(won.statusCode, 200, won.body)
-    // A computes without the cache meanwhile, so it is right at once.
+    // A computes without the cache meanwhile, so it is right at once; so is B, whose cached entry sits under
+    // the old generation (the write moved it in the database, with nothing to send to Redis).
     await expectWonTotal(a, owner, orgId, 1, '5.00')
     assert.equal((await funnel(a, owner, orgId)).stages.qualification.won, 1)
+    await expectWonTotal(b, owner, orgId, 1, '5.00')
 
     await proxy.restore()
     await until(() => redisReady(a), 'A reaches Redis again')
-    await expectWonTotal(a, owner, orgId, 1, '5.00') // any cache use sends the pending bump first
-    await expectWonTotal(b, owner, orgId, 1, '5.00') // long before the entry B cached would expire
+    await expectWonTotal(a, owner, orgId, 1, '5.00')
+    await expectWonTotal(b, owner, orgId, 1, '5.00')
   })
 
   it('answers correctly, without the cache, while Redis does not answer', { timeout: 90_000 }, async () => {

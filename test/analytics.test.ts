@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { deals } from '../src/db/schema.js'
 import { analyticsCache } from '../src/features/analytics/cache.js'
-import { dealsChanged } from '../src/features/analytics/freshness.js'
+import { bumpGeneration, readGeneration } from '../src/features/analytics/generation.js'
 import { conversionRate, dealFunnel, winRate } from '../src/features/analytics/metrics.js'
 import {
   ago,
@@ -84,27 +84,27 @@ describe('analytics cache (in process)', () => {
     }
   }
 
-  it('serves a computed value until the organization is invalidated', async () => {
+  it("serves a computed value until the organization's generation moves", async () => {
     const cache = analyticsCache(undefined, app.log)
     const c = counting()
-    assert.deepEqual(await cache.get('org-a', 'x', c.compute), { n: 1 })
-    assert.deepEqual(await cache.get('org-a', 'x', c.compute), { n: 1 })
-    await cache.invalidate('org-b')
-    assert.deepEqual(await cache.get('org-a', 'x', c.compute), { n: 1 })
-    await cache.invalidate('org-a')
-    assert.deepEqual(await cache.get('org-a', 'x', c.compute), { n: 2 })
-    assert.equal(c.calls, 2)
+    assert.deepEqual(await cache.get('org-a', '1', 'x', c.compute), { n: 1 })
+    assert.deepEqual(await cache.get('org-a', '1', 'x', c.compute), { n: 1 })
+    assert.deepEqual(await cache.get('org-b', '2', 'x', c.compute), { n: 2 })
+    assert.deepEqual(await cache.get('org-a', '1', 'x', c.compute), { n: 1 })
+    assert.deepEqual(await cache.get('org-a', '2', 'x', c.compute), { n: 3 })
+    assert.equal(c.calls, 3)
   })
 
-  it('never keeps a value computed while a write was committing', async () => {
+  it('never serves a value computed while a write was committing to readers after the write', async () => {
     const cache = analyticsCache(undefined, app.log)
-    // The write commits and invalidates while the computation runs (its snapshot may predate the write).
-    const stale = await cache.get('org', 'x', async () => {
-      await cache.invalidate('org')
-      return { value: 'before the write' }
-    })
+    // Generation read (1), then a write commits (2) while the computation runs on an older snapshot: the value
+    // stays under generation 1, which no reader after the write asks for.
+    const stale = await cache.get('org', '1', 'x', async () => ({ value: 'before the write' }))
     assert.equal(stale, 'before the write')
-    assert.equal(await cache.get('org', 'x', async () => ({ value: 'after the write' })), 'after the write')
+    assert.equal(
+      await cache.get('org', '2', 'x', async () => ({ value: 'after the write' })),
+      'after the write',
+    )
   })
 
   it('shares one computation between concurrent misses, and caches no failure', async () => {
@@ -114,27 +114,27 @@ describe('analytics cache (in process)', () => {
       await sleep(20)
       return c.compute()
     }
-    const results = await Promise.all(Array.from({ length: 5 }, () => cache.get('org', 'x', slow)))
+    const results = await Promise.all(Array.from({ length: 5 }, () => cache.get('org', '1', 'x', slow)))
     assert.deepEqual(results, Array(5).fill({ n: 1 }))
     assert.equal(c.calls, 1)
     const failing = async (): Promise<{ value: string }> => {
       throw new Error('database down')
     }
-    await assert.rejects(cache.get('org', 'y', failing), /database down/)
-    assert.equal(await cache.get('org', 'y', async () => ({ value: 'recovered' })), 'recovered')
+    await assert.rejects(cache.get('org', '1', 'y', failing), /database down/)
+    assert.equal(await cache.get('org', '1', 'y', async () => ({ value: 'recovered' })), 'recovered')
   })
 
   it('expires a value when it stops being valid, and never stores one already invalid', async () => {
     const cache = analyticsCache(undefined, app.log)
     const c = counting()
     const shortLived = async () => ({ ...(await c.compute()), validForMs: 40 })
-    assert.deepEqual(await cache.get('org', 'x', shortLived), { n: 1 })
-    assert.deepEqual(await cache.get('org', 'x', shortLived), { n: 1 })
+    assert.deepEqual(await cache.get('org', '1', 'x', shortLived), { n: 1 })
+    assert.deepEqual(await cache.get('org', '1', 'x', shortLived), { n: 1 })
     await sleep(60)
-    assert.deepEqual(await cache.get('org', 'x', shortLived), { n: 2 })
+    assert.deepEqual(await cache.get('org', '1', 'x', shortLived), { n: 2 })
     const expired = async () => ({ ...(await c.compute()), validForMs: -5 })
-    assert.deepEqual(await cache.get('org', 'z', expired), { n: 3 })
-    assert.deepEqual(await cache.get('org', 'z', expired), { n: 4 })
+    assert.deepEqual(await cache.get('org', '1', 'z', expired), { n: 3 })
+    assert.deepEqual(await cache.get('org', '1', 'z', expired), { n: 4 })
   })
 })
 
@@ -405,7 +405,55 @@ describe('analytics across organizations and roles', () => {
 })
 
 describe('analytics freshness', () => {
-  it('serves from the cache until a deal write signals the change', async () => {
+  it('moves the generation inside the write transaction: with every committed deal write, never a rolled-back one', async () => {
+    const owner = await register(app)
+    const orgId = owner.organizationId
+    const generation = () => readGeneration(app.db.db, orgId)
+    assert.equal(await generation(), '0')
+    const deal = await createDeal(app, owner, orgId, { amount: '10.00' })
+    assert.equal(await generation(), '1')
+    // A rolled-back transaction takes its bump with it: the generation is state written with the change.
+    await assert.rejects(
+      app.db.db.transaction(async (tx) => {
+        await bumpGeneration(tx, orgId)
+        await tx.update(deals).set({ amount: '99.00' }).where(eq(deals.organizationId, orgId))
+        throw new Error('crash before commit')
+      }),
+      /crash before commit/,
+    )
+    assert.equal(await generation(), '1')
+    // A refused change (rolled back by its guard or rules) does not move it either.
+    const refused = await as(app, owner, orgId).patch(`/deals/${deal.id}`, { status: 'won', amount: '0' })
+    assert.equal(refused.statusCode, 400, refused.body)
+    assert.equal(await generation(), '1')
+    const patched = await as(app, owner, orgId).patch(`/deals/${deal.id}`, { status: 'won' })
+    assert.equal(patched.statusCode, 200, patched.body)
+    assert.equal(await generation(), '2')
+    // A PATCH that changes nothing writes nothing.
+    assert.equal((await as(app, owner, orgId).patch(`/deals/${deal.id}`, {})).statusCode, 200)
+    assert.equal(await generation(), '2')
+    assert.equal((await as(app, owner, orgId).delete(`/deals/${deal.id}`)).statusCode, 204)
+    assert.equal(await generation(), '3')
+    // Writes of other resources leave deal analytics alone.
+    const task = await as(app, owner, orgId).post('/contacts', { name: 'Not a deal' })
+    assert.equal(task.statusCode, 201, task.body)
+    assert.equal(await generation(), '3')
+  })
+
+  it('parallel deal writes each move the generation once', async () => {
+    const owner = await register(app)
+    const orgId = owner.organizationId
+    const created = await Promise.all(
+      Array.from({ length: 12 }, () => createDeal(app, owner, orgId, { amount: '1.00' })),
+    )
+    await Promise.all(
+      created.map((deal) => as(app, owner, orgId).patch(`/deals/${deal.id}`, { status: 'in_progress' })),
+    )
+    assert.equal(await readGeneration(app.db.db, orgId), '24')
+    assert.equal((await summary(app, owner, orgId)).by_status.in_progress.count, 12)
+  })
+
+  it('serves from the cache until the generation moves', async () => {
     const owner = await register(app)
     await seedDeals(app, owner, owner.organizationId, [{ status: 'new', amount: '10.00' }])
     assert.equal((await summary(app, owner, owner.organizationId)).by_status.new.total_amount, '10.00')
@@ -417,8 +465,8 @@ describe('analytics freshness', () => {
       .where(eq(deals.organizationId, owner.organizationId))
     assert.equal((await summary(app, owner, owner.organizationId)).by_status.new.total_amount, '10.00')
     assert.equal((await funnel(app, owner, owner.organizationId)).stages.qualification.new, 1)
-    // ...and the signal every deal write sends after commit makes the next response fresh.
-    await dealsChanged(app, owner.organizationId)
+    // ...and the generation bump every deal write makes in its transaction makes the next response fresh.
+    await bumpGeneration(app.db.db, owner.organizationId)
     assert.equal((await summary(app, owner, owner.organizationId)).by_status.new.total_amount, '20.00')
     assert.equal((await funnel(app, owner, owner.organizationId)).stages.proposal.new, 1)
   })

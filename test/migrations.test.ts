@@ -15,6 +15,7 @@ async function tables(database: Database): Promise<string[]> {
 
 const TABLES = [
   'activities',
+  'analytics_generations',
   'contacts',
   'deals',
   'list_counts',

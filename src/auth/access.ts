@@ -4,30 +4,13 @@ import { queryRows } from '../db/client.js'
 import type { Role } from '../db/schema.js'
 import { AppError } from '../lib/errors.js'
 import { isUuid } from '../lib/uuid.js'
-
-/** Routes reachable without an access token (spec §1). Everything else needs one. */
-const PUBLIC_ROUTES = new Set([
-  '/api/v1/auth/register',
-  '/api/v1/auth/login',
-  '/api/v1/auth/refresh',
-  '/api/v1/auth/logout',
-  '/health',
-  '/ready',
-  '/openapi.json',
-])
-const PUBLIC_PREFIXES = ['/docs']
-
-function isPublic(url: string): boolean {
-  return (
-    PUBLIC_ROUTES.has(url) || PUBLIC_PREFIXES.some((prefix) => url === prefix || url.startsWith(`${prefix}/`))
-  )
-}
+import type { Actor } from './policy.js'
 
 /** The one authentication hook (onRequest, before the body is read): sets `request.userId`. */
 export async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-  const url = request.routeOptions.url
-  // No route matched: let the 404 handler answer instead of asking for a token.
-  if (url === undefined || isPublic(url)) return
+  // No route matched: let the 404 handler answer instead of asking for a token. Public routes say so in their
+  // options (`config: { public: true }`); everything else needs a token (spec §1).
+  if (request.routeOptions.url === undefined || request.routeOptions.config.public === true) return
   const header = request.headers.authorization
   if (!header) throw new AppError('UNAUTHORIZED', 'Authorization header is missing')
   const match = /^Bearer ([A-Za-z0-9_\-.]+)$/i.exec(header)
@@ -35,22 +18,15 @@ export async function authenticate(request: FastifyRequest, _reply: FastifyReply
   request.userId = await request.server.tokens.verify(match[1])
 }
 
-export interface Membership {
-  organizationId: string
-  role: Role
-}
-
 /**
  * The caller's role in an organization. A user that no longer exists is 401; a non-member gets the same 403
  * whether or not the organization exists, so ids cannot be probed.
  */
-export async function resolveMembership(
-  request: FastifyRequest,
-  organizationId: string,
-): Promise<Membership> {
+export async function resolveActor(request: FastifyRequest, organizationId: string): Promise<Actor> {
   const { membershipCache } = request.server
-  const cached = membershipCache.get(organizationId, request.userId)
-  if (cached) return { organizationId, role: cached }
+  const userId = request.userId
+  const cached = membershipCache.get(organizationId, userId)
+  if (cached) return { userId, organizationId, role: cached }
   const [row] = await queryRows<{ role: Role | null }>(
     request.server.db.db,
     sql`
@@ -61,10 +37,10 @@ export async function resolveMembership(
   if (!row) throw new AppError('UNAUTHORIZED', 'The user of this token no longer exists')
   if (!row.role) throw new AppError('ORGANIZATION_ACCESS_DENIED', 'You are not a member of this organization')
   membershipCache.set(organizationId, request.userId, row.role)
-  return { organizationId, role: row.role }
+  return { userId, organizationId, role: row.role }
 }
 
-/** onRequest hook of the record features: `X-Organization-Id` → `request.membership` (401 → 400 → 403). */
+/** onRequest hook of the record features: `X-Organization-Id` → `request.actor` (401 → 400 → 403). */
 export async function requireTenant(request: FastifyRequest): Promise<void> {
   const header = request.headers['x-organization-id']
   if (!isUuid(header)) {
@@ -73,7 +49,7 @@ export async function requireTenant(request: FastifyRequest): Promise<void> {
       'X-Organization-Id header must be an organization UUID',
     )
   }
-  request.membership = await resolveMembership(request, header.toLowerCase())
+  request.actor = await resolveActor(request, header.toLowerCase())
 }
 
 /** onRequest hook of `/organizations/:id/...`: the organization comes from the path. */
@@ -84,7 +60,5 @@ export async function requireOrganizationMember(request: FastifyRequest): Promis
       errors: [{ field: 'params.id', message: 'must be a UUID' }],
     })
   }
-  request.membership = await resolveMembership(request, id.toLowerCase())
+  request.actor = await resolveActor(request, id.toLowerCase())
 }
-
-export const MANAGE_ROLES: readonly Role[] = ['owner', 'admin']

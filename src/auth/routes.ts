@@ -1,13 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { eq } from 'drizzle-orm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { memberships, organizations, users } from '../db/schema.js'
-import { isUniqueViolation } from '../lib/db-errors.js'
+import { users } from '../db/schema.js'
 import { normalizeEmail } from '../lib/email.js'
 import { AppError } from '../lib/errors.js'
 import type { RateLimitRule } from '../lib/rate-limit.js'
 import { problems } from '../lib/schemas.js'
-import { uuidv7 } from '../lib/uuid.js'
+import { register } from './operations.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
 import { LoginBody, Me, RefreshBody, RegisterBody, Registered, TokenPair } from './schemas.js'
 import { issueRefreshToken, revokeByToken, rotateRefreshToken } from './sessions.js'
@@ -36,6 +35,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/register',
     {
+      config: { public: true },
       schema: {
         tags: ['auth'],
         summary: 'Register a user with a new organization they own',
@@ -50,38 +50,30 @@ export default async function authRoutes(fastify: FastifyInstance) {
         [`register:ip:${request.ip}`, limits.registerPerAddress],
         [`register:email:${email}`, limits.registerPerEmail],
       ])
-      const passwordHash = await hashPassword(request.body.password)
-      const userId = uuidv7()
-      const organizationId = uuidv7()
       const { name, organization_name: organizationName } = request.body
-      try {
-        const refreshToken = await app.db.db.transaction(async (tx) => {
-          await tx.insert(users).values({ id: userId, email, passwordHash, name })
-          await tx.insert(organizations).values({ id: organizationId, name: organizationName })
-          await tx.insert(memberships).values({ organizationId, userId, role: 'owner' })
-          return issueRefreshToken(tx, userId, config.refreshTokenExpireDays)
-        })
-        reply.code(201)
-        return {
-          user_id: userId,
-          email,
-          name,
-          organization_id: organizationId,
-          organization_name: organizationName,
-          ...(await tokenPair(userId, refreshToken)),
-        }
-      } catch (error) {
-        if (isUniqueViolation(error, 'users_email_lower_key')) {
-          throw new AppError('EMAIL_ALREADY_EXISTS', 'A user with this email already exists')
-        }
-        throw error
-      }
+      const passwordHash = await hashPassword(request.body.password)
+      const { userId, organizationId, refreshToken } = await register(app.db.db, {
+        email,
+        passwordHash,
+        name,
+        organizationName,
+        refreshTokenDays: config.refreshTokenExpireDays,
+      })
+      return reply.code(201).send({
+        user_id: userId,
+        email,
+        name,
+        organization_id: organizationId,
+        organization_name: organizationName,
+        ...(await tokenPair(userId, refreshToken)),
+      })
     },
   )
 
   app.post(
     '/login',
     {
+      config: { public: true },
       schema: {
         tags: ['auth'],
         summary: 'Log in with email and password',
@@ -115,6 +107,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/refresh',
     {
+      config: { public: true },
       schema: {
         tags: ['auth'],
         summary: 'Exchange a refresh token for a new pair (the old token stops working)',
@@ -135,6 +128,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/logout',
     {
+      config: { public: true },
       schema: {
         tags: ['auth'],
         summary: 'Revoke the session (the refresh token family)',

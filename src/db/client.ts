@@ -92,3 +92,11 @@ export function prepared<T>(db: Db, name: string, build: (db: Db) => T): T {
   }
   return statement
 }
+
+/** `(a, b, c)` column names for a raw INSERT's column list (a `${table.column}` renders qualified there). */
+export function columnList(...columns: { name: string }[]): SQL {
+  return sql`(${sql.join(
+    columns.map((column) => sql.identifier(column.name)),
+    sql`, `,
+  )})`
+}

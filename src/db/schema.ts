@@ -229,6 +229,24 @@ export const activities = pgTable(
   ],
 )
 
+/** Shards of an organization's analytics generation (sum = cache key part); see features/analytics/generation.ts. */
+export const ANALYTICS_GENERATION_SHARDS = 16
+
+export const analyticsGenerations = pgTable(
+  'analytics_generations',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    shard: smallint('shard').notNull(),
+    generation: bigint('generation', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ name: 'analytics_generations_pkey', columns: [t.organizationId, t.shard] }),
+    check('analytics_generations_shard_check', sql`shard >= 0 AND shard < 16`),
+  ],
+)
+
 /**
  * Exact row counts per organization and list (migration 0005): statement triggers on contacts, deals and tasks
  * add to one of 16 shards in the writing transaction; `writes` sums to the list's write generation.

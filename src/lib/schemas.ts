@@ -1,4 +1,4 @@
-import { type TSchema, type TUnsafe, Type } from 'typebox'
+import { type TObject, type TSchema, type TUnsafe, Type } from 'typebox'
 import { ERROR_CODES } from './errors.js'
 
 /** A string enum rendered as `{type: string, enum: [...]}`, which OpenAPI tools read best. */
@@ -40,21 +40,22 @@ export const TenantHeaders = Type.Object({
   'x-organization-id': Type.String({ format: 'uuid', description: 'Organization the request acts in' }),
 })
 
-export const PageQuery = {
-  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
-  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+/**
+ * An object schema whose properties with a `default` may be left out by clients (they leave `required`) while
+ * the handler's type has them: the validator (ajv `useDefaults`) fills them in before any handler runs. Defaults
+ * live here, in the schema, once: never again as `?? 1` in a handler.
+ */
+export function Defaulted<T extends TObject>(schema: T): T {
+  const properties = schema.properties as Record<string, { default?: unknown }>
+  const required = (schema.required ?? []).filter((key) => properties[key]?.default === undefined)
+  // A copy with every property descriptor (TypeBox keeps its kind in non-enumerable ones).
+  const copy = Object.create(Object.getPrototypeOf(schema), Object.getOwnPropertyDescriptors(schema)) as {
+    required?: string[]
+  }
+  if (required.length === 0) delete copy.required
+  else copy.required = required
+  return copy as T
 }
 
-export function Page<T extends TSchema>(item: T) {
-  return Type.Object({
-    items: Type.Array(item),
-    total: Type.Integer(),
-    page: Type.Integer(),
-    page_size: Type.Integer(),
-    pages: Type.Integer(),
-  })
-}
-
-export function pageOf<T>(items: T[], total: number, page: number, pageSize: number) {
-  return { items, total, page, page_size: pageSize, pages: Math.ceil(total / pageSize) }
-}
+/** Page parameters of every paginated list (page or cursor, page_size, count): use inside a `Defaulted` object. */
+export { ListPage as Page, ListPageQuery as PageQuery } from './list.js'

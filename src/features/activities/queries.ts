@@ -1,6 +1,7 @@
-import { and, count, desc, eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
 import { activities, deals, users } from '../../db/schema.js'
+import type { ActivityRow } from './schemas.js'
 
 /**
  * Reads a deal's owner and holds the deal FOR SHARE until the transaction ends: while a task or activity is
@@ -33,49 +34,11 @@ export function selectActivities(db: Executor) {
     .leftJoin(users, eq(users.id, activities.authorId))
 }
 
-type ActivityRow = Awaited<ReturnType<typeof selectActivities>>[number]
-
-export function toActivityBody(row: ActivityRow) {
-  return {
-    id: row.id,
-    deal_id: row.dealId,
-    author_id: row.authorId,
-    author:
-      row.authorId !== null && row.authorName !== null && row.authorEmail !== null
-        ? { id: row.authorId, name: row.authorName, email: row.authorEmail }
-        : null,
-    type: row.type,
-    payload: row.payload as Record<string, unknown>,
-    created_at: row.createdAt.toISOString(),
-  }
-}
+export type { ActivityRow }
 
 export async function findActivity(db: Executor, organizationId: string, id: string) {
   const [row] = await selectActivities(db).where(
     and(eq(activities.organizationId, organizationId), eq(activities.id, id)),
   )
   return row
-}
-
-/**
- * Newest first. Activities carry their write time and a monotonic id, but `created_at` has millisecond
- * precision, so ties (two changes of one PATCH, say) go by id, descending.
- */
-export async function listActivities(
-  db: Executor,
-  organizationId: string,
-  dealId: string,
-  page: number,
-  pageSize: number,
-): Promise<{ rows: ActivityRow[]; total: number }> {
-  const where = and(eq(activities.organizationId, organizationId), eq(activities.dealId, dealId))
-  const [rows, [counted]] = await Promise.all([
-    selectActivities(db)
-      .where(where)
-      .orderBy(desc(activities.createdAt), desc(activities.id))
-      .limit(pageSize)
-      .offset((page - 1) * pageSize),
-    db.select({ total: count() }).from(activities).where(where),
-  ])
-  return { rows, total: counted?.total ?? 0 }
 }

@@ -1,11 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { recordNotFound } from '../../lib/errors.js'
-import { Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
+import { servePage } from '../../lib/list.js'
+import { Page, problems, TenantHeaders } from '../../lib/schemas.js'
 import { findDeal } from '../deals/queries.js'
-import * as queries from './queries.js'
-import { recordActivity } from './record.js'
-import { Activity, CreateCommentBody, DealParams, ListActivitiesQuery } from './schemas.js'
+import { activityList } from './list.js'
+import * as operations from './operations.js'
+import { Activity, CreateCommentBody, DealParams, ListActivitiesQuery, toActivity } from './schemas.js'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['activities']
@@ -28,12 +29,16 @@ export default async function activityRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { organizationId } = request.membership
+      const { organizationId } = request.actor
       const { deal_id: dealId } = request.params
-      const { page = 1, page_size: pageSize = 20 } = request.query
       if (!(await findDeal(app.db.db, organizationId, dealId))) throw recordNotFound('DEAL_NOT_FOUND')
-      const { rows, total } = await queries.listActivities(app.db.db, organizationId, dealId, page, pageSize)
-      return pageOf(rows.map(queries.toActivityBody), total, page, pageSize)
+      return servePage(
+        app,
+        organizationId,
+        request.query,
+        activityList(app.db.db, organizationId, dealId),
+        toActivity,
+      )
     },
   )
 
@@ -51,22 +56,13 @@ export default async function activityRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { organizationId } = request.membership
-      const { deal_id: dealId } = request.params
-      const activity = await app.db.db.transaction(async (tx) => {
-        if (!(await queries.shareLockDeal(tx, organizationId, dealId))) throw recordNotFound('DEAL_NOT_FOUND')
-        const id = await recordActivity(tx, {
-          organizationId,
-          dealId,
-          authorId: request.userId,
-          type: 'comment',
-          payload: { text: request.body.payload.text },
-        })
-        return queries.findActivity(tx, organizationId, id)
-      })
-      if (!activity) throw new Error('a comment just written was not found')
-      reply.code(201)
-      return queries.toActivityBody(activity)
+      const activity = await operations.createComment(
+        app.db.db,
+        request.actor,
+        request.params.deal_id,
+        request.body,
+      )
+      return reply.code(201).send(toActivity(activity))
     },
   )
 }

@@ -1,10 +1,10 @@
-import { Type } from 'typebox'
+import { type Static, Type } from 'typebox'
 import { ACTIVITY_TYPES } from '../../db/schema.js'
-import { PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+import { Defaulted, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 
 export const DealParams = Type.Object({ deal_id: Uuid }, { additionalProperties: false })
 
-export const ListActivitiesQuery = Type.Object({ ...PageQuery }, { additionalProperties: false })
+export const ListActivitiesQuery = Defaulted(Type.Object({ ...PageQuery }, { additionalProperties: false }))
 
 export const Activity = Type.Object({
   id: Uuid,
@@ -25,6 +25,34 @@ export const Activity = Type.Object({
   ),
   created_at: Timestamp,
 })
+export type Activity = Static<typeof Activity>
+
+/** An activity row joined with its author (features/activities/queries.ts). */
+export interface ActivityRow {
+  id: string
+  dealId: string
+  authorId: string | null
+  authorName: string | null
+  authorEmail: string | null
+  type: Activity['type']
+  payload: unknown
+  createdAt: Date
+}
+
+export function toActivity(row: ActivityRow): Activity {
+  return {
+    id: row.id,
+    deal_id: row.dealId,
+    author_id: row.authorId,
+    author:
+      row.authorId !== null && row.authorName !== null && row.authorEmail !== null
+        ? { id: row.authorId, name: row.authorName, email: row.authorEmail }
+        : null,
+    type: row.type,
+    payload: row.payload as Record<string, unknown>,
+    created_at: row.createdAt.toISOString(),
+  }
+}
 
 export const CreateCommentBody = Type.Object(
   {
@@ -38,3 +66,4 @@ export const CreateCommentBody = Type.Object(
   },
   { additionalProperties: false },
 )
+export type CreateCommentBody = Static<typeof CreateCommentBody>

@@ -1,13 +1,17 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { problems, TenantHeaders } from '../../lib/schemas.js'
+import { readGeneration } from './generation.js'
 import { dealFunnel, dealSummary } from './metrics.js'
 import { stageStatusCounts, summaryData } from './queries.js'
-import { DEFAULT_DAYS, DealFunnel, DealSummary, FunnelQuery, SummaryQuery } from './schemas.js'
+import { DealFunnel, DealSummary, FunnelQuery, SummaryQuery } from './schemas.js'
 
 const security = [{ bearerAuth: [] }]
 
-/** `/analytics/deals/*`: any member reads; results are cached per organization generation (see cache.ts). */
+/**
+ * `/analytics/deals/*`: any member reads; results are cached under the organization's analytics generation,
+ * read from the database first (one prepared index lookup), so no write is ever hidden (see generation.ts).
+ */
 export default async function analyticsRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
@@ -25,9 +29,10 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { organizationId } = request.membership
-      const days = request.query.days ?? DEFAULT_DAYS
-      return app.analyticsCache.get(organizationId, `summary:${days}`, async () => {
+      const { organizationId } = request.actor
+      const { days } = request.query
+      const generation = await readGeneration(app.db.db, organizationId)
+      return app.analyticsCache.get(organizationId, generation, `summary:${days}`, async () => {
         const started = performance.now()
         const data = await summaryData(app.db.db, organizationId, days)
         // The recent count also changes when its oldest deal ages out of the window: expire exactly then.
@@ -53,8 +58,9 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { organizationId } = request.membership
-      return app.analyticsCache.get(organizationId, 'funnel', async () => ({
+      const { organizationId } = request.actor
+      const generation = await readGeneration(app.db.db, organizationId)
+      return app.analyticsCache.get(organizationId, generation, 'funnel', async () => ({
         value: dealFunnel(await stageStatusCounts(app.db.db, organizationId)),
       }))
     },

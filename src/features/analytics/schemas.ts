@@ -1,7 +1,7 @@
 import { type TObject, type TSchema, Type } from 'typebox'
 import { DEAL_STAGES, DEAL_STATUSES } from '../../db/schema.js'
 import { Money } from '../../lib/money.js'
-import { StringEnum } from '../../lib/schemas.js'
+import { Defaulted, StringEnum } from '../../lib/schemas.js'
 
 export const DEFAULT_DAYS = 30
 
@@ -14,18 +14,18 @@ function keyed<const K extends readonly string[], S extends TSchema>(keys: K, sc
 
 const Count = Type.Integer({ minimum: 0 })
 
-export const SummaryQuery = Type.Object(
-  {
-    days: Type.Optional(
-      Type.Integer({
+export const SummaryQuery = Defaulted(
+  Type.Object(
+    {
+      days: Type.Integer({
         minimum: 1,
         maximum: 365,
         default: DEFAULT_DAYS,
         description: 'Window of new_deals_last_n_days',
       }),
-    ),
-  },
-  { additionalProperties: false },
+    },
+    { additionalProperties: false },
+  ),
 )
 
 export const FunnelQuery = Type.Object({}, { additionalProperties: false })

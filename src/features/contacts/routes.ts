@@ -1,22 +1,17 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { isForeignKeyViolation } from '../../lib/db-errors.js'
-import { AppError, recordNotFound } from '../../lib/errors.js'
-import { assertMayModify, assertValidOwnerChoice } from '../../lib/policy.js'
-import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
-import { uuidv7 } from '../../lib/uuid.js'
+import { recordNotFound } from '../../lib/errors.js'
+import { servePage } from '../../lib/list.js'
+import { IdParams, Page, problems, TenantHeaders } from '../../lib/schemas.js'
+import { contactList } from './list.js'
+import * as operations from './operations.js'
 import * as queries from './queries.js'
-import { Contact, ContactListQuery, CreateContactBody, UpdateContactBody } from './schemas.js'
+import { Contact, ContactListQuery, CreateContactBody, toContact, UpdateContactBody } from './schemas.js'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['contacts']
 
-// One body for a missing contact and another organization's contact, so ids cannot be probed.
-
-/**
- * Order of checks on writes: schema (400) → the contact exists in the organization (404) → the caller may
- * change it (403 FORBIDDEN) → the requested owner (403 FORBIDDEN, then 400 OWNER_NOT_MEMBER) → conflicts (409).
- */
+/** Contacts: the feature template (schemas, queries, operations, routes that only translate HTTP). */
 export default async function contactRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
@@ -33,16 +28,15 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { page = 1, page_size: pageSize = 20, search, owner_id, order_by, order } = request.query
-      const { rows, total } = await queries.listContacts(app.db.db, request.membership.organizationId, {
+      const { search, owner_id, order_by, order } = request.query
+      const { organizationId } = request.actor
+      const list = contactList(app.db.db, organizationId, {
         search,
         ownerId: owner_id,
-        orderBy: order_by ?? 'created_at',
-        order: order ?? 'desc',
-        limit: pageSize,
-        offset: (page - 1) * pageSize,
+        orderBy: order_by,
+        order,
       })
-      return pageOf(rows.map(queries.contactBody), total, page, pageSize)
+      return servePage(app, organizationId, request.query, list, toContact)
     },
   )
 
@@ -59,9 +53,9 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const row = await queries.findContact(app.db.db, request.membership.organizationId, request.params.id)
+      const row = await queries.findContact(app.db.db, request.actor.organizationId, request.params.id)
       if (!row) throw recordNotFound('CONTACT_NOT_FOUND')
-      return queries.contactBody(row)
+      return toContact(row)
     },
   )
 
@@ -78,19 +72,8 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { membership, userId, body } = request
-      const ownerId = body.owner_id?.toLowerCase() ?? userId
-      await assertValidOwnerChoice(app.db.db, membership, userId, ownerId)
-      const row = await queries.insertContact(app.db.db, {
-        organizationId: membership.organizationId,
-        id: uuidv7(),
-        ownerId,
-        name: body.name,
-        email: body.email ?? null,
-        phone: body.phone ?? null,
-      })
-      reply.code(201)
-      return queries.contactBody(row)
+      const row = await operations.createContact(app.db.db, request.actor, request.body)
+      return reply.code(201).send(toContact(row))
     },
   )
 
@@ -107,25 +90,8 @@ export default async function contactRoutes(fastify: FastifyInstance) {
         response: { 200: Contact, ...problems(400, 401, 403, 404) },
       },
     },
-    async (request) => {
-      const { membership, userId, body } = request
-      const { organizationId } = membership
-      const ownerId = body.owner_id?.toLowerCase()
-      const changes: queries.ContactChanges = {}
-      if (body.name !== undefined) changes.name = body.name
-      if (body.email !== undefined) changes.email = body.email
-      if (body.phone !== undefined) changes.phone = body.phone
-      if (ownerId !== undefined) changes.ownerId = ownerId
-      const row = await app.db.db.transaction(async (tx) => {
-        const current = await queries.lockContact(tx, organizationId, request.params.id)
-        if (!current) throw recordNotFound('CONTACT_NOT_FOUND')
-        assertMayModify(membership, userId, current.ownerId)
-        if (ownerId !== undefined) await assertValidOwnerChoice(tx, membership, userId, ownerId)
-        if (Object.keys(changes).length === 0) return current
-        return queries.updateContact(tx, organizationId, current.id, changes)
-      })
-      return queries.contactBody(row)
-    },
+    async (request) =>
+      toContact(await operations.changeContact(app.db.db, request.actor, request.params.id, request.body)),
   )
 
   app.delete(
@@ -141,23 +107,7 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { membership, userId } = request
-      const { organizationId } = membership
-      try {
-        await app.db.db.transaction(async (tx) => {
-          const current = await queries.lockContact(tx, organizationId, request.params.id)
-          if (!current) throw recordNotFound('CONTACT_NOT_FOUND')
-          assertMayModify(membership, userId, current.ownerId)
-          await queries.deleteContact(tx, organizationId, current.id)
-        })
-      } catch (error) {
-        // The database refuses while any deal references the contact (deals_contact_fkey has no cascade),
-        // also when a deal is inserted concurrently.
-        if (isForeignKeyViolation(error, 'deals_contact_fkey')) {
-          throw new AppError('CONTACT_HAS_DEALS', 'Delete or move the deals of this contact first')
-        }
-        throw error
-      }
+      await operations.deleteContact(app.db.db, request.actor, request.params.id)
       return reply.code(204).send(null)
     },
   )

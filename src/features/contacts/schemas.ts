@@ -1,5 +1,6 @@
-import { Type } from 'typebox'
-import { PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+import { type Static, Type } from 'typebox'
+import type { contacts } from '../../db/schema.js'
+import { Defaulted, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
 
 const Name = Type.String({ minLength: 1, maxLength: 255 })
@@ -16,16 +17,35 @@ export const Contact = Type.Object({
   created_at: Timestamp,
   updated_at: Timestamp,
 })
+export type Contact = Static<typeof Contact>
 
-export const CreateContactBody = Type.Object(
-  {
-    name: Name,
-    email: Type.Optional(Type.Union([Email, Type.Null()])),
-    phone: Type.Optional(Type.Union([Phone, Type.Null()])),
-    owner_id: Type.Optional(Uuid),
-  },
-  { additionalProperties: false },
+export type ContactRow = typeof contacts.$inferSelect
+
+export function toContact(row: ContactRow): Contact {
+  return {
+    id: row.id,
+    organization_id: row.organizationId,
+    owner_id: row.ownerId,
+    name: row.name,
+    email: row.email,
+    phone: row.phone,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  }
+}
+
+export const CreateContactBody = Defaulted(
+  Type.Object(
+    {
+      name: Name,
+      email: Type.Union([Email, Type.Null()], { default: null }),
+      phone: Type.Union([Phone, Type.Null()], { default: null }),
+      owner_id: Type.Optional(Uuid),
+    },
+    { additionalProperties: false },
+  ),
 )
+export type CreateContactBody = Static<typeof CreateContactBody>
 
 export const UpdateContactBody = Type.Object(
   {
@@ -36,18 +56,21 @@ export const UpdateContactBody = Type.Object(
   },
   { additionalProperties: false },
 )
+export type UpdateContactBody = Static<typeof UpdateContactBody>
 
 export const CONTACT_SORT_FIELDS = ['created_at', 'name'] as const
 
-export const ContactListQuery = Type.Object(
-  {
-    ...PageQuery,
-    search: Type.Optional(
-      Type.String({ maxLength: 255, description: 'Case-insensitive substring of name or email' }),
-    ),
-    owner_id: Type.Optional(Uuid),
-    order_by: Type.Optional(StringEnum(CONTACT_SORT_FIELDS, { default: 'created_at' })),
-    order: Type.Optional(StringEnum(SORT_ORDERS, { default: 'desc' })),
-  },
-  { additionalProperties: false },
+export const ContactListQuery = Defaulted(
+  Type.Object(
+    {
+      ...PageQuery,
+      search: Type.Optional(
+        Type.String({ maxLength: 255, description: 'Case-insensitive substring of name or email' }),
+      ),
+      owner_id: Type.Optional(Uuid),
+      order_by: StringEnum(CONTACT_SORT_FIELDS, { default: 'created_at' }),
+      order: StringEnum(SORT_ORDERS, { default: 'desc' }),
+    },
+    { additionalProperties: false },
+  ),
 )

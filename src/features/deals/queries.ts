@@ -1,40 +1,8 @@
-import {
-  and,
-  asc,
-  count,
-  desc,
-  eq,
-  gte,
-  ilike,
-  inArray,
-  lte,
-  type Placeholder,
-  type SQL,
-  sql,
-} from 'drizzle-orm'
+import { and, eq, type Placeholder, type SQL, sql } from 'drizzle-orm'
 import { type Db, type Executor, prepared, queryRows, type Tx } from '../../db/client.js'
 import { type DealStage, type DealStatus, deals } from '../../db/schema.js'
-import { formatMoney } from '../../lib/money.js'
-import { type SortOrder, substringPattern } from '../../lib/search.js'
-import type { DEAL_SORT_FIELDS } from './schemas.js'
 
-type DealRow = typeof deals.$inferSelect
-
-export function dealBody(row: DealRow) {
-  return {
-    id: row.id,
-    organization_id: row.organizationId,
-    contact_id: row.contactId,
-    owner_id: row.ownerId,
-    title: row.title,
-    amount: formatMoney(row.amount),
-    currency: row.currency,
-    status: row.status,
-    stage: row.stage,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  }
-}
+export type DealRow = typeof deals.$inferSelect
 
 function byId(organizationId: string | Placeholder, id: string | Placeholder) {
   return and(eq(deals.organizationId, organizationId), eq(deals.id, id))
@@ -61,52 +29,6 @@ export async function lockDeal(tx: Tx, organizationId: string, id: string) {
   return row
 }
 
-export interface DealFilters {
-  statuses?: DealStatus[] | undefined
-  stages?: DealStage[] | undefined
-  ownerId?: string | undefined
-  contactId?: string | undefined
-  minAmount?: string | undefined
-  maxAmount?: string | undefined
-  search?: string | undefined
-  orderBy: (typeof DEAL_SORT_FIELDS)[number]
-  order: SortOrder
-  limit: number
-  offset: number
-}
-
-const SORT_COLUMNS = {
-  created_at: deals.createdAt,
-  updated_at: deals.updatedAt,
-  amount: deals.amount,
-  title: deals.title,
-}
-
-/** One page and the total under the same filters; the two queries run side by side on the pool. */
-export async function listDeals(db: Executor, organizationId: string, filters: DealFilters) {
-  const conditions: SQL[] = [eq(deals.organizationId, organizationId)]
-  if (filters.statuses?.length) conditions.push(inArray(deals.status, filters.statuses))
-  if (filters.stages?.length) conditions.push(inArray(deals.stage, filters.stages))
-  if (filters.ownerId) conditions.push(eq(deals.ownerId, filters.ownerId))
-  if (filters.contactId) conditions.push(eq(deals.contactId, filters.contactId))
-  if (filters.minAmount !== undefined) conditions.push(gte(deals.amount, filters.minAmount))
-  if (filters.maxAmount !== undefined) conditions.push(lte(deals.amount, filters.maxAmount))
-  if (filters.search) conditions.push(ilike(deals.title, substringPattern(filters.search)))
-  const where = and(...conditions)
-  const direction = filters.order === 'asc' ? asc : desc
-  const [rows, [counted]] = await Promise.all([
-    db
-      .select()
-      .from(deals)
-      .where(where)
-      .orderBy(direction(SORT_COLUMNS[filters.orderBy]), direction(deals.id))
-      .limit(filters.limit)
-      .offset(filters.offset),
-    db.select({ total: count() }).from(deals).where(where),
-  ])
-  return { rows, total: counted?.total ?? 0 }
-}
-
 export async function insertDeal(db: Executor, values: typeof deals.$inferInsert) {
   const [row] = await db.insert(deals).values(values).returning()
   return row as DealRow
@@ -116,33 +38,18 @@ export type DealChanges = Partial<
   Pick<DealRow, 'title' | 'amount' | 'currency' | 'status' | 'stage' | 'contactId' | 'ownerId'>
 >
 
-export async function updateDeal(tx: Tx, organizationId: string, id: string, changes: DealChanges) {
-  const [row] = await tx
-    .update(deals)
-    .set({ ...changes, updatedAt: sql`now()` })
-    .where(byId(organizationId, id))
-    .returning()
-  return row as DealRow
-}
-
-export interface PendingActivity {
-  id: string
-  type: string
-  payload: Record<string, unknown>
-}
-
 /**
  * One statement that applies `changes` only if the deal still has the status, stage, amount and owner the rules
- * were checked against, and writes the change's activities with it (a data-modifying CTE: both or neither).
- * Returns undefined when a concurrent change got there first; the caller reads again and re-checks. Of two
- * racing changes exactly one matches, so each activity's old value is the value it really replaced.
+ * were checked against, and runs `effects` (data-modifying CTE members over `updated`: the change's activities
+ * and its after-write effects) with it: all or nothing. Returns undefined when a concurrent change got there
+ * first; the caller reads again and re-checks. Of two racing changes exactly one matches, so each activity's old
+ * value is the value it really replaced. Raw SQL: a data-modifying CTE, W4's measured hot path.
  */
 export async function updateDealIfUnchanged(
   db: Executor,
   current: DealRow,
   changes: DealChanges,
-  authorId: string,
-  activities: PendingActivity[],
+  effects: (updated: SQL) => SQL[],
 ): Promise<DealRow | undefined> {
   const update = db
     .update(deals)
@@ -157,22 +64,12 @@ export async function updateDealIfUnchanged(
       ),
     )
     .returning()
-  if (activities.length === 0) {
-    const [row] = await update
-    return row
-  }
-  const values = activities.map(
-    (activity) => sql`(${activity.id}::uuid, ${activity.type}, ${JSON.stringify(activity.payload)}::jsonb)`,
+  const members = effects(sql`updated`).map(
+    (statement, i) => sql`, ${sql.raw(`effect${i}`)} AS (${statement})`,
   )
   const [row] = await queryRows<Record<string, unknown>>(
     db,
-    sql`WITH updated AS (${update.getSQL()}),
-    recorded AS (
-      INSERT INTO activities (organization_id, id, deal_id, author_id, type, payload, created_at)
-      SELECT updated.organization_id, v.id, updated.id, ${authorId}::uuid, v.type, v.payload, clock_timestamp()
-      FROM updated CROSS JOIN (VALUES ${sql.join(values, sql`, `)}) AS v (id, type, payload)
-    )
-    SELECT * FROM updated`,
+    sql`WITH updated AS (${update.getSQL()})${sql.join(members, sql``)} SELECT * FROM updated`,
   )
   return row && dealRowFromSql(row)
 }

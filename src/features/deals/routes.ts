@@ -1,35 +1,17 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { isForeignKeyViolation } from '../../lib/db-errors.js'
-import { AppError, recordNotFound } from '../../lib/errors.js'
-import { parseAmount } from '../../lib/money.js'
-import { assertMayModify, assertValidOwnerChoice } from '../../lib/policy.js'
-import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
-import { uuidv7 } from '../../lib/uuid.js'
-import { dealsChanged } from '../analytics/freshness.js'
+import { recordNotFound } from '../../lib/errors.js'
+import { servePage } from '../../lib/list.js'
+import { IdParams, Page, problems, TenantHeaders } from '../../lib/schemas.js'
+import { dealFiltersOf, dealList } from './list.js'
+import * as operations from './operations.js'
 import * as queries from './queries.js'
-import { assertValidDealChange, dealChangeActivities } from './rules.js'
-import { CreateDealBody, Deal, DealListQuery, UpdateDealBody } from './schemas.js'
+import { CreateDealBody, Deal, DealListQuery, toDeal, UpdateDealBody } from './schemas.js'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['deals']
 
-// One body for a missing record and another organization's record, so ids cannot be probed.
-/** Each failed attempt means another change of the deal committed; this many in a row is pathological. */
-const MAX_PATCH_ATTEMPTS = 50
-
-/** The composite FK (organization_id, contact_id) refuses a contact of another organization, atomically. */
-function unknownContactAsNotFound(error: unknown): never {
-  if (isForeignKeyViolation(error, 'deals_contact_fkey')) throw recordNotFound('CONTACT_NOT_FOUND')
-  throw error
-}
-
-/**
- * Order of checks on writes: schema and amounts (400 VALIDATION_ERROR) → the deal exists in the organization
- * (404 DEAL_NOT_FOUND) → the caller may change it (403 FORBIDDEN) → the requested owner (403 FORBIDDEN, then
- * 400 OWNER_NOT_MEMBER) → stage rollback (403 STAGE_ROLLBACK_FORBIDDEN) → won without amount
- * (400 INVALID_DEAL_AMOUNT) → the contact is in the organization (404 CONTACT_NOT_FOUND, from the FK).
- */
+/** Order of checks on writes: see operations.ts. */
 export default async function dealRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
@@ -45,30 +27,14 @@ export default async function dealRoutes(fastify: FastifyInstance) {
         response: { 200: Page(Deal), ...problems(400, 401, 403) },
       },
     },
-    async (request) => {
-      const query = request.query
-      const { page = 1, page_size: pageSize = 20 } = query
-      const { rows, total } = await queries.listDeals(app.db.db, request.membership.organizationId, {
-        statuses: query.status,
-        stages: query.stage,
-        ownerId: query.owner_id,
-        contactId: query.contact_id,
-        minAmount:
-          query.min_amount === undefined
-            ? undefined
-            : parseAmount(query.min_amount, 'querystring.min_amount'),
-        maxAmount:
-          query.max_amount === undefined
-            ? undefined
-            : parseAmount(query.max_amount, 'querystring.max_amount'),
-        search: query.search,
-        orderBy: query.order_by ?? 'created_at',
-        order: query.order ?? 'desc',
-        limit: pageSize,
-        offset: (page - 1) * pageSize,
-      })
-      return pageOf(rows.map(queries.dealBody), total, page, pageSize)
-    },
+    async (request) =>
+      servePage(
+        app,
+        request.actor.organizationId,
+        request.query,
+        dealList(app.db.db, request.actor.organizationId, dealFiltersOf(request.query)),
+        toDeal,
+      ),
   )
 
   app.get(
@@ -84,9 +50,9 @@ export default async function dealRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const row = await queries.findDeal(app.db.db, request.membership.organizationId, request.params.id)
+      const row = await queries.findDeal(app.db.db, request.actor.organizationId, request.params.id)
       if (!row) throw recordNotFound('DEAL_NOT_FOUND')
-      return queries.dealBody(row)
+      return toDeal(row)
     },
   )
 
@@ -103,25 +69,8 @@ export default async function dealRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { membership, userId, body } = request
-      const { organizationId } = membership
-      const amount = parseAmount(body.amount ?? 0)
-      const ownerId = body.owner_id?.toLowerCase() ?? userId
-      await assertValidOwnerChoice(app.db.db, membership, userId, ownerId)
-      const row = await queries
-        .insertDeal(app.db.db, {
-          organizationId,
-          id: uuidv7(),
-          contactId: body.contact_id,
-          ownerId,
-          title: body.title,
-          amount,
-          currency: (body.currency ?? 'USD').toUpperCase(),
-        })
-        .catch(unknownContactAsNotFound)
-      await dealsChanged(app, organizationId)
-      reply.code(201)
-      return queries.dealBody(row)
+      const row = await operations.createDeal(app.db.db, request.actor, request.body)
+      return reply.code(201).send(toDeal(row))
     },
   )
 
@@ -141,46 +90,8 @@ export default async function dealRoutes(fastify: FastifyInstance) {
         response: { 200: Deal, ...problems(400, 401, 403, 404) },
       },
     },
-    async (request) => {
-      const { membership, userId, body } = request
-      const { organizationId } = membership
-      const changes: queries.DealChanges = {}
-      if (body.title !== undefined) changes.title = body.title
-      if (body.amount !== undefined) changes.amount = parseAmount(body.amount)
-      if (body.currency !== undefined) changes.currency = body.currency.toUpperCase()
-      if (body.status !== undefined) changes.status = body.status
-      if (body.stage !== undefined) changes.stage = body.stage
-      if (body.contact_id !== undefined) changes.contactId = body.contact_id
-      if (body.owner_id !== undefined) changes.ownerId = body.owner_id.toLowerCase()
-      // Optimistic: read, check the rules, then one guarded statement writes the change and its activities;
-      // if another change got there first, read again (the rules must see the state they change).
-      let row: Awaited<ReturnType<typeof queries.findDeal>>
-      for (let attempt = 1; ; attempt++) {
-        const current = await queries.findDeal(app.db.db, organizationId, request.params.id)
-        if (!current) throw recordNotFound('DEAL_NOT_FOUND')
-        assertMayModify(membership, userId, current.ownerId)
-        if (changes.ownerId !== undefined && attempt === 1) {
-          await assertValidOwnerChoice(app.db.db, membership, userId, changes.ownerId)
-        }
-        assertValidDealChange(membership.role, current, changes)
-        if (Object.keys(changes).length === 0) return queries.dealBody(current)
-        const activities = dealChangeActivities(current, changes).map((activity) => ({
-          id: uuidv7(),
-          ...activity,
-        }))
-        row = await queries
-          .updateDealIfUnchanged(app.db.db, current, changes, userId, activities)
-          .catch(unknownContactAsNotFound)
-        if (row) break
-        if (attempt >= MAX_PATCH_ATTEMPTS) {
-          throw new AppError('SERVICE_UNAVAILABLE', 'The deal is changing too fast; retry shortly', {
-            headers: { 'retry-after': '1' },
-          })
-        }
-      }
-      await dealsChanged(app, organizationId)
-      return queries.dealBody(row)
-    },
+    async (request) =>
+      toDeal(await operations.changeDeal(app.db.db, request.actor, request.params.id, request.body)),
   )
 
   app.delete(
@@ -196,15 +107,7 @@ export default async function dealRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { membership, userId } = request
-      const { organizationId } = membership
-      await app.db.db.transaction(async (tx) => {
-        const current = await queries.lockDeal(tx, organizationId, request.params.id)
-        if (!current) throw recordNotFound('DEAL_NOT_FOUND')
-        assertMayModify(membership, userId, current.ownerId)
-        await queries.deleteDeal(tx, organizationId, current.id)
-      })
-      await dealsChanged(app, organizationId)
+      await operations.deleteDeal(app.db.db, request.actor, request.params.id)
       return reply.code(204).send(null)
     },
   )

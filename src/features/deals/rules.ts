@@ -1,8 +1,8 @@
+import { CAN } from '../../auth/policy.js'
 import { DEAL_STAGES, type DealStage, type DealStatus, type Role } from '../../db/schema.js'
 import { AppError } from '../../lib/errors.js'
-import { mayRollBackStage } from '../../lib/policy.js'
 
-/** Pure deal rules of spec §5; the PATCH transaction calls them with the row it locked. */
+/** Pure deal rules of spec §5; the change operation calls them with the row its guarded update re-checks. */
 
 export interface DealPipeline {
   status: DealStatus
@@ -34,7 +34,11 @@ export function assertValidDealChange(
   current: DealPipeline,
   change: Partial<DealPipeline>,
 ): void {
-  if (change.stage !== undefined && isStageRollback(current.stage, change.stage) && !mayRollBackStage(role)) {
+  if (
+    change.stage !== undefined &&
+    isStageRollback(current.stage, change.stage) &&
+    !CAN['deal.rollback_stage'].includes(role)
+  ) {
     throw new AppError(
       'STAGE_ROLLBACK_FORBIDDEN',
       `Only owners and admins may move a deal back from ${current.stage} to ${change.stage}`,

@@ -1,7 +1,7 @@
-import { Type } from 'typebox'
-import { DEAL_STAGES, DEAL_STATUSES } from '../../db/schema.js'
-import { AmountInput, Money } from '../../lib/money.js'
-import { PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+import { type Static, Type } from 'typebox'
+import { DEAL_STAGES, DEAL_STATUSES, type deals } from '../../db/schema.js'
+import { AmountInput, formatMoney, Money } from '../../lib/money.js'
+import { Defaulted, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
 
 const Title = Type.String({ minLength: 1, maxLength: 255 })
@@ -27,17 +27,39 @@ export const Deal = Type.Object({
   created_at: Timestamp,
   updated_at: Timestamp,
 })
+export type Deal = Static<typeof Deal>
 
-export const CreateDealBody = Type.Object(
-  {
-    contact_id: Uuid,
-    title: Title,
-    amount: Type.Optional(AmountInput),
-    currency: Type.Optional(Currency),
-    owner_id: Type.Optional(Uuid),
-  },
-  { additionalProperties: false },
+export type DealRow = typeof deals.$inferSelect
+
+export function toDeal(row: DealRow): Deal {
+  return {
+    id: row.id,
+    organization_id: row.organizationId,
+    contact_id: row.contactId,
+    owner_id: row.ownerId,
+    title: row.title,
+    amount: formatMoney(row.amount),
+    currency: row.currency,
+    status: row.status,
+    stage: row.stage,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  }
+}
+
+export const CreateDealBody = Defaulted(
+  Type.Object(
+    {
+      contact_id: Uuid,
+      title: Title,
+      amount: { ...AmountInput, default: 0 } as typeof AmountInput,
+      currency: { ...Currency, default: 'USD' } as typeof Currency,
+      owner_id: Type.Optional(Uuid),
+    },
+    { additionalProperties: false },
+  ),
 )
+export type CreateDealBody = Static<typeof CreateDealBody>
 
 export const UpdateDealBody = Type.Object(
   {
@@ -51,6 +73,7 @@ export const UpdateDealBody = Type.Object(
   },
   { additionalProperties: false },
 )
+export type UpdateDealBody = Static<typeof UpdateDealBody>
 
 export const DEAL_SORT_FIELDS = ['created_at', 'updated_at', 'amount', 'title'] as const
 
@@ -60,20 +83,22 @@ const AmountBound = Type.String({
   description: 'Inclusive; a decimal with at most two decimals',
 })
 
-export const DealListQuery = Type.Object(
-  {
-    ...PageQuery,
-    status: Type.Optional(Type.Array(Status, { maxItems: 10, description: 'Repeatable' })),
-    stage: Type.Optional(Type.Array(StringEnum(DEAL_STAGES), { maxItems: 10, description: 'Repeatable' })),
-    owner_id: Type.Optional(Uuid),
-    contact_id: Type.Optional(Uuid),
-    min_amount: Type.Optional(AmountBound),
-    max_amount: Type.Optional(AmountBound),
-    search: Type.Optional(
-      Type.String({ maxLength: 255, description: 'Case-insensitive substring of title' }),
-    ),
-    order_by: Type.Optional(StringEnum(DEAL_SORT_FIELDS, { default: 'created_at' })),
-    order: Type.Optional(StringEnum(SORT_ORDERS, { default: 'desc' })),
-  },
-  { additionalProperties: false },
+export const DealListQuery = Defaulted(
+  Type.Object(
+    {
+      ...PageQuery,
+      status: Type.Optional(Type.Array(Status, { maxItems: 10, description: 'Repeatable' })),
+      stage: Type.Optional(Type.Array(StringEnum(DEAL_STAGES), { maxItems: 10, description: 'Repeatable' })),
+      owner_id: Type.Optional(Uuid),
+      contact_id: Type.Optional(Uuid),
+      min_amount: Type.Optional(AmountBound),
+      max_amount: Type.Optional(AmountBound),
+      search: Type.Optional(
+        Type.String({ maxLength: 255, description: 'Case-insensitive substring of title' }),
+      ),
+      order_by: StringEnum(DEAL_SORT_FIELDS, { default: 'created_at' }),
+      order: StringEnum(SORT_ORDERS, { default: 'desc' }),
+    },
+    { additionalProperties: false },
+  ),
 )

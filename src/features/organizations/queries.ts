@@ -1,7 +1,6 @@
 import { and, asc, count, eq, sql } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
 import { memberships, organizations, type Role, users } from '../../db/schema.js'
-import { AppError } from '../../lib/errors.js'
 
 const memberColumns = {
   user_id: memberships.userId,
@@ -61,15 +60,14 @@ export async function lockOrganizationAsMember(
   tx: Tx,
   organizationId: string,
   actorId: string,
-): Promise<Role> {
+): Promise<Role | undefined> {
   await tx.execute(sql`SELECT id FROM organizations WHERE id = ${organizationId} FOR UPDATE`)
   // Re-read under the lock: a concurrent request may have demoted or removed the caller meanwhile.
   const [actor] = await tx
     .select({ role: memberships.role })
     .from(memberships)
     .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, actorId)))
-  if (!actor) throw new AppError('ORGANIZATION_ACCESS_DENIED', 'You are not a member of this organization')
-  return actor.role
+  return actor?.role
 }
 
 export async function countOwners(tx: Tx, organizationId: string): Promise<number> {
@@ -80,15 +78,37 @@ export async function countOwners(tx: Tx, organizationId: string): Promise<numbe
   return row?.owners ?? 0
 }
 
-export async function setRole(tx: Tx, organizationId: string, userId: string, role: Role): Promise<void> {
-  await tx
-    .update(memberships)
-    .set({ role })
-    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
+type MembershipRow = typeof memberships.$inferSelect
+
+/** Sets the role; returns the row before and after (for the after-write hook). */
+export async function setRole(
+  tx: Tx,
+  organizationId: string,
+  userId: string,
+  role: Role,
+): Promise<{ before?: MembershipRow; after?: MembershipRow }> {
+  const where = and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId))
+  const [before] = await tx.select().from(memberships).where(where)
+  const [after] = await tx.update(memberships).set({ role }).where(where).returning()
+  return { before, after }
 }
 
-export async function deleteMember(tx: Tx, organizationId: string, userId: string): Promise<void> {
-  await tx
+export async function deleteMember(
+  tx: Tx,
+  organizationId: string,
+  userId: string,
+): Promise<MembershipRow | undefined> {
+  const [before] = await tx
     .delete(memberships)
     .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
+    .returning()
+  return before
+}
+
+export async function isMember(db: Executor, organizationId: string, userId: string): Promise<boolean> {
+  const rows = await db
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
+  return rows.length > 0
 }

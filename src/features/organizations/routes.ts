@@ -1,13 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { requireOrganizationMember } from '../../auth/access.js'
-import { memberships, organizations } from '../../db/schema.js'
-import { isUniqueViolation } from '../../lib/db-errors.js'
-import { normalizeEmail } from '../../lib/email.js'
 import { AppError } from '../../lib/errors.js'
 import { problems } from '../../lib/schemas.js'
-import { uuidv7 } from '../../lib/uuid.js'
-import { assertKeepsAnOwner, assertMayGrant, assertMayManage } from './members.js'
+import * as operations from './operations.js'
 import * as queries from './queries.js'
 import {
   AddMemberBody,
@@ -55,22 +51,13 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const id = uuidv7()
-      const created = await app.db.db.transaction(async (tx) => {
-        const [organization] = await tx
-          .insert(organizations)
-          .values({ id, name: request.body.name })
-          .returning({ createdAt: organizations.createdAt })
-        await tx.insert(memberships).values({ organizationId: id, userId: request.userId, role: 'owner' })
-        return organization
-      })
-      reply.code(201)
-      return {
-        id,
-        name: request.body.name,
-        created_at: (created?.createdAt ?? new Date()).toISOString(),
+      const organization = await operations.createOrganization(app, request.userId, request.body.name)
+      return reply.code(201).send({
+        id: organization.id,
+        name: organization.name,
+        created_at: organization.createdAt.toISOString(),
         role: 'owner' as const,
-      }
+      })
     },
   )
 
@@ -98,7 +85,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const members = await queries.listMembers(app.db.db, request.membership.organizationId)
+      const members = await queries.listMembers(app.db.db, request.actor.organizationId)
       return members.map(memberBody)
     },
   )
@@ -116,23 +103,9 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { organizationId, role: actorRole } = request.membership
-      const role = request.body.role ?? 'member'
-      assertMayGrant(actorRole, role)
-      const userId = await queries.findUserIdByEmail(app.db.db, normalizeEmail(request.body.email))
-      if (!userId) throw new AppError('USER_NOT_FOUND', 'No registered user has this email')
-      try {
-        await app.db.db.insert(memberships).values({ organizationId, userId, role })
-      } catch (error) {
-        if (isUniqueViolation(error, 'memberships_pkey')) {
-          throw new AppError('MEMBER_ALREADY_EXISTS', 'This user is already a member')
-        }
-        throw error
-      }
-      const member = await queries.findMember(app.db.db, organizationId, userId)
-      if (!member) throw new AppError('MEMBER_NOT_FOUND', 'The member was removed meanwhile')
-      reply.code(201)
-      return memberBody(member)
+      const { email, role } = request.body
+      const member = await operations.addMember(app, request.actor, email, role)
+      return reply.code(201).send(memberBody(member))
     },
   )
 
@@ -149,25 +122,8 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { organizationId, role } = request.membership
       const targetId = request.params.user_id.toLowerCase()
-      const newRole = request.body.role
-      // Fail fast before taking the lock; the decision below uses the role read under the lock.
-      assertMayGrant(role, newRole)
-      if (targetId === request.userId) throw new AppError('FORBIDDEN', 'You cannot change your own role')
-      const member = await app.db.db.transaction(async (tx) => {
-        const actorRole = await queries.lockOrganizationAsMember(tx, organizationId, request.userId)
-        assertMayGrant(actorRole, newRole)
-        const target = await queries.findMember(tx, organizationId, targetId)
-        if (!target) throw new AppError('MEMBER_NOT_FOUND', 'This user is not a member of the organization')
-        assertMayManage(actorRole, target.role)
-        if (target.role === newRole) return target
-        assertKeepsAnOwner(target.role, newRole, await queries.countOwners(tx, organizationId))
-        await queries.setRole(tx, organizationId, targetId, newRole)
-        return { ...target, role: newRole }
-      })
-      await app.membershipCache.forget(organizationId, targetId)
-      return memberBody(member)
+      return memberBody(await operations.changeMemberRole(app, request.actor, targetId, request.body.role))
     },
   )
 
@@ -183,20 +139,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { organizationId, role } = request.membership
-      const targetId = request.params.user_id.toLowerCase()
-      const leaving = targetId === request.userId
-      // Fail fast before taking the lock; the decision below uses the role read under the lock.
-      if (!leaving) assertMayManage(role, 'member')
-      await app.db.db.transaction(async (tx) => {
-        const actorRole = await queries.lockOrganizationAsMember(tx, organizationId, request.userId)
-        const target = await queries.findMember(tx, organizationId, targetId)
-        if (!target) throw new AppError('MEMBER_NOT_FOUND', 'This user is not a member of the organization')
-        if (!leaving) assertMayManage(actorRole, target.role)
-        assertKeepsAnOwner(target.role, null, await queries.countOwners(tx, organizationId))
-        await queries.deleteMember(tx, organizationId, targetId)
-      })
-      await app.membershipCache.forget(organizationId, targetId)
+      await operations.removeMember(app, request.actor, request.params.user_id.toLowerCase())
       return reply.code(204).send(null)
     },
   )

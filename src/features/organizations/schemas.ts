@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { ROLES } from '../../db/schema.js'
-import { StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+import { Defaulted, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 
 export const RoleSchema = StringEnum(ROLES)
 
@@ -27,12 +27,14 @@ export const Member = Type.Object({
 export const OrganizationParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 export const MemberParams = Type.Object({ id: Uuid, user_id: Uuid }, { additionalProperties: false })
 
-export const AddMemberBody = Type.Object(
-  {
-    email: Type.String({ minLength: 3, maxLength: 320 }),
-    role: Type.Optional(StringEnum(ROLES, { default: 'member' })),
-  },
-  { additionalProperties: false },
+export const AddMemberBody = Defaulted(
+  Type.Object(
+    {
+      email: Type.String({ minLength: 3, maxLength: 320 }),
+      role: StringEnum(ROLES, { default: 'member' }),
+    },
+    { additionalProperties: false },
+  ),
 )
 
 export const ChangeRoleBody = Type.Object({ role: RoleSchema }, { additionalProperties: false })

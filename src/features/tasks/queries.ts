@@ -1,24 +1,10 @@
-import { and, asc, count, eq, gte, lte, type SQL, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
 import { tasks } from '../../db/schema.js'
 import { shareLockDeal } from '../activities/queries.js'
 import type { TaskFields } from './rules.js'
 
 export type TaskRow = typeof tasks.$inferSelect
-
-export function toTaskBody(row: TaskRow) {
-  return {
-    id: row.id,
-    organization_id: row.organizationId,
-    deal_id: row.dealId,
-    title: row.title,
-    description: row.description,
-    due_date: row.dueDate,
-    is_done: row.isDone,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  }
-}
 
 function byId(organizationId: string, id: string) {
   return and(eq(tasks.organizationId, organizationId), eq(tasks.id, id))
@@ -39,45 +25,6 @@ async function findTaskDealId(db: Executor, organizationId: string, id: string) 
 async function lockTask(tx: Tx, organizationId: string, id: string) {
   const [task] = await tx.select().from(tasks).where(byId(organizationId, id)).for('update')
   return task
-}
-
-export interface TaskFilters {
-  dealId?: string | undefined
-  onlyOpen?: boolean | undefined
-  dueBefore?: string | undefined
-  dueAfter?: string | undefined
-}
-
-function filterConditions(organizationId: string, filters: TaskFilters): SQL | undefined {
-  // A NULL due date fails both comparisons, so undated tasks never match a due-date filter.
-  return and(
-    eq(tasks.organizationId, organizationId),
-    filters.dealId === undefined ? undefined : eq(tasks.dealId, filters.dealId),
-    filters.onlyOpen ? eq(tasks.isDone, false) : undefined,
-    filters.dueBefore === undefined ? undefined : lte(tasks.dueDate, filters.dueBefore),
-    filters.dueAfter === undefined ? undefined : gte(tasks.dueDate, filters.dueAfter),
-  )
-}
-
-export async function listTasks(
-  db: Executor,
-  organizationId: string,
-  filters: TaskFilters,
-  page: number,
-  pageSize: number,
-): Promise<{ rows: TaskRow[]; total: number }> {
-  const where = filterConditions(organizationId, filters)
-  const [rows, [counted]] = await Promise.all([
-    db
-      .select()
-      .from(tasks)
-      .where(where)
-      .orderBy(sql`${tasks.dueDate} ASC NULLS LAST`, asc(tasks.createdAt), asc(tasks.id))
-      .limit(pageSize)
-      .offset((page - 1) * pageSize),
-    db.select({ total: count() }).from(tasks).where(where),
-  ])
-  return { rows, total: counted?.total ?? 0 }
 }
 
 export async function insertTask(tx: Tx, values: typeof tasks.$inferInsert): Promise<TaskRow> {

@@ -1,15 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { todayUtc } from '../../lib/dates.js'
 import { recordNotFound } from '../../lib/errors.js'
-import { assertMayModify } from '../../lib/policy.js'
-import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
-import { uuidv7 } from '../../lib/uuid.js'
-import { shareLockDeal } from '../activities/queries.js'
-import { recordActivity } from '../activities/record.js'
+import { servePage } from '../../lib/list.js'
+import { IdParams, Page, problems, TenantHeaders } from '../../lib/schemas.js'
+import { taskList } from './list.js'
+import * as operations from './operations.js'
 import * as queries from './queries.js'
-import { assertDueDateAllowed, taskChanges } from './rules.js'
-import { CreateTaskBody, ListTasksQuery, Task, UpdateTaskBody } from './schemas.js'
+import { CreateTaskBody, ListTasksQuery, Task, toTask, UpdateTaskBody } from './schemas.js'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['tasks']
@@ -30,15 +27,15 @@ export default async function taskRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { page = 1, page_size: pageSize = 20, deal_id, only_open, due_before, due_after } = request.query
-      const { rows, total } = await queries.listTasks(
-        app.db.db,
-        request.membership.organizationId,
-        { dealId: deal_id, onlyOpen: only_open, dueBefore: due_before, dueAfter: due_after },
-        page,
-        pageSize,
-      )
-      return pageOf(rows.map(queries.toTaskBody), total, page, pageSize)
+      const { deal_id, only_open, due_before, due_after } = request.query
+      const { organizationId } = request.actor
+      const list = taskList(app.db.db, organizationId, {
+        dealId: deal_id,
+        onlyOpen: only_open,
+        dueBefore: due_before,
+        dueAfter: due_after,
+      })
+      return servePage(app, organizationId, request.query, list, toTask)
     },
   )
 
@@ -55,9 +52,9 @@ export default async function taskRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const task = await queries.findTask(app.db.db, request.membership.organizationId, request.params.id)
+      const task = await queries.findTask(app.db.db, request.actor.organizationId, request.params.id)
       if (!task) throw recordNotFound('TASK_NOT_FOUND')
-      return queries.toTaskBody(task)
+      return toTask(task)
     },
   )
 
@@ -74,32 +71,8 @@ export default async function taskRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { organizationId } = request.membership
-      const { deal_id: dealId, title, description = null, due_date: dueDate = null } = request.body
-      const task = await app.db.db.transaction(async (tx) => {
-        const deal = await shareLockDeal(tx, organizationId, dealId)
-        if (!deal) throw recordNotFound('DEAL_NOT_FOUND')
-        assertMayModify(request.membership, request.userId, deal.ownerId)
-        if (dueDate !== null) assertDueDateAllowed(dueDate, todayUtc())
-        const created = await queries.insertTask(tx, {
-          organizationId,
-          id: uuidv7(),
-          dealId,
-          title,
-          description,
-          dueDate,
-        })
-        await recordActivity(tx, {
-          organizationId,
-          dealId,
-          authorId: request.userId,
-          type: 'task_created',
-          payload: { task_id: created.id, task_title: created.title },
-        })
-        return created
-      })
-      reply.code(201)
-      return queries.toTaskBody(task)
+      const task = await operations.createTask(app.db.db, request.actor, request.body)
+      return reply.code(201).send(toTask(task))
     },
   )
 
@@ -116,29 +89,8 @@ export default async function taskRoutes(fastify: FastifyInstance) {
         response: { 200: Task, ...problems(400, 401, 403, 404) },
       },
     },
-    async (request) => {
-      const { organizationId } = request.membership
-      const task = await app.db.db.transaction(async (tx) => {
-        const locked = await queries.lockTaskWithDeal(tx, organizationId, request.params.id)
-        if (!locked) throw recordNotFound('TASK_NOT_FOUND')
-        assertMayModify(request.membership, request.userId, locked.dealOwnerId)
-        // Decided on the row read under the lock: of two parallel completions only one sees the task open.
-        const { changes, completed } = taskChanges(locked.task, request.body, todayUtc())
-        if (Object.keys(changes).length === 0) return locked.task
-        const updated = await queries.updateTask(tx, organizationId, locked.task.id, changes)
-        if (completed) {
-          await recordActivity(tx, {
-            organizationId,
-            dealId: updated.dealId,
-            authorId: request.userId,
-            type: 'task_completed',
-            payload: { task_id: updated.id, task_title: updated.title },
-          })
-        }
-        return updated
-      })
-      return queries.toTaskBody(task)
-    },
+    async (request) =>
+      toTask(await operations.changeTask(app.db.db, request.actor, request.params.id, request.body)),
   )
 
   app.delete(
@@ -154,13 +106,7 @@ export default async function taskRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { organizationId } = request.membership
-      await app.db.db.transaction(async (tx) => {
-        const locked = await queries.lockTaskWithDeal(tx, organizationId, request.params.id)
-        if (!locked) throw recordNotFound('TASK_NOT_FOUND')
-        assertMayModify(request.membership, request.userId, locked.dealOwnerId)
-        await queries.deleteTask(tx, organizationId, locked.task.id)
-      })
+      await operations.deleteTask(app.db.db, request.actor, request.params.id)
       return reply.code(204).send(null)
     },
   )

@@ -1,5 +1,6 @@
-import { Type } from 'typebox'
-import { DateOnly, PageQuery, Timestamp, Uuid } from '../../lib/schemas.js'
+import { type Static, Type } from 'typebox'
+import type { tasks } from '../../db/schema.js'
+import { DateOnly, Defaulted, PageQuery, Timestamp, Uuid } from '../../lib/schemas.js'
 
 const Title = Type.String({ minLength: 1, maxLength: 255 })
 const Description = Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()], {
@@ -20,28 +21,50 @@ export const Task = Type.Object({
   created_at: Timestamp,
   updated_at: Timestamp,
 })
+export type Task = Static<typeof Task>
 
-export const ListTasksQuery = Type.Object(
-  {
-    ...PageQuery,
-    deal_id: Type.Optional(Uuid),
-    only_open: Type.Optional(Type.Boolean({ description: 'true: only tasks that are not done' })),
-    /** Inclusive bounds; a task without a due date never matches either. */
-    due_before: Type.Optional(DateOnly),
-    due_after: Type.Optional(DateOnly),
-  },
-  { additionalProperties: false },
+export type TaskRow = typeof tasks.$inferSelect
+
+export function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    organization_id: row.organizationId,
+    deal_id: row.dealId,
+    title: row.title,
+    description: row.description,
+    due_date: row.dueDate,
+    is_done: row.isDone,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  }
+}
+
+export const ListTasksQuery = Defaulted(
+  Type.Object(
+    {
+      ...PageQuery,
+      deal_id: Type.Optional(Uuid),
+      only_open: Type.Optional(Type.Boolean({ description: 'true: only tasks that are not done' })),
+      /** Inclusive bounds; a task without a due date never matches either. */
+      due_before: Type.Optional(DateOnly),
+      due_after: Type.Optional(DateOnly),
+    },
+    { additionalProperties: false },
+  ),
 )
 
-export const CreateTaskBody = Type.Object(
-  {
-    deal_id: Uuid,
-    title: Title,
-    description: Type.Optional(Description),
-    due_date: Type.Optional(DueDate),
-  },
-  { additionalProperties: false },
+export const CreateTaskBody = Defaulted(
+  Type.Object(
+    {
+      deal_id: Uuid,
+      title: Title,
+      description: { ...Description, default: null } as typeof Description,
+      due_date: { ...DueDate, default: null } as typeof DueDate,
+    },
+    { additionalProperties: false },
+  ),
 )
+export type CreateTaskBody = Static<typeof CreateTaskBody>
 
 export const UpdateTaskBody = Type.Object(
   {
@@ -52,3 +75,4 @@ export const UpdateTaskBody = Type.Object(
   },
   { additionalProperties: false },
 )
+export type UpdateTaskBody = Static<typeof UpdateTaskBody>

@@ -1,0 +1,55 @@
+import { type SQL, sql } from 'drizzle-orm'
+import type { Actor } from '../../auth/policy.js'
+import type { Executor } from '../../db/client.js'
+import type { activities, contacts, deals, memberships, tasks } from '../../db/schema.js'
+import { bumpGeneration, bumpGenerationSql } from '../analytics/generation.js'
+
+export type WriteKind = 'created' | 'updated' | 'deleted'
+
+interface Change<R extends string, Row> {
+  resource: R
+  kind: WriteKind
+  /** The row before the write (absent on create). */
+  before?: Row | undefined
+  /** The row after the write (absent on delete). */
+  after?: Row | undefined
+}
+
+/** Every write of contacts, deals, tasks, comments and members, with its old and new row. */
+export type Write =
+  | Change<'contact', typeof contacts.$inferSelect>
+  | Change<'deal', typeof deals.$inferSelect>
+  | Change<'task', typeof tasks.$inferSelect>
+  | Change<'comment', typeof activities.$inferSelect>
+  | Change<'member', typeof memberships.$inferSelect>
+
+/**
+ * THE after-write hook: every operation calls it inside the transaction of its write, after the write, so
+ * whatever it records commits or rolls back with the change (never "commit, then publish"). Analytics freshness
+ * attaches here (deal writes bump the organization's generation); events for webhooks and audit attach here too
+ * (integrations: insert the outbox row from `write.before` / `write.after` in this function).
+ *
+ * The deal PATCH is one statement, not a transaction: it runs `afterDealChangeSql` instead, the same effects
+ * as CTE members. Whatever is added here for deal updates must be added there too.
+ */
+export async function afterWrite(tx: Executor, actor: Actor, write: Write): Promise<void> {
+  switch (write.resource) {
+    case 'deal':
+      await bumpGeneration(tx, actor.organizationId)
+      break
+    case 'contact':
+    case 'task':
+    case 'comment':
+    case 'member':
+      break
+  }
+}
+
+/**
+ * `afterWrite` for a deal update that runs as one statement: data-modifying CTE members over `updated` (the
+ * statement's CTE of the updated deal row, empty when the guarded update did not match, which then writes
+ * nothing). `before` is the row the change was checked against.
+ */
+export function afterDealChangeSql(_actor: Actor, _before: typeof deals.$inferSelect, updated: SQL): SQL[] {
+  return [bumpGenerationSql(sql`organization_id`, updated)]
+}
