@@ -205,13 +205,13 @@ async function startService(
   return service
 }
 
-async function startFloor(databaseUrl: string): Promise<NodeChild> {
+async function startFloor(databaseUrl: string, secretKey: string): Promise<NodeChild> {
   const port = await freePort()
   const floor = await startNode({
     name: 'floor',
     entry: join(ROOT, 'bench', 'floor.ts'),
     cwd: ROOT,
-    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PORT: String(port) },
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PORT: String(port), SECRET_KEY: secretKey },
     port,
     readyPath: '/ready',
   })
@@ -220,6 +220,7 @@ async function startFloor(databaseUrl: string): Promise<NodeChild> {
 
 interface Prepared {
   service: NodeChild
+  secretKey: string
   main: Tenant
   ids: BenchIds
   seed: Record<string, unknown>
@@ -305,7 +306,7 @@ async function prepare(database: ModeResult['database']): Promise<Prepared> {
 
   log('starting the measured service')
   const service = await startService(workdir, databaseUrl, secretKey, flags.profile ?? false)
-  return { service, main, ...data, ...(databaseUrl ? { databaseUrl } : {}) }
+  return { service, main, secretKey, ...data, ...(databaseUrl ? { databaseUrl } : {}) }
 }
 
 // ---- Measuring -----------------------------------------------------------------------------------------------
@@ -506,7 +507,7 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
 
   let floor: NodeChild | undefined
   if (floorWorkloads.length > 0 && prepared.databaseUrl) {
-    floor = await startFloor(prepared.databaseUrl)
+    floor = await startFloor(prepared.databaseUrl, prepared.secretKey)
     await checkFloorParity(
       service,
       floor,
