@@ -65,7 +65,8 @@ if (flags.help) {
 if (flags.scale) {
   const { runScale } = await import('./scale.js')
   const scales = flags.scale.split(',').map((value) => Number(value.replace(/_/g, '')))
-  if (scales.some((value) => !Number.isInteger(value) || value < 100)) throw new Error('--scale takes deal counts >= 100')
+  if (scales.some((value) => !Number.isInteger(value) || value < 100))
+    throw new Error('--scale takes deal counts >= 100')
   process.exit(
     await runScale({
       scales,
@@ -204,13 +205,13 @@ async function startService(
   return service
 }
 
-async function startFloor(databaseUrl: string): Promise<NodeChild> {
+async function startFloor(databaseUrl: string, secretKey: string): Promise<NodeChild> {
   const port = await freePort()
   const floor = await startNode({
     name: 'floor',
     entry: join(ROOT, 'bench', 'floor.ts'),
     cwd: ROOT,
-    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PORT: String(port) },
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PORT: String(port), SECRET_KEY: secretKey },
     port,
     readyPath: '/ready',
   })
@@ -219,6 +220,7 @@ async function startFloor(databaseUrl: string): Promise<NodeChild> {
 
 interface Prepared {
   service: NodeChild
+  secretKey: string
   main: Tenant
   ids: BenchIds
   seed: Record<string, unknown>
@@ -291,7 +293,7 @@ async function prepare(database: ModeResult['database']): Promise<Prepared> {
       await client.end()
     }
   } else {
-    const client = await PGlite.create(join(workdir, "data", "pglite"), { extensions: PGLITE_EXTENSIONS })
+    const client = await PGlite.create(join(workdir, 'data', 'pglite'), { extensions: PGLITE_EXTENSIONS })
     try {
       data = await seeded(
         async <T>(text: string, params?: unknown[]) => (await client.query<T>(text, params)).rows,
@@ -304,7 +306,7 @@ async function prepare(database: ModeResult['database']): Promise<Prepared> {
 
   log('starting the measured service')
   const service = await startService(workdir, databaseUrl, secretKey, flags.profile ?? false)
-  return { service, main, ...data, ...(databaseUrl ? { databaseUrl } : {}) }
+  return { service, main, secretKey, ...data, ...(databaseUrl ? { databaseUrl } : {}) }
 }
 
 // ---- Measuring -----------------------------------------------------------------------------------------------
@@ -505,7 +507,7 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
 
   let floor: NodeChild | undefined
   if (floorWorkloads.length > 0 && prepared.databaseUrl) {
-    floor = await startFloor(prepared.databaseUrl)
+    floor = await startFloor(prepared.databaseUrl, prepared.secretKey)
     await checkFloorParity(
       service,
       floor,

@@ -60,7 +60,14 @@ interface ScaleResult {
   scale: number
   seed: Meta['shape'] & { seconds: number; reused: boolean }
   timings: Timing[]
-  export?: { list: string; rows: number; seconds: number; rowsPerSecond: number; peakRssMb: number; baseRssMb: number }[]
+  export?: {
+    list: string
+    rows: number
+    seconds: number
+    rowsPerSecond: number
+    peakRssMb: number
+    baseRssMb: number
+  }[]
   import?: { rows: number; seconds: number; status: number; body: string }
 }
 
@@ -100,7 +107,12 @@ async function register(baseUrl: string, label: string): Promise<Tenant> {
   const response = await fetch(`${baseUrl}${API}/auth/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: PASSWORD, name: `Scale ${label}`, organization_name: `Scale ${label}` }),
+    body: JSON.stringify({
+      email,
+      password: PASSWORD,
+      name: `Scale ${label}`,
+      organization_name: `Scale ${label}`,
+    }),
   })
   if (response.status !== 201) throw new Error(`register: ${response.status} ${await response.text()}`)
   const body = (await response.json()) as { organization_id: string; user_id: string }
@@ -216,7 +228,8 @@ async function measureExport(service: NodeChild, headers: Record<string, string>
 
 async function measureImport(service: NodeChild, headers: Record<string, string>, rows: number, tag: string) {
   const lines = ['name,email,phone']
-  for (let i = 0; i < rows; i++) lines.push(`Imported ${tag} ${i},imported.${tag}.${i}@import.test,+1-555-${i % 10000}`)
+  for (let i = 0; i < rows; i++)
+    lines.push(`Imported ${tag} ${i},imported.${tag}.${i}@import.test,+1-555-${i % 10000}`)
   const started = performance.now()
   const response = await fetch(`${service.baseUrl}${API}/contacts/import?match_on=email`, {
     method: 'POST',
@@ -316,7 +329,13 @@ async function scaleRun(database: 'postgresql' | 'pglite', scale: number, option
       log('seeding the main organization')
       await seedScaleOrganization(sql, main.organizationId, main.userId, shape, log)
       log('seeding the noise organization')
-      await seedScaleOrganization(sql, noise.organizationId, noise.userId, scaleShape(Math.ceil(scale / 10)), log)
+      await seedScaleOrganization(
+        sql,
+        noise.organizationId,
+        noise.userId,
+        scaleShape(Math.ceil(scale / 10)),
+        log,
+      )
     })
     meta = { secretKey, main, noise, shape, seededSeconds: (Date.now() - started) / 1000 }
     await withSql(databaseUrl, pgliteDir, async (sql) => {
@@ -379,21 +398,35 @@ async function scaleRun(database: 'postgresql' | 'pglite', scale: number, option
     ['deals, page 1', () => '/deals?page=1&page_size=20'],
     ['deals, last page (offset)', () => `/deals?page=${lastPage}&page_size=20`],
     ['deals, deep page (cursor, 98%)', () => deepCursorPath ?? ''],
-    ['deals, won >= 100 by amount desc', () => '/deals?status=won&min_amount=100&order_by=amount&order=desc&page_size=20'],
+    [
+      'deals, won >= 100 by amount desc',
+      () => '/deals?status=won&min_amount=100&order_by=amount&order=desc&page_size=20',
+    ],
     ['deals, title search', () => `/deals?search=${encodeURIComponent(dealTerms())}&page_size=20`],
     ['deals, broad title search ("renewal")', () => '/deals?search=renewal&page_size=20'],
     ['GET /search', () => `/search?q=${encodeURIComponent(searchTerms())}`],
     ['contacts, email search', () => `/contacts?search=${encodeURIComponent(emailTerms())}&page_size=20`],
-    ['contacts by name, last page (offset)', () => `/contacts?order_by=name&order=asc&page=${contactsLastPage}&page_size=20`],
-    ['tasks, open due within a week', () => `/tasks?only_open=true&due_before=${fixtures.dueBefore}&page_size=20`],
+    [
+      'contacts by name, last page (offset)',
+      () => `/contacts?order_by=name&order=asc&page=${contactsLastPage}&page_size=20`,
+    ],
+    [
+      'tasks, open due within a week',
+      () => `/tasks?only_open=true&due_before=${fixtures.dueBefore}&page_size=20`,
+    ],
     ["a deal's activity feed", () => `/deals/${feed()}/activities?page_size=20`],
     ['analytics summary, uncached', () => `/analytics/deals/summary?days=${(days++ % 365) + 1}`],
   ]
-  const routes = (await (await fetch(`${service.baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> }
+  const routes = (await (await fetch(`${service.baseUrl}/openapi.json`)).json()) as {
+    paths: Record<string, unknown>
+  }
   const timings: Timing[] = []
   for (const [name, path] of scenarios) {
     const probePath = path()
-    if (probePath === '' || !(`${API}${probePath.split('?')[0]}` in routes.paths || probePath.includes('/activities'))) {
+    if (
+      probePath === '' ||
+      !(`${API}${probePath.split('?')[0]}` in routes.paths || probePath.includes('/activities'))
+    ) {
       timings.push({ name, p50: null, p99: null, requests: 0, note: 'not available (no cursors)' })
       continue
     }
@@ -415,7 +448,9 @@ async function scaleRun(database: 'postgresql' | 'pglite', scale: number, option
     for (const list of ['deals', 'contacts', 'tasks']) {
       const measured = await measureExport(service, headers, list)
       result.export.push(measured)
-      log(`export ${list}: ${measured.rows} rows in ${measured.seconds} s = ${measured.rowsPerSecond} rows/s, peak RSS ${measured.peakRssMb} MB (before ${measured.baseRssMb} MB)`)
+      log(
+        `export ${list}: ${measured.rows} rows in ${measured.seconds} s = ${measured.rowsPerSecond} rows/s, peak RSS ${measured.peakRssMb} MB (before ${measured.baseRssMb} MB)`,
+      )
     }
   }
   if (`${API}/contacts/import` in routes.paths) {
@@ -445,7 +480,8 @@ function formatTables(results: ScaleResult[]): string {
     for (const name of names) {
       const cells = mine.map((r) => {
         const t = r.timings.find((x) => x.name === name)
-        if (!t || t.p50 === null) return t?.note?.startsWith('not available') ? 'n/a' : `fails: ${t?.note ?? ''}`
+        if (!t || t.p50 === null)
+          return t?.note?.startsWith('not available') ? 'n/a' : `fails: ${t?.note ?? ''}`
         return `${t.p50} / ${t.p99}`
       })
       out.push(`| ${name} | ${cells.join(' | ')} |`)
@@ -466,29 +502,44 @@ function formatTables(results: ScaleResult[]): string {
 
 export async function runScale(options: ScaleOptions): Promise<number> {
   const { log } = options
-  log(`scale bench: ${options.scales.join(', ')} deals on ${options.pglite ? 'PGlite' : 'PostgreSQL'}; load ${loadavg()[0]?.toFixed(2)}`)
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  })
+  log(
+    `scale bench: ${options.scales.join(', ')} deals on ${options.pglite ? 'PGlite' : 'PostgreSQL'}; load ${loadavg()[0]?.toFixed(2)}`,
+  )
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  )
   const results: ScaleResult[] = []
   let failed = false
   try {
     for (const scale of options.scales) {
       results.push(await scaleRun(options.pglite ? 'pglite' : 'postgresql', scale, options))
-      while (cleanups.length > 0) await cleanups.pop()?.().catch(() => {})
+      while (cleanups.length > 0)
+        await cleanups
+          .pop()?.()
+          .catch(() => {})
     }
   } catch (error) {
     failed = true
     console.error(error instanceof Error ? (error.stack ?? error.message) : error)
   } finally {
     await stopAll(false)
-    while (cleanups.length > 0) await cleanups.pop()?.().catch(() => {})
+    while (cleanups.length > 0)
+      await cleanups
+        .pop()?.()
+        .catch(() => {})
   }
   const table = formatTables(results)
   console.log(`\n${table}\n\nload average after: ${loadavg()[0]?.toFixed(2)}`)
   mkdirSync(RESULTS_DIR, { recursive: true })
-  const file = join(RESULTS_DIR, `scale-${new Date().toISOString().replace(/[:.]/g, '-')}-${options.label}.json`)
+  const file = join(
+    RESULTS_DIR,
+    `scale-${new Date().toISOString().replace(/[:.]/g, '-')}-${options.label}.json`,
+  )
   writeFileSync(file, `${JSON.stringify({ options: { ...options, log: undefined }, results }, null, 2)}\n`)
   console.log(`results: ${file}`)
   return failed ? 1 : 0

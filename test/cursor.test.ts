@@ -15,18 +15,32 @@ describe('list cursors', () => {
   it('bind to filters and order regardless of parameter order, repeats, or absent values', () => {
     assert.equal(
       binding,
-      cursorBinding('deals', { order: 'desc', order_by: 'amount', status: ['new', 'won', 'won'], search: undefined }),
+      cursorBinding('deals', {
+        order: 'desc',
+        order_by: 'amount',
+        status: ['new', 'won', 'won'],
+        search: undefined,
+      }),
     )
     assert.notEqual(binding, cursorBinding('deals', { status: ['won'], order_by: 'amount', order: 'desc' }))
-    assert.notEqual(binding, cursorBinding('deals', { status: ['won', 'new'], order_by: 'amount', order: 'asc' }))
-    assert.notEqual(binding, cursorBinding('contacts', { status: ['won', 'new'], order_by: 'amount', order: 'desc' }))
+    assert.notEqual(
+      binding,
+      cursorBinding('deals', { status: ['won', 'new'], order_by: 'amount', order: 'asc' }),
+    )
+    assert.notEqual(
+      binding,
+      cursorBinding('contacts', { status: ['won', 'new'], order_by: 'amount', order: 'desc' }),
+    )
   })
 
   it('refuse other bindings, other keys, tampering and garbage', () => {
     const token = codec.encode(binding, ['1250.00', 'id'])
     const other = cursorBinding('deals', { order_by: 'amount', order: 'asc' })
     assert.throws(() => codec.decode(token, other, 2), InvalidCursor)
-    assert.throws(() => cursorCodec('another-secret-key-0123456789abcdef').decode(token, binding, 2), InvalidCursor)
+    assert.throws(
+      () => cursorCodec('another-secret-key-0123456789abcdef').decode(token, binding, 2),
+      InvalidCursor,
+    )
     assert.throws(() => codec.decode(token, binding, 3), InvalidCursor)
     const [body, signature] = token.split('.') as [string, string]
     const forged = Buffer.from(JSON.stringify([1, binding, ['0.00', 'id']])).toString('base64url')

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { parse } from 'csv-parse/sync'
 import type { FastifyInstance } from 'fastify'
-import { API, as, auth, buildTestApp, createContact, createDeal, expectProblem, organizationWithRoles, register } from './helpers.js'
+import {
+  API,
+  as,
+  auth,
+  buildTestApp,
+  createContact,
+  createDeal,
+  expectProblem,
+  organizationWithRoles,
+  register,
+} from './helpers.js'
 
 let app: FastifyInstance
 before(async () => {
@@ -53,13 +63,23 @@ function exportOf(user: Parameters<typeof as>[1], organizationId: string, path: 
 describe('CSV export', () => {
   it('round-trips quotes, commas, newlines, Unicode and formula cells (RFC 4180, formula-safe)', async () => {
     const { organizationId, owner } = await organizationWithRoles(app)
-    for (const name of TRICKY) await createContact(app, owner, organizationId, { name, phone: name.slice(0, 50) })
+    for (const name of TRICKY)
+      await createContact(app, owner, organizationId, { name, phone: name.slice(0, 50) })
     const response = await exportOf(owner, organizationId, '/contacts/export?order_by=name&order=asc')
     assert.equal(response.statusCode, 200, response.body)
     assert.equal(response.headers['content-type'], 'text/csv; charset=utf-8')
     assert.ok(response.body.includes('\r\n'), 'CRLF records')
     const [header, ...rows] = parse(response.body, { record_delimiter: '\r\n' }) as string[][]
-    assert.deepEqual(header, ['id', 'organization_id', 'owner_id', 'name', 'email', 'phone', 'created_at', 'updated_at'])
+    assert.deepEqual(header, [
+      'id',
+      'organization_id',
+      'owner_id',
+      'name',
+      'email',
+      'phone',
+      'created_at',
+      'updated_at',
+    ])
     const items = await allItems(owner, organizationId, '/contacts?order_by=name&order=asc')
     assert.equal(rows.length, TRICKY.length)
     assert.deepEqual(
@@ -110,12 +130,20 @@ describe('CSV export', () => {
       taskRows.map((row) => row[taskHeader?.indexOf('due_date') ?? -1]),
       [tomorrow, ''],
     )
-    assert.deepEqual(parse((await exportOf(owner, organizationId, '/tasks/export?only_open=true&due_after=2999-01-01')).body), [taskHeader])
+    assert.deepEqual(
+      parse(
+        (await exportOf(owner, organizationId, '/tasks/export?only_open=true&due_after=2999-01-01')).body,
+      ),
+      [taskHeader],
+    )
   })
 
   it('streams more rows than one batch, in order, and validates its filters', async () => {
     const { organizationId, owner } = await organizationWithRoles(app)
-    const csv = ['name,email', ...Array.from({ length: 4500 }, (_, i) => `Bulk ${String(i).padStart(4, '0')},b${i}@example.com`)]
+    const csv = [
+      'name,email',
+      ...Array.from({ length: 4500 }, (_, i) => `Bulk ${String(i).padStart(4, '0')},b${i}@example.com`),
+    ]
     const imported = await app.inject({
       method: 'POST',
       url: `${API}/contacts/import`,

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { API, as, auth, buildTestApp, createContact, expectProblem, organizationWithRoles, type TestUser } from './helpers.js'
+import {
+  API,
+  as,
+  auth,
+  buildTestApp,
+  createContact,
+  expectProblem,
+  organizationWithRoles,
+  type TestUser,
+} from './helpers.js'
 
 let app: FastifyInstance
 before(async () => {
@@ -9,7 +18,13 @@ before(async () => {
 })
 after(() => app.close())
 
-function importCsv(user: TestUser, organizationId: string, csv: string | Buffer, query = '', type = 'text/csv') {
+function importCsv(
+  user: TestUser,
+  organizationId: string,
+  csv: string | Buffer,
+  query = '',
+  type = 'text/csv',
+) {
   return app.inject({
     method: 'POST',
     url: `${API}/contacts/import${query}`,
@@ -20,14 +35,27 @@ function importCsv(user: TestUser, organizationId: string, csv: string | Buffer,
 
 async function contactsOf(user: TestUser, organizationId: string) {
   const response = await as(app, user, organizationId).get('/contacts?page_size=100&order_by=name&order=asc')
-  return response.json().items as { id: string; name: string; email: string | null; phone: string | null; owner_id: string }[]
+  return response.json().items as {
+    id: string
+    name: string
+    email: string | null
+    phone: string | null
+    owner_id: string
+  }[]
 }
 
 describe('POST /contacts/import', () => {
   it('creates, updates and leaves unchanged by email; reports failed rows by line; commits the valid rows', async () => {
     const { organizationId, owner, manager } = await organizationWithRoles(app)
-    const existing = await createContact(app, owner, organizationId, { name: 'Ada', email: 'ada@example.com' })
-    const same = await createContact(app, owner, organizationId, { name: 'Same', email: 'same@example.com', phone: '1' })
+    const existing = await createContact(app, owner, organizationId, {
+      name: 'Ada',
+      email: 'ada@example.com',
+    })
+    const same = await createContact(app, owner, organizationId, {
+      name: 'Same',
+      email: 'same@example.com',
+      phone: '1',
+    })
     const csv = [
       'name,email,phone,owner_email', // line 1
       'Ada Lovelace,ADA@example.com,,', // 2: updates Ada (name), phone stays null
@@ -59,7 +87,10 @@ describe('POST /contacts/import', () => {
     )
     assert.equal(report.failed[0].errors[0].field, 'name')
     const rows = await contactsOf(owner, organizationId)
-    assert.deepEqual(rows.map((r) => r.name).sort(), ['=HYPERLINK("x")', 'Ada Lovelace', 'Managed', 'Multi\nLine, Inc.', 'Same'].sort())
+    assert.deepEqual(
+      rows.map((r) => r.name).sort(),
+      ['=HYPERLINK("x")', 'Ada Lovelace', 'Managed', 'Multi\nLine, Inc.', 'Same'].sort(),
+    )
     const ada = rows.find((r) => r.id === existing.id)
     assert.equal(ada?.name, 'Ada Lovelace')
     assert.equal(rows.find((r) => r.name === 'Managed')?.owner_id, manager.id)
@@ -83,11 +114,22 @@ describe('POST /contacts/import', () => {
       failed.map((f) => f.row),
       [4],
     )
-    assert.deepEqual((await contactsOf(owner, organizationId)).map((r) => r.name), ['Old'])
+    assert.deepEqual(
+      (await contactsOf(owner, organizationId)).map((r) => r.name),
+      ['Old'],
+    )
     const real = await importCsv(owner, organizationId, csv)
     assert.deepEqual(real.json(), dry.json())
-    assert.deepEqual((await contactsOf(owner, organizationId)).map((r) => r.name), ['New', 'Old renamed'])
-    const none = await importCsv(owner, organizationId, 'name,email\nOld renamed,old@example.com\n', '?match_on=none')
+    assert.deepEqual(
+      (await contactsOf(owner, organizationId)).map((r) => r.name),
+      ['New', 'Old renamed'],
+    )
+    const none = await importCsv(
+      owner,
+      organizationId,
+      'name,email\nOld renamed,old@example.com\n',
+      '?match_on=none',
+    )
     assert.deepEqual(none.json(), { created: 1, updated: 0, unchanged: 0, failed: [] })
   })
 
@@ -106,10 +148,21 @@ describe('POST /contacts/import', () => {
     const report = (await importCsv(member, organizationId, csv)).json()
     assert.deepEqual(
       { ...report, failed: report.failed.map((f: { row: number; code: string }) => [f.row, f.code]) },
-      { created: 2, updated: 1, unchanged: 0, failed: [[2, 'FORBIDDEN'], [4, 'FORBIDDEN']] },
+      {
+        created: 2,
+        updated: 1,
+        unchanged: 0,
+        failed: [
+          [2, 'FORBIDDEN'],
+          [4, 'FORBIDDEN'],
+        ],
+      },
     )
     const rows = await contactsOf(owner, organizationId)
-    assert.deepEqual(rows.map((r) => r.name), ['Mine changed', 'Owners', 'Plain', 'Self'])
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      ['Mine changed', 'Owners', 'Plain', 'Self'],
+    )
     assert.ok(rows.filter((r) => ['Plain', 'Self'].includes(r.name)).every((r) => r.owner_id === member.id))
   })
 
@@ -117,7 +170,10 @@ describe('POST /contacts/import', () => {
     const { organizationId, owner } = await organizationWithRoles(app)
     const unknown = await importCsv(owner, organizationId, 'name,email,shoe_size\nA,a@example.com,42\n')
     const body = expectProblem(unknown, 400, 'VALIDATION_ERROR')
-    assert.deepEqual(body.errors.map((e: { field: string }) => e.field), ['header.shoe_size'])
+    assert.deepEqual(
+      body.errors.map((e: { field: string }) => e.field),
+      ['header.shoe_size'],
+    )
     expectProblem(await importCsv(owner, organizationId, 'email\na@example.com\n'), 400, 'VALIDATION_ERROR')
     expectProblem(await importCsv(owner, organizationId, ''), 400, 'VALIDATION_ERROR')
     expectProblem(await importCsv(owner, organizationId, 'name\n"unterminated\n'), 400, 'VALIDATION_ERROR')
@@ -126,10 +182,18 @@ describe('POST /contacts/import', () => {
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     )
-    expectProblem(await importCsv(owner, organizationId, 'name\nA\n', '', 'text/plain'), 415, 'UNSUPPORTED_MEDIA_TYPE')
+    expectProblem(
+      await importCsv(owner, organizationId, 'name\nA\n', '', 'text/plain'),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    )
     const big = `name\n${'x'.repeat(200)}\n`.repeat(Math.ceil((10 * 1024 * 1024) / 202) + 10)
     expectProblem(await importCsv(owner, organizationId, big), 413, 'PAYLOAD_TOO_LARGE')
-    expectProblem(await importCsv(owner, organizationId, 'name\nA\n', '?match_on=domain'), 400, 'VALIDATION_ERROR')
+    expectProblem(
+      await importCsv(owner, organizationId, 'name\nA\n', '?match_on=domain'),
+      400,
+      'VALIDATION_ERROR',
+    )
     assert.deepEqual(await contactsOf(owner, organizationId), [])
     // Just under the limit is accepted (UTF-8, a BOM, CRLF).
     const rows = Array.from({ length: 2000 }, (_, i) => `Ünïcødé ${i},u${i}@example.com`).join('\r\n')

@@ -3,7 +3,17 @@ import { after, before, describe, it } from 'node:test'
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { queryRows } from '../src/db/client.js'
-import { API, as, auth, buildTestApp, createContact, createDeal, organizationWithRoles, register, type TestUser } from './helpers.js'
+import {
+  API,
+  as,
+  auth,
+  buildTestApp,
+  createContact,
+  createDeal,
+  organizationWithRoles,
+  register,
+  type TestUser,
+} from './helpers.js'
 
 let app: FastifyInstance
 before(async () => {
@@ -88,7 +98,9 @@ describe('list totals', () => {
     await check('contacts imported')
     // Concurrent writers land on different counter shards; the sums stay exact.
     await Promise.all(
-      Array.from({ length: 12 }, (_, i) => as(app, owner, organizationId).post('/contacts', { name: `Par ${i}` })),
+      Array.from({ length: 12 }, (_, i) =>
+        as(app, owner, organizationId).post('/contacts', { name: `Par ${i}` }),
+      ),
     )
     await check('parallel creates')
   })

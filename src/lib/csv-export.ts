@@ -15,7 +15,8 @@ const FORMULA_START = /^[=+\-@\t\r]/
  */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return ''
-  const text = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value)
+  const text =
+    typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value)
   return FORMULA_START.test(text) ? `'${text}` : text
 }
 

@@ -86,7 +86,10 @@ export function parseImport(
   const repeated = columns.filter((name, i) => columns.indexOf(name) !== i)
   const missing = required.filter((name) => !columns.includes(name))
   const errors: FieldError[] = [
-    ...unknown.map((name) => ({ field: `header.${name}`, message: `is not a column; use ${allowed.join(', ')}` })),
+    ...unknown.map((name) => ({
+      field: `header.${name}`,
+      message: `is not a column; use ${allowed.join(', ')}`,
+    })),
     ...repeated.map((name) => ({ field: `header.${name}`, message: 'appears twice' })),
     ...missing.map((name) => ({ field: `header.${name}`, message: 'is a required column' })),
   ]

@@ -53,7 +53,9 @@ export function cursorCodec(secretKey: string): CursorCodec {
         throw new InvalidCursor('The cursor is malformed')
       }
       if (parsed[1] !== binding) {
-        throw new InvalidCursor('The cursor belongs to other filters or another order; start again without it')
+        throw new InvalidCursor(
+          'The cursor belongs to other filters or another order; start again without it',
+        )
       }
       const values = parsed[2] as unknown[]
       if (values.length !== arity || !values.every(isCursorValue)) {

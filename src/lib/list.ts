@@ -72,7 +72,12 @@ export interface Ordering {
 }
 
 /** Runs the feature's select with these clauses; the feature keeps its table's typing and row shape. */
-export type RowQuery<Row> = (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) => Promise<Row[]>
+export type RowQuery<Row> = (
+  where: SQL | undefined,
+  orderBy: SQL[],
+  limit: number,
+  offset: number,
+) => Promise<Row[]>
 
 function orderClauses(keys: SortKey[], direction: 'asc' | 'desc', nullsLast: boolean): SQL[] {
   return keys.map((key, i) =>
@@ -212,7 +217,11 @@ export async function listPage<Row>(request: ListRequest<Row>): Promise<ListResu
       ? keysetRows(request.run, request.base, request.ordering, position, pageSize + 1)
       : request.run(
           and(...request.base),
-          orderClauses(request.ordering.keys, request.ordering.direction, request.ordering.keys[0]?.nullable ?? false),
+          orderClauses(
+            request.ordering.keys,
+            request.ordering.direction,
+            request.ordering.keys[0]?.nullable ?? false,
+          ),
           pageSize + 1,
           (page - 1) * pageSize,
         )
@@ -260,7 +269,10 @@ async function totalOf<Row>(request: ListRequest<Row>): Promise<number> {
     return row?.n ?? 0
   }
   const filters = cursorBinding(`${request.list}:count`, filtersOnly(request.binding))
-  const [current] = await queryRows<{ g: string }>(db, sql`SELECT ${generationOf(organizationId, count.lists)} AS g`)
+  const [current] = await queryRows<{ g: string }>(
+    db,
+    sql`SELECT ${generationOf(organizationId, count.lists)} AS g`,
+  )
   const cache = request.tools.counts
   const hit = cache.get(`${organizationId}|${filters}|${current?.g}`)
   if (hit !== undefined) return hit
@@ -279,4 +291,25 @@ async function totalOf<Row>(request: ListRequest<Row>): Promise<number> {
 function filtersOnly(binding: Record<string, unknown>): Record<string, unknown> {
   const { order_by: _orderBy, order: _order, ...filters } = binding
   return filters
+}
+
+/** What a feature's list module describes (features/<x>/list.ts); the request adds the rest. */
+export type ListSpec<Row> = Omit<ListRequest<Row>, 'tools' | 'db' | 'organizationId' | 'params'>
+
+/** One page of a list as the API answers it: the engine's page with each row mapped to its JSON. */
+export async function servePage<Row, Out>(
+  app: { db: { db: Executor }; config: { secretKey: string } },
+  organizationId: string,
+  params: ListParams,
+  spec: ListSpec<Row>,
+  toJson: (row: Row) => Out,
+): Promise<ListResult<Out>> {
+  const result = await listPage({
+    ...spec,
+    tools: listTools(app.config),
+    db: app.db.db,
+    organizationId,
+    params,
+  })
+  return { ...result, items: result.items.map(toJson) }
 }

@@ -25,6 +25,10 @@ export function activityList(db: Executor, organizationId: string, dealId: strin
     count: { kind: 'direct' as const, table: activities },
     valuesOf: (row: ActivityRow) => [row.createdAt.toISOString(), row.id],
     run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
-      selectActivities(db).where(and(where)).orderBy(...orderBy).limit(limit).offset(offset),
+      selectActivities(db)
+        .where(and(where))
+        .orderBy(...orderBy)
+        .limit(limit)
+        .offset(offset),
   } satisfies Omit<ListRequest<ActivityRow>, 'tools' | 'db' | 'organizationId' | 'params'>
 }

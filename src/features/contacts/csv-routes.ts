@@ -4,14 +4,20 @@ import { Type } from 'typebox'
 import { sendCsv } from '../../lib/csv-export.js'
 import { IMPORT_BODY_LIMIT, ImportResult, importQuery } from '../../lib/csv-import.js'
 import { AppError } from '../../lib/errors.js'
-import { problems, TenantHeaders } from '../../lib/schemas.js'
+import { Defaulted, problems, TenantHeaders } from '../../lib/schemas.js'
 import { CONTACT_IMPORT_COLUMNS, CONTACT_MATCH_ON, importContacts } from './import.js'
 import { contactList } from './list.js'
-import { contactBody } from './queries.js'
-import { Contact, ContactListQuery } from './schemas.js'
+import { Contact, ContactListQuery, toContact } from './schemas.js'
 
-const { page: _page, page_size: _pageSize, ...filters } = ContactListQuery.properties
-export const ContactExportQuery = Type.Object(filters, { additionalProperties: false })
+const {
+  page: _page,
+  page_size: _pageSize,
+  cursor: _cursor,
+  count: _count,
+  ...filters
+} = ContactListQuery.properties
+/** The list's filters and order, without its paging. */
+export const ContactExportQuery = Defaulted(Type.Object(filters, { additionalProperties: false }))
 
 /** Only `text/csv` bodies; checked before the body is read, so a large body of another type is refused at once. */
 export function requireCsv(request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) {
@@ -25,8 +31,10 @@ export function requireCsv(request: FastifyRequest, _reply: unknown, done: (erro
 
 /** A text/csv body as a string (UTF-8), up to IMPORT_BODY_LIMIT; registered in the import routes' scope only. */
 export function acceptCsv(app: FastifyInstance) {
-  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT }, (_request, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    'text/csv',
+    { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT },
+    (_request, body, done) => done(null, body),
   )
 }
 
@@ -43,18 +51,25 @@ export default async function contactCsvRoutes(fastify: FastifyInstance) {
         security: [{ bearerAuth: [] }],
         headers: TenantHeaders,
         querystring: ContactExportQuery,
-        response: { 200: Type.String({ description: 'text/csv; charset=utf-8' }), ...problems(400, 401, 403) },
+        response: {
+          200: Type.String({ description: 'text/csv; charset=utf-8' }),
+          ...problems(400, 401, 403),
+        },
       },
     },
     async (request, reply) => {
       const { search, owner_id, order_by, order } = request.query
-      const list = contactList(app.db.db, request.membership.organizationId, {
+      const list = contactList(app.db.db, request.actor.organizationId, {
         search,
         ownerId: owner_id,
         orderBy: order_by ?? 'created_at',
         order: order ?? 'desc',
       })
-      return sendCsv(reply, 'contacts.csv', { ...list, columns: Object.keys(Contact.properties), toJson: contactBody })
+      return sendCsv(reply, 'contacts.csv', {
+        ...list,
+        columns: Object.keys(Contact.properties),
+        toJson: toContact,
+      })
     },
   )
   acceptCsv(app)
@@ -78,13 +93,10 @@ export default async function contactCsvRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { membership, userId } = request
-      return importContacts(
-        app.db.db,
-        { userId, organizationId: membership.organizationId, role: membership.role },
-        request.body,
-        { matchOn: request.query.match_on ?? 'email', dryRun: request.query.dry_run ?? false },
-      )
+      return importContacts(app.db.db, request.actor, request.body, {
+        matchOn: request.query.match_on ?? 'email',
+        dryRun: request.query.dry_run ?? false,
+      })
     },
   )
 }

@@ -1,26 +1,26 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
+import { type Actor, allows, assertAllowed } from '../../auth/policy.js'
 import type { Db, Tx } from '../../db/client.js'
-import { contacts, memberships, type Role, users } from '../../db/schema.js'
-import type { FieldError } from '../../lib/errors.js'
-import { isEmail } from '../../lib/email.js'
+import { contacts, memberships, users } from '../../db/schema.js'
 import { type ImportFailure, type ImportReport, parseImport } from '../../lib/csv-import.js'
+import { isEmail } from '../../lib/email.js'
+import type { FieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/uuid.js'
+import { afterWrite } from '../writes/after-write.js'
 
 /** Contact import (spec §14): columns, matching, per-row failures, one transaction for the valid rows. */
 export const CONTACT_IMPORT_COLUMNS = ['name', 'email', 'phone', 'company_domain', 'owner_email'] as const
 export const CONTACT_MATCH_ON = ['email', 'none'] as const
 
-export interface ImportActor {
-  userId: string
-  organizationId: string
-  role: Role
-}
-
 /**
  * Finds the organization's companies by domain. Until companies exist (v1.1) there are none, so every
  * non-empty `company_domain` is COMPANY_NOT_FOUND; the companies feature replaces this.
  */
-export type CompanyLookup = (tx: Tx, organizationId: string, domains: string[]) => Promise<Map<string, string>>
+export type CompanyLookup = (
+  tx: Tx,
+  organizationId: string,
+  domains: string[],
+) => Promise<Map<string, string>>
 export const noCompanies: CompanyLookup = async () => new Map()
 
 const INSERT_CHUNK = 1_000
@@ -40,10 +40,11 @@ function fail(report: ImportReport, row: number, code: ImportFailure['code'], er
 
 export async function importContacts(
   db: Db,
-  actor: ImportActor,
+  actor: Actor,
   csv: string,
   options: { matchOn: (typeof CONTACT_MATCH_ON)[number]; dryRun: boolean; companies?: CompanyLookup },
 ): Promise<ImportReport> {
+  assertAllowed(actor, 'contact.create')
   const { rows, badRows } = parseImport(csv, CONTACT_IMPORT_COLUMNS, ['name'])
   const report: ImportReport = { created: 0, updated: 0, unchanged: 0, failed: [...badRows] }
   const { organizationId } = actor
@@ -57,8 +58,11 @@ export async function importContacts(
       .innerJoin(users, eq(users.id, memberships.userId))
       .where(eq(memberships.organizationId, organizationId))
     const memberByEmail = new Map(members.map((m) => [m.email.toLowerCase(), m.id]))
-    const domains = [...new Set(rows.map((r) => r.cells.company_domain?.trim().toLowerCase() ?? '').filter(Boolean))]
-    const companyByDomain = domains.length > 0 ? await lookupCompanies(tx, organizationId, domains) : new Map()
+    const domains = [
+      ...new Set(rows.map((r) => r.cells.company_domain?.trim().toLowerCase() ?? '').filter(Boolean)),
+    ]
+    const companyByDomain =
+      domains.length > 0 ? await lookupCompanies(tx, organizationId, domains) : new Map()
     const existingByEmail = new Map<string, ContactRow[]>()
     if (options.matchOn === 'email') {
       const emails = [...new Set(rows.map((r) => r.cells.email?.trim().toLowerCase() ?? '').filter(Boolean))]
@@ -80,12 +84,13 @@ export async function importContacts(
     }
 
     const creates: (typeof contacts.$inferInsert)[] = []
-    const updates: { id: string; changes: Partial<ContactRow> }[] = []
+    const updates: { before: ContactRow; changes: Partial<ContactRow> }[] = []
     const seenKeys = new Map<string, number>()
     for (const { line, cells } of rows) {
       const errors: FieldError[] = []
       const name = (cells.name ?? '').trim()
-      if (name.length < 1 || name.length > 255) errors.push({ field: 'name', message: 'must be 1..255 characters' })
+      if (name.length < 1 || name.length > 255)
+        errors.push({ field: 'name', message: 'must be 1..255 characters' })
       const emailText = (cells.email ?? '').trim()
       if (emailText !== '' && (emailText.length > 254 || !isEmail(emailText))) {
         errors.push({ field: 'email', message: 'must be a valid email address' })
@@ -112,8 +117,10 @@ export async function importContacts(
       let ownerId: string | undefined
       if (ownerEmail !== '') {
         ownerId = memberByEmail.get(ownerEmail)
-        if (actor.role === 'member' && ownerId !== actor.userId) {
-          fail(report, line, 'FORBIDDEN', [{ field: 'owner_email', message: 'a member may only own their records' }])
+        if (!allows(actor, 'record.assign_owner', ownerId ?? '')) {
+          fail(report, line, 'FORBIDDEN', [
+            { field: 'owner_email', message: 'a member may only own their records' },
+          ])
           continue
         }
         if (!ownerId) {
@@ -126,7 +133,9 @@ export async function importContacts(
       if (domain !== '') {
         companyId = companyByDomain.get(domain)
         if (!companyId) {
-          fail(report, line, 'COMPANY_NOT_FOUND', [{ field: 'company_domain', message: 'is no company of the organization' }])
+          fail(report, line, 'COMPANY_NOT_FOUND', [
+            { field: 'company_domain', message: 'is no company of the organization' },
+          ])
           continue
         }
       }
@@ -134,7 +143,10 @@ export async function importContacts(
       const matches = key !== undefined ? (existingByEmail.get(key) ?? []) : []
       if (matches.length > 1) {
         fail(report, line, 'VALIDATION_ERROR', [
-          { field: 'email', message: `matches ${matches.length} contacts; only a unique match can be updated` },
+          {
+            field: 'email',
+            message: `matches ${matches.length} contacts; only a unique match can be updated`,
+          },
         ])
         continue
       }
@@ -151,27 +163,37 @@ export async function importContacts(
         })
         continue
       }
-      if (actor.role === 'member' && current.ownerId !== actor.userId) {
-        fail(report, line, 'FORBIDDEN', [{ field: 'row', message: 'a member may only update their own contacts' }])
+      if (!allows(actor, 'contact.update', current.ownerId)) {
+        fail(report, line, 'FORBIDDEN', [
+          { field: 'row', message: 'a member may only update their own contacts' },
+        ])
         continue
       }
       const changes = diff(current, wanted)
       if (Object.keys(changes).length === 0) report.unchanged += 1
-      else updates.push({ id: current.id, changes })
+      else updates.push({ before: current, changes })
     }
 
     report.created = creates.length
     report.updated = updates.length
     report.failed.sort((a, b) => a.row - b.row)
     if (options.dryRun) return
+    // Each written row goes through the after-write hook, as a contact written by the JSON routes does.
     for (let i = 0; i < creates.length; i += INSERT_CHUNK) {
-      await tx.insert(contacts).values(creates.slice(i, i + INSERT_CHUNK))
+      const written = await tx
+        .insert(contacts)
+        .values(creates.slice(i, i + INSERT_CHUNK))
+        .returning()
+      for (const row of written)
+        await afterWrite(tx, actor, { resource: 'contact', kind: 'created', after: row })
     }
-    for (const { id, changes } of updates) {
-      await tx
+    for (const { before, changes } of updates) {
+      const [row] = await tx
         .update(contacts)
         .set({ ...changes, updatedAt: sql`now()` })
-        .where(and(eq(contacts.organizationId, organizationId), eq(contacts.id, id)))
+        .where(and(eq(contacts.organizationId, organizationId), eq(contacts.id, before.id)))
+        .returning()
+      await afterWrite(tx, actor, { resource: 'contact', kind: 'updated', before, after: row })
     }
   })
   return report

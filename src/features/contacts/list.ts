@@ -14,10 +14,14 @@ export interface ContactListFilters {
   order: SortOrder
 }
 
-const SORT_KEYS: Record<ContactListFilters['orderBy'], { key: SortKey; value: (row: ContactRow) => string }> = {
-  created_at: { key: { column: contacts.createdAt, cast: 'timestamptz' }, value: (r) => r.createdAt.toISOString() },
-  name: { key: { column: contacts.name, cast: 'text' }, value: (r) => r.name },
-}
+const SORT_KEYS: Record<ContactListFilters['orderBy'], { key: SortKey; value: (row: ContactRow) => string }> =
+  {
+    created_at: {
+      key: { column: contacts.createdAt, cast: 'timestamptz' },
+      value: (r) => r.createdAt.toISOString(),
+    },
+    name: { key: { column: contacts.name, cast: 'text' }, value: (r) => r.name },
+  }
 
 /** The contact list for the list engine and the export (see deals/list.ts). */
 export function contactList(db: Executor, organizationId: string, filters: ContactListFilters) {
@@ -44,6 +48,12 @@ export function contactList(db: Executor, organizationId: string, filters: Conta
         : { kind: 'counter' as const, list: 'contacts' },
     valuesOf: (row: ContactRow) => [sort.value(row), row.id],
     run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
-      db.select().from(contacts).where(and(where)).orderBy(...orderBy).limit(limit).offset(offset),
+      db
+        .select()
+        .from(contacts)
+        .where(and(where))
+        .orderBy(...orderBy)
+        .limit(limit)
+        .offset(offset),
   } satisfies Omit<ListRequest<ContactRow>, 'tools' | 'db' | 'organizationId' | 'params'>
 }

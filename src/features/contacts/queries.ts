@@ -1,8 +1,6 @@
-import { and, asc, count, desc, eq, ilike, or, type Placeholder, type SQL, sql } from 'drizzle-orm'
+import { and, eq, type Placeholder, sql } from 'drizzle-orm'
 import { type Db, type Executor, prepared, type Tx } from '../../db/client.js'
 import { contacts } from '../../db/schema.js'
-import { type SortOrder, substringPattern } from '../../lib/search.js'
-import type { CONTACT_SORT_FIELDS } from './schemas.js'
 
 export type ContactRow = typeof contacts.$inferSelect
 
@@ -29,40 +27,6 @@ export async function findContact(db: Db, organizationId: string, id: string) {
 export async function lockContact(tx: Tx, organizationId: string, id: string) {
   const [row] = await tx.select().from(contacts).where(byId(organizationId, id)).for('no key update')
   return row
-}
-
-export interface ContactFilters {
-  search?: string | undefined
-  ownerId?: string | undefined
-  orderBy: (typeof CONTACT_SORT_FIELDS)[number]
-  order: SortOrder
-  limit: number
-  offset: number
-}
-
-const SORT_COLUMNS = { created_at: contacts.createdAt, name: contacts.name }
-
-/** One page and the total under the same filters; the two queries run side by side on the pool. */
-export async function listContacts(db: Executor, organizationId: string, filters: ContactFilters) {
-  const conditions: SQL[] = [eq(contacts.organizationId, organizationId)]
-  if (filters.ownerId) conditions.push(eq(contacts.ownerId, filters.ownerId))
-  if (filters.search) {
-    const pattern = substringPattern(filters.search)
-    conditions.push(or(ilike(contacts.name, pattern), ilike(contacts.email, pattern)) as SQL)
-  }
-  const where = and(...conditions)
-  const direction = filters.order === 'asc' ? asc : desc
-  const [rows, [counted]] = await Promise.all([
-    db
-      .select()
-      .from(contacts)
-      .where(where)
-      .orderBy(direction(SORT_COLUMNS[filters.orderBy]), direction(contacts.id))
-      .limit(filters.limit)
-      .offset(filters.offset),
-    db.select({ total: count() }).from(contacts).where(where),
-  ])
-  return { rows, total: counted?.total ?? 0 }
 }
 
 export async function insertContact(db: Executor, values: typeof contacts.$inferInsert) {

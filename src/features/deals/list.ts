@@ -21,8 +21,14 @@ export interface DealListFilters {
 }
 
 const SORT_KEYS: Record<DealListFilters['orderBy'], { key: SortKey; value: (row: DealRow) => string }> = {
-  created_at: { key: { column: deals.createdAt, cast: 'timestamptz' }, value: (r) => r.createdAt.toISOString() },
-  updated_at: { key: { column: deals.updatedAt, cast: 'timestamptz' }, value: (r) => r.updatedAt.toISOString() },
+  created_at: {
+    key: { column: deals.createdAt, cast: 'timestamptz' },
+    value: (r) => r.createdAt.toISOString(),
+  },
+  updated_at: {
+    key: { column: deals.updatedAt, cast: 'timestamptz' },
+    value: (r) => r.updatedAt.toISOString(),
+  },
   amount: { key: { column: deals.amount, cast: 'numeric' }, value: (r) => r.amount },
   title: { key: { column: deals.title, cast: 'text' }, value: (r) => r.title },
 }
@@ -62,7 +68,13 @@ export function dealList(db: Executor, organizationId: string, filters: DealList
         : { kind: 'counter' as const, list: 'deals' },
     valuesOf: (row: DealRow) => [sort.value(row), row.id],
     run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
-      db.select().from(deals).where(and(where)).orderBy(...orderBy).limit(limit).offset(offset),
+      db
+        .select()
+        .from(deals)
+        .where(and(where))
+        .orderBy(...orderBy)
+        .limit(limit)
+        .offset(offset),
   } satisfies Omit<ListRequest<DealRow>, 'tools' | 'db' | 'organizationId' | 'params'>
 }
 
@@ -83,8 +95,10 @@ export function dealFiltersOf(query: {
     stages: query.stage,
     ownerId: query.owner_id,
     contactId: query.contact_id,
-    minAmount: query.min_amount === undefined ? undefined : parseAmount(query.min_amount, 'querystring.min_amount'),
-    maxAmount: query.max_amount === undefined ? undefined : parseAmount(query.max_amount, 'querystring.max_amount'),
+    minAmount:
+      query.min_amount === undefined ? undefined : parseAmount(query.min_amount, 'querystring.min_amount'),
+    maxAmount:
+      query.max_amount === undefined ? undefined : parseAmount(query.max_amount, 'querystring.max_amount'),
     search: query.search,
     orderBy: query.order_by ?? 'created_at',
     order: query.order ?? 'desc',

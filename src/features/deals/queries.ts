@@ -1,21 +1,6 @@
-import {
-  and,
-  asc,
-  count,
-  desc,
-  eq,
-  gte,
-  ilike,
-  inArray,
-  lte,
-  type Placeholder,
-  type SQL,
-  sql,
-} from 'drizzle-orm'
+import { and, eq, type Placeholder, type SQL, sql } from 'drizzle-orm'
 import { type Db, type Executor, prepared, queryRows, type Tx } from '../../db/client.js'
 import { type DealStage, type DealStatus, deals } from '../../db/schema.js'
-import { type SortOrder, substringPattern } from '../../lib/search.js'
-import type { DEAL_SORT_FIELDS } from './schemas.js'
 
 export type DealRow = typeof deals.$inferSelect
 
@@ -42,52 +27,6 @@ export async function findDeal(db: Db, organizationId: string, id: string) {
 export async function lockDeal(tx: Tx, organizationId: string, id: string) {
   const [row] = await tx.select().from(deals).where(byId(organizationId, id)).for('no key update')
   return row
-}
-
-export interface DealFilters {
-  statuses?: DealStatus[] | undefined
-  stages?: DealStage[] | undefined
-  ownerId?: string | undefined
-  contactId?: string | undefined
-  minAmount?: string | undefined
-  maxAmount?: string | undefined
-  search?: string | undefined
-  orderBy: (typeof DEAL_SORT_FIELDS)[number]
-  order: SortOrder
-  limit: number
-  offset: number
-}
-
-const SORT_COLUMNS = {
-  created_at: deals.createdAt,
-  updated_at: deals.updatedAt,
-  amount: deals.amount,
-  title: deals.title,
-}
-
-/** One page and the total under the same filters; the two queries run side by side on the pool. */
-export async function listDeals(db: Executor, organizationId: string, filters: DealFilters) {
-  const conditions: SQL[] = [eq(deals.organizationId, organizationId)]
-  if (filters.statuses?.length) conditions.push(inArray(deals.status, filters.statuses))
-  if (filters.stages?.length) conditions.push(inArray(deals.stage, filters.stages))
-  if (filters.ownerId) conditions.push(eq(deals.ownerId, filters.ownerId))
-  if (filters.contactId) conditions.push(eq(deals.contactId, filters.contactId))
-  if (filters.minAmount !== undefined) conditions.push(gte(deals.amount, filters.minAmount))
-  if (filters.maxAmount !== undefined) conditions.push(lte(deals.amount, filters.maxAmount))
-  if (filters.search) conditions.push(ilike(deals.title, substringPattern(filters.search)))
-  const where = and(...conditions)
-  const direction = filters.order === 'asc' ? asc : desc
-  const [rows, [counted]] = await Promise.all([
-    db
-      .select()
-      .from(deals)
-      .where(where)
-      .orderBy(direction(SORT_COLUMNS[filters.orderBy]), direction(deals.id))
-      .limit(filters.limit)
-      .offset(filters.offset),
-    db.select({ total: count() }).from(deals).where(where),
-  ])
-  return { rows, total: counted?.total ?? 0 }
 }
 
 export async function insertDeal(db: Executor, values: typeof deals.$inferInsert) {

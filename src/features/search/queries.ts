@@ -56,7 +56,13 @@ export const SEARCH_SOURCES: Record<string, SearchSource> = {
  * The best `limit` records of the organization matching `q` over the chosen sources. Each source is ranked and
  * cut to `limit` on its own (its trigram index finds the candidates), then the union is ranked again.
  */
-export async function search(db: Executor, organizationId: string, q: string, types: string[], limit: number) {
+export async function search(
+  db: Executor,
+  organizationId: string,
+  q: string,
+  types: string[],
+  limit: number,
+) {
   const pattern = substringPattern(q)
   const order = sql`ORDER BY prefix DESC, similarity DESC, id ASC LIMIT ${limit}`
   const branches = types.map(

@@ -29,7 +29,7 @@ export default async function searchRoutes(fastify: FastifyInstance) {
         const message = `Unknown type ${unknown.join(', ')}; use ${available.join(', ')}`
         throw new AppError('VALIDATION_ERROR', message, { errors: [{ field: 'querystring.types', message }] })
       }
-      return { items: await search(app.db.db, request.membership.organizationId, q, types, limit) }
+      return { items: await search(app.db.db, request.actor.organizationId, q, types, limit) }
     },
   )
 }

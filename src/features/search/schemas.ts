@@ -5,7 +5,11 @@ export const SEARCH_TYPES = ['contacts', 'deals'] as const
 
 export const SearchQuery = Type.Object(
   {
-    q: Type.String({ minLength: 2, maxLength: 100, description: 'Case-insensitive substring; % and _ are literal' }),
+    q: Type.String({
+      minLength: 2,
+      maxLength: 100,
+      description: 'Case-insensitive substring; % and _ are literal',
+    }),
     types: Type.Optional(
       Type.String({
         pattern: '^[a-z]+(,[a-z]+)*$',

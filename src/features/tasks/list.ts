@@ -46,6 +46,12 @@ export function taskList(db: Executor, organizationId: string, filters: TaskList
         : { kind: 'counter' as const, list: 'tasks' },
     valuesOf: (row: TaskRow) => [row.dueDate, row.createdAt.toISOString(), row.id],
     run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
-      db.select().from(tasks).where(and(where)).orderBy(...orderBy).limit(limit).offset(offset),
+      db
+        .select()
+        .from(tasks)
+        .where(and(where))
+        .orderBy(...orderBy)
+        .limit(limit)
+        .offset(offset),
   } satisfies Omit<ListRequest<TaskRow>, 'tools' | 'db' | 'organizationId' | 'params'>
 }
