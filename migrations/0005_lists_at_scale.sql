@@ -98,3 +98,17 @@ CREATE INDEX "deals_org_contact_created_idx" ON "deals" USING btree ("organizati
 DROP INDEX "deals_org_contact_idx";
 --> statement-breakpoint
 CREATE INDEX "contacts_org_owner_name_idx" ON "contacts" USING btree ("organization_id","owner_id","name","id");
+--> statement-breakpoint
+-- Companies (v1.1, migration 0002): counted and searchable like contacts.
+CREATE TRIGGER companies_count_insert AFTER INSERT ON companies REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION list_counts_apply('companies');
+--> statement-breakpoint
+CREATE TRIGGER companies_count_update AFTER UPDATE ON companies REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION list_counts_apply('companies');
+--> statement-breakpoint
+CREATE TRIGGER companies_count_delete AFTER DELETE ON companies REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION list_counts_apply('companies');
+--> statement-breakpoint
+INSERT INTO list_counts (organization_id, list, shard, total, writes)
+SELECT organization_id, 'companies', 0, count(*), 1 FROM companies GROUP BY organization_id;
+--> statement-breakpoint
+CREATE INDEX "companies_name_trgm_idx" ON "companies" USING gin ("name" gin_trgm_ops);
+--> statement-breakpoint
+CREATE INDEX "companies_domain_trgm_idx" ON "companies" USING gin ("domain" gin_trgm_ops);

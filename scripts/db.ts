@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { loadConfig, loadDotEnv } from '../src/config.js'
 import { openDatabase } from '../src/db/client.js'
 import { migrateDown, migrateUp, migrationStatus } from '../src/db/migrate.js'
+import { StartupError } from '../src/lib/startup-error.js'
 
 loadDotEnv()
 const command = process.argv[2]
@@ -10,6 +11,10 @@ const config = loadConfig()
 const database = await openDatabase({
   url: config.databaseUrl,
   pgliteDataDir: join(config.dataDir, 'pglite'),
+}).catch((error: unknown) => {
+  if (!(error instanceof StartupError)) throw error
+  console.error(`db:${command}: ${error.message}`)
+  process.exit(1)
 })
 const target = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite (${join(config.dataDir, 'pglite')})`
 try {

@@ -14,14 +14,17 @@ import { migrateUp } from './db/migrate.js'
 import { analyticsCache } from './features/analytics/cache.js'
 import organizationRoutes from './features/organizations/routes.js'
 import { isDatabaseUnavailable } from './lib/db-errors.js'
+import { registerDrain } from './lib/drain.js'
 import { AppError, toProblem } from './lib/errors.js'
+import { logFailure } from './lib/failure-log.js'
+import { registerLoadShedding } from './lib/load-shedding.js'
 import {
   DEFAULT_RATE_LIMITS,
   memoryRateLimiter,
   type RateLimits,
   redisRateLimiter,
 } from './lib/rate-limit.js'
-import { connectRedis, type Redis } from './lib/redis.js'
+import { closeRedis, connectRedis, type Redis } from './lib/redis.js'
 import { Problem } from './lib/schemas.js'
 import { withTimeout } from './lib/timeout.js'
 import { fieldErrors, validatorCompiler } from './lib/validation.js'
@@ -51,6 +54,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   decorateServices(app, options, database, redis)
   await registerCors(app, options.config)
   registerRequestHooks(app)
+  await registerLoadShedding(app, database)
   registerErrorHandlers(app)
   await registerOpenApi(app)
   registerServiceRoutes(app, database)
@@ -101,10 +105,7 @@ async function openAndMigrate(app: FastifyInstance, options: BuildOptions): Prom
 function connectOptionalRedis(app: FastifyInstance, config: Config): Redis | undefined {
   if (!config.redisUrl) return undefined
   const client = connectRedis(config.redisUrl, app.log)
-  app.addHook('onClose', async () => {
-    if (client.isOpen) await client.close().catch(() => client.destroy())
-    else client.destroy()
-  })
+  app.addHook('onClose', () => closeRedis(client))
   return client
 }
 
@@ -149,23 +150,13 @@ function registerRequestHooks(app: FastifyInstance): void {
   })
   app.addHook('onRequest', authenticate)
 
-  // While shutting down, in-flight responses close their connection, so keep-alive clients cannot hold the
-  // server open past the requests it still owes (idle connections are closed by forceCloseConnections).
-  let closing = false
-  app.addHook('preClose', async () => {
-    closing = true
-  })
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close')
-  })
+  registerDrain(app)
 }
 
 function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const appError = toAppError(error)
-    if (appError.status >= 500) {
-      request.log.error({ err: error }, 'request failed')
-    }
+    logFailure(request, error, appError)
     if (appError.headers) reply.headers(appError.headers)
     return reply.code(appError.status).type('application/problem+json').send(toProblem(appError, request.id))
   })

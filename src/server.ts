@@ -1,6 +1,8 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, loadDotEnv } from './config.js'
+import { drainAndClose } from './lib/drain.js'
+import { StartupError } from './lib/startup-error.js'
 
 loadDotEnv()
 let config: ReturnType<typeof loadConfig>
@@ -14,13 +16,23 @@ try {
   throw error
 }
 
-const app = await buildApp({ config })
+let app: Awaited<ReturnType<typeof buildApp>>
+try {
+  app = await buildApp({ config })
+} catch (error) {
+  // An operator's problem (database unreachable, data folder in use): one line, no stack.
+  if (error instanceof StartupError) {
+    console.error(`mini-crm cannot start: ${error.message}`)
+    process.exit(1)
+  }
+  throw error
+}
 
 // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close the pool, exit 0.
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an unexpected error')
   else app.log.info({ signal }, 'shutting down')
-  await app.close()
+  await drainAndClose(app)
 })
 
 try {

@@ -80,6 +80,10 @@ export const EMPTY_SUMMARY = {
   average_won_amount: '0.00',
   win_rate: null,
   new_deals_last_n_days: { count: 0, days: 30 },
+  // v1.1 (spec §13): the summary's currency, the currencies in use and the open pipeline.
+  currency: 'USD',
+  currencies: [],
+  pipeline: { open_count: 0, open_amount: '0.00', weighted_amount: '0.00' },
 }
 
 /** Funnel `stages` with the given counts and zeros everywhere else. */

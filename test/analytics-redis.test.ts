@@ -1,7 +1,7 @@
 /**
  * Analytics with several instances of the service on one database: sharing one Redis (when REDIS_URL is set,
  * e.g. redis://127.0.0.1:6379), and with Redis unreachable, cut off, or stalled. Organizations are fresh per
- * test, so cache keys (analytics:v2:<org>:<generation>:...) never collide between runs.
+ * test, so cache keys (analytics:v3:<org>:<generation>:...) never collide between runs.
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -170,10 +170,10 @@ describe('two instances sharing one database and one Redis', {
     const redis = a.redis as NonNullable<FastifyInstance['redis']>
     const generation = await readGeneration(a.db.db, orgId)
     assert.ok(Number(generation) >= 5, `generation ${generation}`)
-    const keys = await redis.keys(`analytics:v2:${orgId}:${generation}:*`)
+    const keys = await redis.keys(`analytics:v3:${orgId}:${generation}:*`)
     assert.deepEqual(keys.sort(), [
-      `analytics:v2:${orgId}:${generation}:funnel`,
-      `analytics:v2:${orgId}:${generation}:summary:30`,
+      `analytics:v3:${orgId}:${generation}:funnel`,
+      `analytics:v3:${orgId}:${generation}:summary:30:USD`,
     ])
     for (const key of keys) {
       const ttl = await redis.pTTL(key)

@@ -166,6 +166,11 @@ describe('GET /analytics/deals/summary', () => {
       average_won_amount: '0.02', // 0.015 rounds half away from zero
       win_rate: 0.6667,
       new_deals_last_n_days: { count: 8, days: 30 },
+      // v1.1 (spec §13): every deal above is in USD; weighted = each open deal's round(amount × p / 100, 2)
+      // at the default probabilities (0.01 + 0.06 + 900.00 + 5999999999999.99 + 1000000000000.00).
+      currency: 'USD',
+      currencies: [{ currency: 'USD', count: 8 }],
+      pipeline: { open_count: 5, open_amount: '20000000001000.28', weighted_amount: '7000000000900.06' },
     })
   })
 

@@ -28,7 +28,9 @@ before(async () => {
 })
 after(() => app.close())
 
+// v1.1 added company_id (spec §11).
 const CONTACT_KEYS = [
+  'company_id',
   'created_at',
   'email',
   'id',

@@ -31,18 +31,25 @@ before(async () => {
 })
 after(() => app.close())
 
+// v1.1 added expected_close_date, lost_reason, probability, weighted_amount, closed_at, stage_changed_at (§12).
 const DEAL_KEYS = [
   'amount',
+  'closed_at',
   'contact_id',
   'created_at',
   'currency',
+  'expected_close_date',
   'id',
+  'lost_reason',
   'organization_id',
   'owner_id',
+  'probability',
   'stage',
+  'stage_changed_at',
   'status',
   'title',
   'updated_at',
+  'weighted_amount',
 ]
 
 /** Activities of one deal straight from the table (the activities endpoint lives in another feature). */

@@ -1,58 +1,8 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { connect, type Socket } from 'node:net'
 import { describe, it } from 'node:test'
 import { PASSWORD, uniqueEmail } from './helpers.js'
-
-const SERVER = resolve(import.meta.dirname, '../src/server.ts')
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
-
-/** Starts `src/server.ts` as a real process in `cwd` (its ./data lives there). */
-async function startServer(
-  cwd: string,
-  port: number,
-): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'development',
-  }
-  delete env.DATABASE_URL
-  delete env.REDIS_URL
-  if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = process.env.TEST_DATABASE_URL
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SERVER], {
-    cwd,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk
-  })
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)))
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (child.exitCode !== null) throw new Error(`server exited early: ${stderr}`)
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) return { child, exited }
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  child.kill('SIGKILL')
-  throw new Error(`server did not become ready: ${stderr}`)
-}
+import { freePort, spawnProcess, startServer, tempDir } from './server-process.js'
 
 const json = (body: unknown) => ({
   method: 'POST',
@@ -62,7 +12,7 @@ const json = (body: unknown) => ({
 
 describe('the server process', () => {
   it('finishes in-flight requests on SIGTERM, exits 0, and keeps its data across a restart', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'mini-crm-server-'))
+    const cwd = tempDir('mini-crm-server-')
     const port = await freePort()
     const base = `http://127.0.0.1:${port}/api/v1`
     const email = uniqueEmail('restart')
@@ -103,5 +53,73 @@ describe('the server process', () => {
       second.child.kill('SIGTERM')
       assert.equal(await second.exited, 0)
     }
+  })
+})
+
+/** Sends raw HTTP/1.1 on `socket` and resolves with the next response's head, or what ended the socket. */
+function exchange(socket: Socket, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    let raw = ''
+    const onData = (chunk: Buffer) => {
+      raw += chunk
+      if (raw.includes('\r\n\r\n')) finish(raw)
+    }
+    const finish = (result: string) => {
+      socket.off('data', onData)
+      socket.off('close', onClose)
+      socket.off('error', onError)
+      resolve(result)
+    }
+    const onClose = () => finish(raw || 'closed without a response')
+    const onError = (error: Error) => finish(`socket error ${(error as NodeJS.ErrnoException).code}`)
+    socket.on('data', onData)
+    socket.once('close', onClose)
+    socket.once('error', onError)
+    socket.write(request)
+  })
+}
+
+describe('shutdown with keep-alive clients', () => {
+  it('a request on a kept-alive connection right after SIGTERM is answered (connection: close), not reset', async () => {
+    const cwd = tempDir('mini-crm-drain-')
+    const port = await freePort()
+    const server = await startServer(cwd, port)
+    const socket = connect(port, '127.0.0.1')
+    await new Promise((resolve) => socket.once('connect', resolve))
+    const get = 'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n'
+    assert.match(await exchange(socket, get), /^HTTP\/1\.1 200 /)
+    server.child.kill('SIGTERM')
+    await new Promise((r) => setTimeout(r, 200))
+    const after = await exchange(socket, get)
+    assert.match(after, /^HTTP\/1\.1 200 /, after)
+    assert.match(after, /\r\nconnection: close\r\n/i)
+    socket.destroy()
+    assert.equal(await server.exited, 0)
+  })
+})
+
+describe('one embedded data folder, two processes', () => {
+  it('the second server and db:migrate exit with one clear line; a killed owner leaves no lock behind', async () => {
+    const cwd = tempDir('mini-crm-lock-')
+    const embedded = { DATABASE_URL: '' }
+    const first = await startServer(cwd, await freePort(), embedded)
+
+    for (const args of [undefined, ['migrate']]) {
+      const second = spawnProcess(cwd, await freePort(), embedded, args)
+      const code = await Promise.race([
+        second.exited,
+        new Promise<string>((r) => setTimeout(() => r('still running after 120 s'), 120_000)),
+      ])
+      assert.notEqual(code, 0, `${args ? 'db:migrate' : 'second server'} must not run`)
+      const lines = second.stderr().trim().split('\n')
+      assert.equal(lines.length, 1, second.stderr())
+      assert.match(lines[0] as string, /embedded database .*pglite is in use by another process \(pid \d+/)
+    }
+    const port = await freePort()
+    first.child.kill('SIGKILL')
+    await first.exited
+    const third = await startServer(cwd, port, embedded)
+    third.child.kill('SIGTERM')
+    assert.equal(await third.exited, 0)
   })
 })

@@ -1,4 +1,14 @@
 -- Reverts 0005_lists_at_scale: the indexes it replaced come back, then everything it added goes.
+DROP INDEX "companies_domain_trgm_idx";
+--> statement-breakpoint
+DROP INDEX "companies_name_trgm_idx";
+--> statement-breakpoint
+DROP TRIGGER companies_count_delete ON companies;
+--> statement-breakpoint
+DROP TRIGGER companies_count_update ON companies;
+--> statement-breakpoint
+DROP TRIGGER companies_count_insert ON companies;
+--> statement-breakpoint
 CREATE INDEX "deals_org_contact_idx" ON "deals" USING btree ("organization_id","contact_id");
 --> statement-breakpoint
 CREATE INDEX "tasks_org_deal_idx" ON "tasks" USING btree ("organization_id","deal_id");

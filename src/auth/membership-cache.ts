@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Role } from '../db/schema.js'
-import type { Redis } from '../lib/redis.js'
+import { closeRedis, type Redis, redisCall } from '../lib/redis.js'
 
 const CHANNEL = 'mini-crm:membership-changed'
 /** How long a role is trusted without asking the database; bounds staleness only if invalidation is lost. */
@@ -45,7 +45,8 @@ export class MembershipCache {
   async forget(organizationId: string, userId: string): Promise<void> {
     const key = MembershipCache.key(organizationId, userId)
     this.entries.delete(key)
-    if (this.redis?.isReady) await this.redis.publish(CHANNEL, key).catch(() => {})
+    // Bounded: a hung Redis must not hold up the role change; a lost message is bounded by TTL_MS.
+    if (this.redis?.isReady) await redisCall(this.redis.publish(CHANNEL, key)).catch(() => {})
   }
 
   /**
@@ -71,8 +72,6 @@ export class MembershipCache {
 
   async close(): Promise<void> {
     const subscriber = this.subscriber
-    if (!subscriber) return
-    if (subscriber.isOpen) await subscriber.close().catch(() => subscriber.destroy())
-    else subscriber.destroy()
+    if (subscriber) await closeRedis(subscriber)
   }
 }

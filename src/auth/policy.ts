@@ -38,10 +38,18 @@ export type Action =
   | 'member.change_role'
   | 'member.remove'
   | 'member.leave'
+  | 'company.create'
+  | 'company.update'
+  | 'company.delete'
+  | 'organization.read'
+  | 'organization.update'
+  | 'organization.delete'
+  | 'pipeline.update'
 
 const EVERYONE: readonly Role[] = ['owner', 'admin', 'manager', 'member']
 const MANAGERS_UP: readonly Role[] = ['owner', 'admin', 'manager']
 const OWNERS_ADMINS: readonly Role[] = ['owner', 'admin']
+const OWNER_ONLY: readonly Role[] = ['owner']
 
 export const CAN: Readonly<Record<Action, readonly Role[]>> = {
   'record.read': EVERYONE,
@@ -67,6 +75,14 @@ export const CAN: Readonly<Record<Action, readonly Role[]>> = {
   'member.change_role': OWNERS_ADMINS,
   'member.remove': OWNERS_ADMINS,
   'member.leave': EVERYONE,
+  // Companies follow the contact rules (spec §11): members change only their own.
+  'company.create': EVERYONE,
+  'company.update': EVERYONE,
+  'company.delete': EVERYONE,
+  'organization.read': EVERYONE,
+  'organization.update': OWNERS_ADMINS,
+  'organization.delete': OWNER_ONLY,
+  'pipeline.update': OWNERS_ADMINS,
 }
 
 /**
@@ -86,6 +102,9 @@ const REFUSALS: Partial<Record<Action, string>> = {
   'member.add': 'Only owners and admins manage members',
   'member.change_role': 'Only owners and admins manage members',
   'member.remove': 'Only owners and admins manage members',
+  'organization.update': 'Only owners and admins change the organization',
+  'organization.delete': 'Only owners delete the organization',
+  'pipeline.update': 'Only owners and admins change the pipeline',
 }
 
 /** Throws 403 FORBIDDEN unless `allows`. `ownerId`: the owner of the record acted on (a task: its deal's). */

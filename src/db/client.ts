@@ -5,7 +5,9 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import pg from 'pg'
-import { PGLITE_EXTENSIONS } from './extensions.js'
+import { describeError, redactUrl, StartupError } from '../lib/startup-error.js'
+import { lockDataDir } from './data-lock.js'
+import { embeddedStartOptions, guardEmbedded } from './embedded.js'
 import * as schema from './schema.js'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -17,6 +19,8 @@ export interface Database {
   db: Db
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>
+  /** Statements waiting for a connection (PostgreSQL) or their turn (PGlite); load shedding reads it. */
+  waiting?(): number
   close(): Promise<void>
 }
 
@@ -26,6 +30,8 @@ export interface DatabaseOptions {
   /** PGlite data folder, or `memory://` for a throwaway database. */
   pgliteDataDir?: string
   poolSize?: number
+  /** Shown in pg_stat_activity (default `mini-crm`); tests use their own to find their sessions. */
+  applicationName?: string
 }
 
 // NUMERIC stays a string end to end (money must never pass through a float); DATE stays `YYYY-MM-DD`.
@@ -38,29 +44,57 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       max: options.poolSize ?? 20,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
-      application_name: 'mini-crm',
+      application_name: options.applicationName ?? 'mini-crm',
     })
-    // An idle client losing its connection must not crash the process; the pool replaces it.
+    // A client losing its connection (server restart, failover, pg_terminate_backend) emits `error`; with no
+    // listener that ends the process. Idle clients report through the pool, checked-out ones (a transaction
+    // between two statements) only on themselves. Their queries fail on their own (mapped to 503) and the
+    // pool drops the broken client when it is released.
     pool.on('error', () => {})
+    pool.on('connect', (client) => client.on('error', () => {}))
+    try {
+      await pool.query('SELECT 1')
+    } catch (error) {
+      await pool.end().catch(() => {})
+      throw new StartupError(`Cannot use DATABASE_URL ${redactUrl(options.url)}: ${describeError(error)}`)
+    }
     const db = drizzlePg(pool, { schema }) as unknown as Db
     return {
       db,
       ping: async () => {
         await pool.query('SELECT 1')
       },
+      waiting: () => pool.waitingCount,
       close: () => pool.end(),
     }
   }
   const dataDir = options.pgliteDataDir ?? 'memory://'
-  if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true })
-  const client = await PGlite.create(dataDir, { extensions: PGLITE_EXTENSIONS })
+  const onDisk = !dataDir.includes('://')
+  if (onDisk) mkdirSync(dataDir, { recursive: true })
+  const lock = onDisk ? lockDataDir(dataDir) : undefined
+  let client: PGlite
+  try {
+    client = await PGlite.create(dataDir, embeddedStartOptions(dataDir))
+  } catch (error) {
+    lock?.release()
+    throw new StartupError(`Cannot open the embedded database ${dataDir}: ${describeError(error)}`)
+  }
+  const guard = guardEmbedded(client)
   const db = drizzlePglite(client, { schema }) as unknown as Db
   return {
     db,
     ping: async () => {
       await db.execute(sql`SELECT 1`)
     },
-    close: () => client.close(),
+    waiting: () => Math.max(0, guard.pending - 1),
+    close: async () => {
+      guard.stop()
+      try {
+        await client.close()
+      } finally {
+        lock?.release()
+      }
+    },
   }
 }
 

@@ -6,6 +6,7 @@ import {
   date,
   foreignKey,
   index,
+  integer,
   jsonb,
   numeric,
   pgTable,
@@ -58,11 +59,16 @@ export const users = pgTable(
   ],
 )
 
-export const organizations = pgTable('organizations', {
-  id: uuid('id').primaryKey(),
-  name: text('name').notNull(),
-  createdAt: createdAt(),
-})
+export const organizations = pgTable(
+  'organizations',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+    defaultCurrency: text('default_currency').notNull().default('USD'),
+  },
+  (t) => [check('organizations_default_currency_check', sql`${t.defaultCurrency} ~ '^[A-Z]{3}$'`)],
+)
 
 export const refreshTokens = pgTable(
   'refresh_tokens',
@@ -107,6 +113,33 @@ export const memberships = pgTable(
   ],
 )
 
+export const companies = pgTable(
+  'companies',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id),
+    name: text('name').notNull(),
+    /** Normalized host name (lower-case); unique per organization when set. */
+    domain: text('domain'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ name: 'companies_pkey', columns: [t.organizationId, t.id] }),
+    uniqueIndex('companies_org_domain_key').on(t.organizationId, t.domain),
+    index('companies_org_created_idx').on(t.organizationId, t.createdAt, t.id),
+    index('companies_org_name_idx').on(t.organizationId, t.name, t.id),
+    index('companies_org_owner_created_idx').on(t.organizationId, t.ownerId, t.createdAt, t.id),
+    index('companies_name_trgm_idx').using('gin', t.name.op('gin_trgm_ops')),
+    index('companies_domain_trgm_idx').using('gin', t.domain.op('gin_trgm_ops')),
+  ],
+)
+
 export const contacts = pgTable(
   'contacts',
   {
@@ -122,9 +155,17 @@ export const contacts = pgTable(
     phone: text('phone'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    companyId: uuid('company_id'),
   },
   (t) => [
     primaryKey({ name: 'contacts_pkey', columns: [t.organizationId, t.id] }),
+    // No cascade: the database itself refuses to delete a company that contacts still reference.
+    foreignKey({
+      name: 'contacts_company_fkey',
+      columns: [t.organizationId, t.companyId],
+      foreignColumns: [companies.organizationId, companies.id],
+    }),
+    index('contacts_org_company_idx').on(t.organizationId, t.companyId),
     index('contacts_org_created_idx').on(t.organizationId, t.createdAt, t.id),
     index('contacts_org_name_idx').on(t.organizationId, t.name, t.id),
     index('contacts_org_owner_created_idx').on(t.organizationId, t.ownerId, t.createdAt, t.id),
@@ -151,6 +192,16 @@ export const deals = pgTable(
     stage: text('stage', { enum: DEAL_STAGES }).notNull().default('qualification'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    expectedCloseDate: date('expected_close_date', { mode: 'string' }),
+    lostReason: text('lost_reason'),
+    /** Set by the deals_before_write trigger (database clock, under the row lock); never written by the API. */
+    closedAt: timestamp('closed_at', { withTimezone: true, precision: 3 }),
+    /** Set by the deals_before_write trigger when the stage changes; created_at until then. */
+    stageChangedAt: timestamp('stage_changed_at', { withTimezone: true, precision: 3 })
+      .notNull()
+      .defaultNow(),
+    /** Who moved the deal into its current stage (its creator at first): the next history row's changed_by. */
+    stageChangedBy: uuid('stage_changed_by').references(() => users.id, { onDelete: 'set null' }),
   },
   (t) => [
     primaryKey({ name: 'deals_pkey', columns: [t.organizationId, t.id] }),
@@ -175,6 +226,13 @@ export const deals = pgTable(
     index('deals_org_status_created_idx').on(t.organizationId, t.status, t.createdAt, t.id),
     index('deals_org_contact_created_idx').on(t.organizationId, t.contactId, t.createdAt, t.id),
     index('deals_title_trgm_idx').using('gin', t.title.op('gin_trgm_ops')),
+    check(
+      'deals_lost_reason_check',
+      sql`${t.lostReason} IS NULL OR (${t.status} = 'lost' AND char_length(${t.lostReason}) BETWEEN 1 AND 500)`,
+    ),
+    check('deals_closed_at_check', sql`(${t.closedAt} IS NOT NULL) = (${t.status} IN ('won', 'lost'))`),
+    index('deals_org_close_date_idx').on(t.organizationId, t.expectedCloseDate, t.id),
+    index('deals_org_status_closed_idx').on(t.organizationId, t.status, t.closedAt, t.createdAt),
   ],
 )
 
@@ -247,9 +305,100 @@ export const analyticsGenerations = pgTable(
   ],
 )
 
+/** Per-organization stage probabilities (spec §12); a stage without a row has its default. */
+export const pipelineStages = pgTable(
+  'pipeline_stages',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    stage: text('stage', { enum: DEAL_STAGES }).notNull(),
+    probability: smallint('probability').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ name: 'pipeline_stages_pkey', columns: [t.organizationId, t.stage] }),
+    check('pipeline_stages_stage_check', inList('stage', DEAL_STAGES)),
+    check('pipeline_stages_probability_check', sql`${t.probability} BETWEEN 0 AND 100`),
+  ],
+)
+
+/** One row per stay of a deal in a stage, written by the deals_after_write trigger (migration 0002). */
+export const dealStageHistory = pgTable(
+  'deal_stage_history',
+  {
+    organizationId: uuid('organization_id').notNull(),
+    dealId: uuid('deal_id').notNull(),
+    seq: integer('seq').notNull(),
+    stage: text('stage', { enum: DEAL_STAGES }).notNull(),
+    enteredAt: timestamp('entered_at', { withTimezone: true, precision: 3 }).notNull(),
+    exitedAt: timestamp('exited_at', { withTimezone: true, precision: 3 }),
+    changedBy: uuid('changed_by').references(() => users.id, { onDelete: 'set null' }),
+  },
+  (t) => [
+    primaryKey({ name: 'deal_stage_history_pkey', columns: [t.organizationId, t.dealId, t.seq] }),
+    foreignKey({
+      name: 'deal_stage_history_deal_fkey',
+      columns: [t.organizationId, t.dealId],
+      foreignColumns: [deals.organizationId, deals.id],
+    }).onDelete('cascade'),
+    check('deal_stage_history_stage_check', inList('stage', DEAL_STAGES)),
+    check('deal_stage_history_interval_check', sql`${t.exitedAt} IS NULL OR ${t.exitedAt} >= ${t.enteredAt}`),
+    index('deal_stage_history_org_exited_idx')
+      .on(t.organizationId, t.exitedAt, t.stage, t.enteredAt)
+      .where(sql`${t.exitedAt} IS NOT NULL`),
+  ],
+)
+
 /**
- * Exact row counts per organization and list (migration 0005): statement triggers on contacts, deals and tasks
- * add to one of 16 shards in the writing transaction; `writes` sums to the list's write generation.
+ * Deal aggregates kept exact by the deals_after_write trigger, in the writing transaction: one row per
+ * (currency, status, stage, forecast month, shard). Analytics read these few rows instead of every deal.
+ */
+export const dealTotals = pgTable(
+  'deal_totals',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: DEAL_STATUSES }).notNull(),
+    stage: text('stage', { enum: DEAL_STAGES }).notNull(),
+    /** Forecast month (first day); 'infinity' for open deals without a close date and for lost deals. */
+    month: date('month', { mode: 'string' }).notNull(),
+    shard: smallint('shard').notNull(),
+    dealCount: integer('deal_count').notNull().default(0),
+    amount: numeric('amount', { precision: 20, scale: 2 }).notNull().default('0'),
+    /** Deals per cents remainder (amount × 100 mod 100): makes the weighted sum exact for any probability. */
+    centsHist: integer('cents_hist').array().notNull(),
+    /** Open rows: the probability `weighted` is computed with. */
+    probability: smallint('probability'),
+    weighted: numeric('weighted', { precision: 20, scale: 2 }).notNull().default('0'),
+  },
+  (t) => [
+    primaryKey({
+      name: 'deal_totals_pkey',
+      columns: [t.organizationId, t.currency, t.status, t.stage, t.month, t.shard],
+    }),
+  ],
+)
+
+/** Deals created per UTC day (sharded like deal_totals): the summary's recent count without a scan. */
+export const dealCreatedDays = pgTable(
+  'deal_created_days',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    day: date('day', { mode: 'string' }).notNull(),
+    shard: smallint('shard').notNull(),
+    dealCount: integer('deal_count').notNull().default(0),
+  },
+  (t) => [primaryKey({ name: 'deal_created_days_pkey', columns: [t.organizationId, t.day, t.shard] })],
+)
+
+/**
+ * Exact row counts per organization and list (migration 0005): statement triggers on contacts, companies, deals
+ * and tasks add to one of 16 shards in the writing transaction; `writes` sums to the list's write generation.
  */
 export const listCounts = pgTable(
   'list_counts',

@@ -42,7 +42,9 @@ const NETWORK_CODES = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (const e of chain(error)) {
     const code = typeof e.code === 'string' ? e.code : ''
-    if (NETWORK_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03') return true
+    // 08: connection lost; 57P01-03: server shutting down or starting; 53: out of disk, memory or connections
+    // (also the embedded database's full queue), which pass once the resource returns.
+    if (NETWORK_CODES.has(code) || /^(08|53|57P0[123])/.test(code)) return true
     const message = typeof e.message === 'string' ? e.message : ''
     if (
       /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(

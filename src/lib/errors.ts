@@ -30,6 +30,10 @@ export const ERROR_CODES = {
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  INVALID_LOST_REASON: { status: 400, title: 'Invalid lost reason' },
+  COMPANY_NOT_FOUND: { status: 404, title: 'Company not found' },
+  COMPANY_DOMAIN_EXISTS: { status: 409, title: 'Company domain exists' },
+  COMPANY_HAS_CONTACTS: { status: 409, title: 'Company has contacts' },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
@@ -60,7 +64,12 @@ export class AppError extends Error {
   }
 }
 
-const RECORD_NAMES = { CONTACT_NOT_FOUND: 'contact', DEAL_NOT_FOUND: 'deal', TASK_NOT_FOUND: 'task' } as const
+const RECORD_NAMES = {
+  CONTACT_NOT_FOUND: 'contact',
+  DEAL_NOT_FOUND: 'deal',
+  TASK_NOT_FOUND: 'task',
+  COMPANY_NOT_FOUND: 'company',
+} as const
 
 /**
  * The 404 of a tenant record. Missing ids and other organizations' ids both end here, with one detail per

@@ -1,4 +1,4 @@
-import type { Redis } from './redis.js'
+import { type Redis, redisCall } from './redis.js'
 
 export interface RateLimitRule {
   /** Requests allowed per window. */
@@ -51,23 +51,31 @@ export function memoryRateLimiter(): RateLimiter {
   }
 }
 
-/** Fixed-window counters in Redis, shared by every instance; falls back to memory while Redis is away. */
-export function redisRateLimiter(redis: Redis, fallback = memoryRateLimiter()): RateLimiter {
+/**
+ * Fixed-window counters in Redis, shared by every instance, and always also in process memory; the stricter
+ * answer wins. So a Redis outage (down, or hung: every call is bounded by REDIS_TIMEOUT_MS) neither resets
+ * nor splits an attacker's count on this instance: memory has counted every attempt it saw, before and during
+ * the outage. Across N instances an outage can allow up to N times the limit until Redis is back.
+ */
+export function redisRateLimiter(redis: Redis, local = memoryRateLimiter()): RateLimiter {
+  const shared = async (key: string, rule: RateLimitRule): Promise<RateLimitResult | undefined> => {
+    if (!redis.isReady) return undefined
+    const redisKey = `ratelimit:${key}`
+    try {
+      const [count, ttl] = (await redisCall(
+        redis.multi().incr(redisKey).pExpire(redisKey, rule.windowMs, 'NX').pTTL(redisKey).exec(),
+      )) as unknown as [number, number, number]
+      return result(Number(count), rule, Number(ttl) > 0 ? Number(ttl) : rule.windowMs)
+    } catch {
+      return undefined
+    }
+  }
   return {
     async hit(key, rule) {
-      if (!redis.isReady) return fallback.hit(key, rule)
-      try {
-        const redisKey = `ratelimit:${key}`
-        const [count, ttl] = (await redis
-          .multi()
-          .incr(redisKey)
-          .pExpire(redisKey, rule.windowMs, 'NX')
-          .pTTL(redisKey)
-          .exec()) as unknown as [number, number, number]
-        return result(Number(count), rule, Number(ttl) > 0 ? Number(ttl) : rule.windowMs)
-      } catch {
-        return fallback.hit(key, rule)
-      }
+      const [mine, everyone] = await Promise.all([local.hit(key, rule), shared(key, rule)])
+      if (!everyone || (mine.allowed && everyone.allowed)) return everyone ?? mine
+      const denied = [mine, everyone].filter((answer) => !answer.allowed)
+      return { allowed: false, retryAfterSeconds: Math.max(...denied.map((d) => d.retryAfterSeconds)) }
     },
   }
 }

@@ -1,5 +1,26 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { createClient } from 'redis'
+import { withTimeout } from './timeout.js'
+
+/**
+ * Bound of every Redis call on a request's path. node-redis times out only commands not yet written; a hung
+ * server (accepting, never answering) holds written ones forever, so each call races this timer.
+ */
+export const REDIS_TIMEOUT_MS = 250
+
+/** `command`, failing after REDIS_TIMEOUT_MS; callers fall back to working without Redis. */
+export function redisCall<T>(command: Promise<T>, ms = REDIS_TIMEOUT_MS): Promise<T> {
+  return withTimeout(command, ms)
+}
+
+/** Closes a client without waiting on a hung server: replies owed are given up after a second. */
+export async function closeRedis(client: Redis): Promise<void> {
+  if (!client.isOpen) {
+    client.destroy()
+    return
+  }
+  await redisCall(client.close(), 1_000).catch(() => client.destroy())
+}
 
 export type Redis = ReturnType<typeof connectRedis>
 

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
+import { isCurrency } from './currency.js'
 import type { FieldError } from './errors.js'
 
 function makeAjv(coerceTypes: boolean | 'array') {
@@ -12,6 +13,7 @@ function makeAjv(coerceTypes: boolean | 'array') {
     strict: false,
   })
   addFormats.default(ajv, ['uuid', 'email', 'date', 'date-time'])
+  ajv.addFormat('iso4217', { type: 'string', validate: isCurrency })
   return ajv
 }
 

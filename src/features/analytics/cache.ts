@@ -57,7 +57,7 @@ export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger)
       name: string,
       compute: () => Promise<Computed<T>>,
     ) {
-      const key = `analytics:v2:${organizationId}:${generation}:${name}`
+      const key = `analytics:v3:${organizationId}:${generation}:${name}`
       const hit = await store.read(key).catch(failed)
       if (hit !== undefined) {
         failing = false

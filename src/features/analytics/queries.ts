@@ -2,77 +2,146 @@ import { type SQL, sql } from 'drizzle-orm'
 import { type Executor, queryRows } from '../../db/client.js'
 import type { DealStage, DealStatus } from '../../db/schema.js'
 
+/*
+ * Every query reads the aggregate rows the deals_after_write trigger keeps exact in each writing transaction
+ * (deal_totals, deal_created_days; migration 0002), never the organization's deals one by one: a handful of rows
+ * per (currency, status, stage, month, shard) whatever the number of deals. Money is summed in NUMERIC.
+ */
+
+/**
+ * The weighted sum of an aggregate row at the stage's current probability: the kept sum when the row holds that
+ * probability (nearly always), else the exact sum from its cents histogram (a row written concurrently with a
+ * pipeline change).
+ */
+const weightedOfRow = sql.raw(`CASE WHEN t.probability = pr.p
+  THEN t.weighted ELSE deal_totals_weighted(t.cents_hist, t.amount, pr.p) END`)
+
+/** The stage's probability now (its pipeline_stages row, else the default) as `pr.p`, one lookup per stage. */
+const stageProbabilityJoin =
+  sql.raw(`LEFT JOIN pipeline_stages ps ON ps.organization_id = t.organization_id AND ps.stage = t.stage
+    CROSS JOIN LATERAL (SELECT coalesce(ps.probability::int, CASE t.stage WHEN 'qualification' THEN 10
+      WHEN 'proposal' THEN 30 WHEN 'negotiation' THEN 60 ELSE 90 END) AS p) pr`)
+
 export interface StatusTotals {
   status: DealStatus
+  /** Deals of every currency. */
   count: number
-  /** NUMERIC sum as text: money never passes through a float. */
+  /** NUMERIC sums as text, over deals in the requested currency only. */
   total_amount: string
-  /** Average rounded to cents in SQL (half away from zero), as text; sum / count spares avg's second sum. */
-  average_amount: string
+  currency_count: number
 }
 
 export interface SummaryData {
   /** Only statuses that have deals. */
   byStatus: StatusTotals[]
+  currencies: { currency: string; count: number }[]
+  pipeline: { open_count: number; open_amount: string; weighted_amount: string }
   recentCount: number
-  /**
-   * Milliseconds (from the start of the query) until the oldest deal counted as recent leaves the window;
-   * null when none is counted. Until then the count can only change through a write.
-   */
+  /** Milliseconds until the oldest deal counted as recent leaves the window; null when none is counted. */
   recentWindowMovesInMs: number | null
 }
 
-/**
- * One statement, two index-only range scans: totals per status on deals_org_status_amount_idx
- * (organization_id, status, amount, id) and the recent count on deals_org_created_idx
- * (organization_id, created_at, id). The window is measured on the database clock, the one that set created_at.
- */
-export function summaryQuery(organizationId: string, days: number): SQL {
+export function summaryByStatusQuery(organizationId: string, currency: string): SQL {
   return sql`
-    WITH by_status AS (
-      SELECT status, count(*)::int AS count, sum(amount)::text AS total_amount,
-             round(sum(amount) / count(*), 2)::text AS average_amount
-      FROM deals
-      WHERE organization_id = ${organizationId}
-      GROUP BY status
-    ), recent AS (
-      SELECT count(*)::int AS count,
-             (extract(epoch FROM min(created_at) + make_interval(days => ${days}::int) - now()) * 1000)::float8
-               AS window_moves_in_ms
-      FROM deals
-      WHERE organization_id = ${organizationId} AND created_at >= now() - make_interval(days => ${days}::int)
-    )
-    SELECT b.status, b.count, b.total_amount, b.average_amount,
-           r.count AS recent_count, r.window_moves_in_ms AS recent_window_moves_in_ms
-    FROM recent r LEFT JOIN by_status b ON true`
+    SELECT t.status, sum(t.deal_count)::int AS count,
+           coalesce(sum(t.amount) FILTER (WHERE t.currency = ${currency}), 0)::text AS total_amount,
+           coalesce(sum(t.deal_count) FILTER (WHERE t.currency = ${currency}), 0)::int AS currency_count,
+           coalesce(sum(${weightedOfRow}) FILTER (WHERE t.currency = ${currency}
+                    AND t.status IN ('new', 'in_progress')), 0)::text AS weighted
+    FROM deal_totals t ${stageProbabilityJoin}
+    WHERE t.organization_id = ${organizationId}
+    GROUP BY t.status`
 }
 
-export async function summaryData(db: Executor, organizationId: string, days: number): Promise<SummaryData> {
-  const rows = await queryRows<{
-    status: DealStatus | null
-    count: number | null
-    total_amount: string | null
-    average_amount: string | null
-    recent_count: number
-    recent_window_moves_in_ms: number | null
-  }>(db, summaryQuery(organizationId, days))
-  const first = rows[0]
-  return {
-    byStatus: rows.flatMap((row) =>
-      row.status === null
-        ? []
-        : [
-            {
-              status: row.status,
-              count: Number(row.count),
-              total_amount: row.total_amount ?? '0',
-              average_amount: row.average_amount ?? '0',
-            },
-          ],
+export function currenciesQuery(organizationId: string): SQL {
+  return sql`
+    SELECT t.currency, sum(t.deal_count)::int AS count
+    FROM deal_totals t
+    WHERE t.organization_id = ${organizationId}
+    GROUP BY t.currency
+    HAVING sum(t.deal_count) > 0
+    ORDER BY count DESC, t.currency`
+}
+
+/**
+ * Deals created within the last `days` × 24 h (database clock): whole UTC days after the boundary day from
+ * deal_created_days, the boundary day itself counted exactly from deals_org_created_idx (at most a day of deals).
+ */
+export function recentQuery(organizationId: string, days: number): SQL {
+  return sql`
+    WITH bounds AS (
+      SELECT now() - make_interval(days => ${days}::int) AS since,
+             ((now() - make_interval(days => ${days}::int)) AT TIME ZONE 'UTC')::date AS boundary_day
+    ), whole_days AS (
+      SELECT coalesce(sum(c.deal_count), 0)::int AS count
+      FROM deal_created_days c, bounds b
+      WHERE c.organization_id = ${organizationId} AND c.day > b.boundary_day
+    ), boundary AS (
+      SELECT count(*)::int AS count
+      FROM deals d, bounds b
+      WHERE d.organization_id = ${organizationId} AND d.created_at >= b.since
+        AND d.created_at < ((b.boundary_day + 1)::timestamp AT TIME ZONE 'UTC')
+    ), oldest AS (
+      SELECT min(d.created_at) AS created_at
+      FROM deals d, bounds b
+      WHERE d.organization_id = ${organizationId} AND d.created_at >= b.since
+    )
+    SELECT (SELECT count FROM whole_days) + (SELECT count FROM boundary) AS recent_count,
+           (extract(epoch FROM (SELECT created_at FROM oldest) + make_interval(days => ${days}::int) - now())
+             * 1000)::float8 AS recent_window_moves_in_ms`
+}
+
+export async function summaryData(
+  db: Executor,
+  organizationId: string,
+  days: number,
+  currency: string,
+): Promise<SummaryData> {
+  const [statusRows, currencyRows, recentRows] = await Promise.all([
+    queryRows<{
+      status: DealStatus
+      count: number
+      total_amount: string
+      currency_count: number
+      weighted: string
+    }>(db, summaryByStatusQuery(organizationId, currency)),
+    queryRows<{ currency: string; count: number }>(db, currenciesQuery(organizationId)),
+    queryRows<{ recent_count: number; recent_window_moves_in_ms: number | null }>(
+      db,
+      recentQuery(organizationId, days),
     ),
-    recentCount: Number(first?.recent_count ?? 0),
-    recentWindowMovesInMs: first?.recent_window_moves_in_ms ?? null,
+  ])
+  const open = statusRows.filter((row) => row.status === 'new' || row.status === 'in_progress')
+  return {
+    byStatus: statusRows.map((row) => ({
+      status: row.status,
+      count: Number(row.count),
+      total_amount: String(row.total_amount),
+      currency_count: Number(row.currency_count),
+    })),
+    currencies: currencyRows.map((row) => ({ currency: row.currency, count: Number(row.count) })),
+    pipeline: {
+      open_count: open.reduce((sum, row) => sum + Number(row.currency_count), 0),
+      open_amount: addDecimals(open.map((row) => String(row.total_amount))),
+      weighted_amount: addDecimals(open.map((row) => String(row.weighted))),
+    },
+    recentCount: Number(recentRows[0]?.recent_count ?? 0),
+    recentWindowMovesInMs: recentRows[0]?.recent_window_moves_in_ms ?? null,
   }
+}
+
+/** Exact sum of non-negative or negative decimal strings with at most two decimals (cents in BigInt). */
+export function addDecimals(values: string[]): string {
+  let cents = 0n
+  for (const value of values) {
+    const negative = value.startsWith('-')
+    const [whole = '0', fraction = ''] = (negative ? value.slice(1) : value).split('.')
+    const part = BigInt(whole + fraction.padEnd(2, '0').slice(0, 2))
+    cents += negative ? -part : part
+  }
+  const negative = cents < 0n
+  const digits = (negative ? -cents : cents).toString().padStart(3, '0')
+  return `${negative ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`
 }
 
 export interface StageStatusCount {
@@ -81,16 +150,116 @@ export interface StageStatusCount {
   count: number
 }
 
-/** Current deals per (stage, status): an index-only scan of deals_org_stage_status_idx. */
 export function stageStatusQuery(organizationId: string): SQL {
   return sql`
-    SELECT stage, status, count(*)::int AS count
-    FROM deals
-    WHERE organization_id = ${organizationId}
-    GROUP BY stage, status`
+    SELECT t.stage, t.status, sum(t.deal_count)::int AS count
+    FROM deal_totals t
+    WHERE t.organization_id = ${organizationId}
+    GROUP BY t.stage, t.status`
 }
 
 export async function stageStatusCounts(db: Executor, organizationId: string): Promise<StageStatusCount[]> {
   const rows = await queryRows<StageStatusCount>(db, stageStatusQuery(organizationId))
   return rows.map((row) => ({ ...row, count: Number(row.count) }))
+}
+
+export interface ForecastRow {
+  /** 'YYYY-MM', 'overdue' or 'unscheduled'. */
+  bucket: string
+  won: boolean
+  count: number
+  amount: string
+  weighted: string
+}
+
+/**
+ * Forecast buckets in one statement. Open deals: by the month of expected_close_date (before the current UTC
+ * month: overdue; none: unscheduled, stored as month 'infinity'); won deals: by the UTC month of closed_at.
+ * Months from the current one for `months` months; later ones are left out.
+ */
+export function forecastQuery(organizationId: string, currency: string, months: number): SQL {
+  return sql`
+    WITH bounds AS (
+      SELECT date_trunc('month', now() AT TIME ZONE 'UTC')::date AS first_month,
+             (date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => ${months}::int))::date AS end_month
+    )
+    SELECT CASE WHEN t.status = 'won' THEN to_char(t.month, 'YYYY-MM')
+                WHEN t.month = 'infinity'::date THEN 'unscheduled'
+                WHEN t.month < b.first_month THEN 'overdue'
+                ELSE to_char(t.month, 'YYYY-MM') END AS bucket,
+           t.status = 'won' AS won,
+           sum(t.deal_count)::int AS count,
+           sum(t.amount)::text AS amount,
+           coalesce(sum(${weightedOfRow}) FILTER (WHERE t.status <> 'won'), 0)::text AS weighted
+    FROM deal_totals t ${stageProbabilityJoin} CROSS JOIN bounds b
+    WHERE t.organization_id = ${organizationId} AND t.currency = ${currency}
+      AND (t.status IN ('new', 'in_progress') AND (t.month < b.end_month OR t.month = 'infinity'::date)
+           OR t.status = 'won' AND t.month >= b.first_month AND t.month < b.end_month)
+    GROUP BY 1, 2`
+}
+
+export async function forecastData(db: Executor, organizationId: string, currency: string, months: number) {
+  const [rows, [clock]] = await Promise.all([
+    queryRows<ForecastRow>(db, forecastQuery(organizationId, currency, months)),
+    queryRows<{ first_month: string; next_month_in_ms: number }>(
+      db,
+      sql`SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC'), 'YYYY-MM') AS first_month,
+                 (extract(epoch FROM (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month')
+                   - (now() AT TIME ZONE 'UTC')) * 1000)::float8 AS next_month_in_ms`,
+    ),
+  ])
+  return {
+    rows: rows.map((row) => ({ ...row, count: Number(row.count) })),
+    firstMonth: clock?.first_month as string,
+    nextMonthInMs: Number(clock?.next_month_in_ms ?? 0),
+  }
+}
+
+export interface VelocityRow {
+  stage: DealStage | null
+  exits: number
+  avg_days: string | null
+  median_days: string | null
+}
+
+/**
+ * Stays that ended within the last `days` × 24 h (deal_stage_history_org_exited_idx, index-only) per stage, and
+ * deals won within the window, from creation to closed_at (deals_org_status_closed_idx). Days with 2 decimals.
+ */
+export function velocityQuery(organizationId: string, days: number): SQL {
+  return sql`
+    WITH stays AS (
+      SELECT h.stage, date_part('epoch', h.exited_at - h.entered_at) AS seconds
+      FROM deal_stage_history h
+      WHERE h.organization_id = ${organizationId} AND h.exited_at IS NOT NULL
+        AND h.exited_at >= now() - make_interval(days => ${days}::int)
+    ), won AS (
+      SELECT date_part('epoch', d.closed_at - d.created_at) AS seconds
+      FROM deals d
+      WHERE d.organization_id = ${organizationId} AND d.status = 'won'
+        AND d.closed_at >= now() - make_interval(days => ${days}::int)
+    )
+    SELECT stage, count(*)::int AS exits,
+           round((avg(seconds) / 86400)::numeric, 2)::text AS avg_days,
+           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds))::numeric / 86400, 2)::text AS median_days
+    FROM stays GROUP BY stage
+    UNION ALL
+    SELECT NULL, count(*)::int,
+           round((avg(seconds) / 86400)::numeric, 2)::text,
+           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds))::numeric / 86400, 2)::text
+    FROM won`
+}
+
+export async function velocityData(db: Executor, organizationId: string, days: number) {
+  const rows = await queryRows<VelocityRow>(db, velocityQuery(organizationId, days))
+  return rows.map((row) => ({ ...row, exits: Number(row.exits) }))
+}
+
+/** The currency analytics use when the request names none (spec §13). */
+export async function defaultCurrency(db: Executor, organizationId: string): Promise<string> {
+  const [row] = await queryRows<{ default_currency: string }>(
+    db,
+    sql`SELECT default_currency FROM organizations WHERE id = ${organizationId}`,
+  )
+  return row?.default_currency ?? 'USD'
 }

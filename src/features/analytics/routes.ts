@@ -2,26 +2,39 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { problems, TenantHeaders } from '../../lib/schemas.js'
 import { readGeneration } from './generation.js'
-import { dealFunnel, dealSummary } from './metrics.js'
-import { stageStatusCounts, summaryData } from './queries.js'
-import { DealFunnel, DealSummary, FunnelQuery, SummaryQuery } from './schemas.js'
+import { dealForecast, dealFunnel, dealSummary, dealVelocity } from './metrics.js'
+import { defaultCurrency, forecastData, stageStatusCounts, summaryData, velocityData } from './queries.js'
+import {
+  DealForecast,
+  DealFunnel,
+  DealSummary,
+  DealVelocity,
+  ForecastQuery,
+  FunnelQuery,
+  SummaryQuery,
+  VelocityQuery,
+} from './schemas.js'
 
 const security = [{ bearerAuth: [] }]
+const tags = ['analytics']
 
 /**
  * `/analytics/deals/*`: any member reads; results are cached under the organization's analytics generation,
  * read from the database first (one prepared index lookup), so no write is ever hidden (see generation.ts).
+ * Computations read the aggregate rows kept exact in every deal write's transaction (see queries.ts).
  */
 export default async function analyticsRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const currencyOf = async (organizationId: string, requested: string | undefined) =>
+    requested?.toUpperCase() ?? (await defaultCurrency(app.db.db, organizationId))
 
   app.get(
     '/summary',
     {
       schema: {
-        tags: ['analytics'],
+        tags,
         summary:
-          'Deal counts and amounts per status, average won amount, win rate, new deals in the last days',
+          'Deals per status (amounts in one currency), win rate, new deals, currencies in use, open pipeline',
         security,
         headers: TenantHeaders,
         querystring: SummaryQuery,
@@ -31,16 +44,19 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     async (request) => {
       const { organizationId } = request.actor
       const { days } = request.query
-      const generation = await readGeneration(app.db.db, organizationId)
-      return app.analyticsCache.get(organizationId, generation, `summary:${days}`, async () => {
+      const [generation, currency] = await Promise.all([
+        readGeneration(app.db.db, organizationId),
+        currencyOf(organizationId, request.query.currency),
+      ])
+      return app.analyticsCache.get(organizationId, generation, `summary:${days}:${currency}`, async () => {
         const started = performance.now()
-        const data = await summaryData(app.db.db, organizationId, days)
+        const data = await summaryData(app.db.db, organizationId, days, currency)
         // The recent count also changes when its oldest deal ages out of the window: expire exactly then.
         const validForMs =
           data.recentWindowMovesInMs === null
             ? undefined
             : data.recentWindowMovesInMs - (performance.now() - started)
-        return { value: dealSummary(data, days), validForMs }
+        return { value: dealSummary(data, days, currency), validForMs }
       })
     },
   )
@@ -49,7 +65,7 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     '/funnel',
     {
       schema: {
-        tags: ['analytics'],
+        tags,
         summary: 'Deals per current stage and status, and conversions between stages reached',
         security,
         headers: TenantHeaders,
@@ -64,5 +80,62 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
         value: dealFunnel(await stageStatusCounts(app.db.db, organizationId)),
       }))
     },
+  )
+
+  app.get(
+    '/forecast',
+    {
+      schema: {
+        tags,
+        summary:
+          'Open deals by expected close month (weighted), won deals by close month, overdue, unscheduled',
+        security,
+        headers: TenantHeaders,
+        querystring: ForecastQuery,
+        response: { 200: DealForecast, ...problems(400, 401, 403, 503) },
+      },
+    },
+    async (request) => {
+      const { organizationId } = request.actor
+      const { months } = request.query
+      const [generation, currency] = await Promise.all([
+        readGeneration(app.db.db, organizationId),
+        currencyOf(organizationId, request.query.currency),
+      ])
+      return app.analyticsCache.get(
+        organizationId,
+        generation,
+        `forecast:${months}:${currency}`,
+        async () => {
+          const started = performance.now()
+          const data = await forecastData(app.db.db, organizationId, currency, months)
+          // The buckets move when the UTC month turns: expire then at the latest.
+          return {
+            value: dealForecast(data.rows, currency, data.firstMonth, months),
+            validForMs: data.nextMonthInMs - (performance.now() - started),
+          }
+        },
+      )
+    },
+  )
+
+  app.get(
+    '/velocity',
+    {
+      schema: {
+        tags,
+        summary: 'Time spent per stage (stays ended in the window) and time to win',
+        security,
+        headers: TenantHeaders,
+        querystring: VelocityQuery,
+        response: { 200: DealVelocity, ...problems(400, 401, 403, 503) },
+      },
+    },
+    // A rolling window over stays and wins: the answer moves with time alone, so it is not cached.
+    async (request) =>
+      dealVelocity(
+        await velocityData(app.db.db, request.actor.organizationId, request.query.days),
+        request.query.days,
+      ),
   )
 }

@@ -1,5 +1,6 @@
 import { type TObject, type TSchema, Type } from 'typebox'
 import { DEAL_STAGES, DEAL_STATUSES } from '../../db/schema.js'
+import { CurrencyCode, CurrencyInput } from '../../lib/currency.js'
 import { Money } from '../../lib/money.js'
 import { Defaulted, StringEnum } from '../../lib/schemas.js'
 
@@ -23,6 +24,7 @@ export const SummaryQuery = Defaulted(
         default: DEFAULT_DAYS,
         description: 'Window of new_deals_last_n_days',
       }),
+      currency: Type.Optional(CurrencyInput),
     },
     { additionalProperties: false },
   ),
@@ -40,6 +42,11 @@ export const DealSummary = Type.Object({
     count: Count,
     days: Type.Integer({ description: 'Deals created in the last `days` × 24 hours' }),
   }),
+  currency: CurrencyCode,
+  currencies: Type.Array(Type.Object({ currency: Type.String(), count: Count }), {
+    description: 'Every currency of the organization’s deals, by count desc, then code',
+  }),
+  pipeline: Type.Object({ open_count: Count, open_amount: Money, weighted_amount: Money }),
 })
 
 export const DealFunnel = Type.Object({
@@ -54,4 +61,49 @@ export const DealFunnel = Type.Object({
       conversion_rate: Type.Number({ minimum: 0, maximum: 100, description: 'round(100 × to / from, 2)' }),
     }),
   ),
+})
+
+const MoneyBucket = Type.Object({ count: Count, amount: Money, weighted_amount: Money })
+
+export const ForecastQuery = Defaulted(
+  Type.Object(
+    {
+      months: Type.Integer({ minimum: 1, maximum: 24, default: 6 }),
+      currency: Type.Optional(CurrencyInput),
+    },
+    { additionalProperties: false },
+  ),
+)
+
+export const DealForecast = Type.Object({
+  currency: CurrencyCode,
+  months: Type.Array(
+    Type.Object({
+      month: Type.String({ pattern: '^\\d{4}-\\d{2}$', examples: ['2026-12'] }),
+      open_count: Count,
+      open_amount: Money,
+      weighted_amount: Money,
+      won_count: Count,
+      won_amount: Money,
+    }),
+  ),
+  overdue: MoneyBucket,
+  unscheduled: MoneyBucket,
+})
+
+export const VelocityQuery = Defaulted(
+  Type.Object(
+    { days: Type.Integer({ minimum: 1, maximum: 365, default: 90, description: 'Window, days × 24 h' }) },
+    { additionalProperties: false },
+  ),
+)
+
+const Days = Type.Union([Type.Number({ minimum: 0 }), Type.Null()])
+
+export const DealVelocity = Type.Object({
+  days: Type.Integer(),
+  stages: Type.Array(
+    Type.Object({ stage: StringEnum(DEAL_STAGES), exits: Count, avg_days: Days, median_days: Days }),
+  ),
+  won: Type.Object({ count: Count, avg_days_to_close: Days, median_days_to_close: Days }),
 })

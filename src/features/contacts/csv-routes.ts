@@ -58,10 +58,11 @@ export default async function contactCsvRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { search, owner_id, order_by, order } = request.query
+      const { search, owner_id, company_id, order_by, order } = request.query
       const list = contactList(app.db.db, request.actor.organizationId, {
         search,
         ownerId: owner_id,
+        companyId: company_id,
         orderBy: order_by ?? 'created_at',
         order: order ?? 'desc',
       })

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { type Actor, allows, assertAllowed } from '../../auth/policy.js'
 import type { Db, Tx } from '../../db/client.js'
-import { contacts, memberships, users } from '../../db/schema.js'
+import { companies, contacts, memberships, users } from '../../db/schema.js'
 import { type ImportFailure, type ImportReport, parseImport } from '../../lib/csv-import.js'
 import { isEmail } from '../../lib/email.js'
 import type { FieldError } from '../../lib/errors.js'
@@ -12,16 +12,19 @@ import { afterWrite } from '../writes/after-write.js'
 export const CONTACT_IMPORT_COLUMNS = ['name', 'email', 'phone', 'company_domain', 'owner_email'] as const
 export const CONTACT_MATCH_ON = ['email', 'none'] as const
 
-/**
- * Finds the organization's companies by domain. Until companies exist (v1.1) there are none, so every
- * non-empty `company_domain` is COMPANY_NOT_FOUND; the companies feature replaces this.
- */
+/** The organization's companies by (lower-case) domain. */
 export type CompanyLookup = (
   tx: Tx,
   organizationId: string,
   domains: string[],
 ) => Promise<Map<string, string>>
-export const noCompanies: CompanyLookup = async () => new Map()
+export const companiesByDomain: CompanyLookup = async (tx, organizationId, domains) => {
+  const rows = await tx
+    .select({ id: companies.id, domain: companies.domain })
+    .from(companies)
+    .where(and(eq(companies.organizationId, organizationId), inArray(companies.domain, domains)))
+  return new Map(rows.map((row) => [row.domain ?? '', row.id]))
+}
 
 const INSERT_CHUNK = 1_000
 
@@ -48,7 +51,7 @@ export async function importContacts(
   const { rows, badRows } = parseImport(csv, CONTACT_IMPORT_COLUMNS, ['name'])
   const report: ImportReport = { created: 0, updated: 0, unchanged: 0, failed: [...badRows] }
   const { organizationId } = actor
-  const lookupCompanies = options.companies ?? noCompanies
+  const lookupCompanies = options.companies ?? companiesByDomain
 
   await db.transaction(async (tx) => {
     // Everything the rows are checked against, read inside the transaction that writes them.
@@ -199,9 +202,9 @@ export async function importContacts(
   return report
 }
 
-/** `company_id` is written only once contacts have it (v1.1); before, the column is absent. */
+/** `company_id` only when the file has a company_domain column. */
 function companyColumn(companyId: string | null | undefined): Record<string, unknown> {
-  return companyId === undefined || !('companyId' in contacts) ? {} : { companyId }
+  return companyId === undefined ? {} : { companyId }
 }
 
 function diff(current: ContactRow, wanted: Wanted): Partial<ContactRow> {
@@ -210,8 +213,7 @@ function diff(current: ContactRow, wanted: Wanted): Partial<ContactRow> {
   if (current.email !== wanted.email) changes.email = wanted.email
   if (current.phone !== wanted.phone) changes.phone = wanted.phone
   if (wanted.ownerId !== undefined && current.ownerId !== wanted.ownerId) changes.ownerId = wanted.ownerId
-  const currentCompany = (current as Record<string, unknown>).companyId
-  if (wanted.companyId !== undefined && 'companyId' in contacts && currentCompany !== wanted.companyId) {
+  if (wanted.companyId !== undefined && current.companyId !== wanted.companyId) {
     changes.companyId = wanted.companyId
   }
   return changes as Partial<ContactRow>

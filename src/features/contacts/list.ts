@@ -10,6 +10,7 @@ type ContactRow = typeof contacts.$inferSelect
 export interface ContactListFilters {
   search?: string | undefined
   ownerId?: string | undefined
+  companyId?: string | undefined
   orderBy: (typeof CONTACT_SORT_FIELDS)[number]
   order: SortOrder
 }
@@ -27,6 +28,7 @@ const SORT_KEYS: Record<ContactListFilters['orderBy'], { key: SortKey; value: (r
 export function contactList(db: Executor, organizationId: string, filters: ContactListFilters) {
   const conditions: SQL[] = [eq(contacts.organizationId, organizationId)]
   if (filters.ownerId) conditions.push(eq(contacts.ownerId, filters.ownerId))
+  if (filters.companyId) conditions.push(eq(contacts.companyId, filters.companyId))
   if (filters.search) {
     const pattern = substringPattern(filters.search)
     conditions.push(or(ilike(contacts.name, pattern), ilike(contacts.email, pattern)) as SQL)
@@ -39,6 +41,7 @@ export function contactList(db: Executor, organizationId: string, filters: Conta
     binding: {
       search: filters.search,
       owner_id: filters.ownerId,
+      company_id: filters.companyId,
       order_by: filters.orderBy,
       order: filters.order,
     },

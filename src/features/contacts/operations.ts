@@ -14,22 +14,31 @@ import type { ContactRow, CreateContactBody, UpdateContactBody } from './schemas
  * Each is one transaction ending in the after-write hook.
  */
 
+/** The composite FK (organization_id, company_id) refuses a company of another organization, atomically. */
+function unknownCompanyAsNotFound(error: unknown): never {
+  if (isForeignKeyViolation(error, 'contacts_company_fkey')) throw recordNotFound('COMPANY_NOT_FOUND')
+  throw error
+}
+
 export async function createContact(db: Db, actor: Actor, input: CreateContactBody): Promise<ContactRow> {
   const ownerId = input.owner_id?.toLowerCase() ?? actor.userId
   assertAllowed(actor, 'contact.create')
   await assertValidOwnerChoice(db, actor, ownerId)
-  return db.transaction(async (tx) => {
-    const row = await queries.insertContact(tx, {
-      organizationId: actor.organizationId,
-      id: uuidv7(),
-      ownerId,
-      name: input.name,
-      email: input.email,
-      phone: input.phone,
+  return db
+    .transaction(async (tx) => {
+      const row = await queries.insertContact(tx, {
+        organizationId: actor.organizationId,
+        id: uuidv7(),
+        ownerId,
+        name: input.name,
+        email: input.email,
+        phone: input.phone,
+        companyId: input.company_id?.toLowerCase() ?? null,
+      })
+      await afterWrite(tx, actor, { resource: 'contact', kind: 'created', after: row })
+      return row
     })
-    await afterWrite(tx, actor, { resource: 'contact', kind: 'created', after: row })
-    return row
-  })
+    .catch(unknownCompanyAsNotFound)
 }
 
 export async function changeContact(
@@ -44,16 +53,19 @@ export async function changeContact(
   if (input.email !== undefined) changes.email = input.email
   if (input.phone !== undefined) changes.phone = input.phone
   if (ownerId !== undefined) changes.ownerId = ownerId
-  return db.transaction(async (tx) => {
-    const current = await queries.lockContact(tx, actor.organizationId, id)
-    if (!current) throw recordNotFound('CONTACT_NOT_FOUND')
-    assertAllowed(actor, 'contact.update', { ownerId: current.ownerId })
-    if (ownerId !== undefined) await assertValidOwnerChoice(tx, actor, ownerId)
-    if (Object.keys(changes).length === 0) return current
-    const row = await queries.updateContact(tx, actor.organizationId, current.id, changes)
-    await afterWrite(tx, actor, { resource: 'contact', kind: 'updated', before: current, after: row })
-    return row
-  })
+  if (input.company_id !== undefined) changes.companyId = input.company_id?.toLowerCase() ?? null
+  return db
+    .transaction(async (tx) => {
+      const current = await queries.lockContact(tx, actor.organizationId, id)
+      if (!current) throw recordNotFound('CONTACT_NOT_FOUND')
+      assertAllowed(actor, 'contact.update', { ownerId: current.ownerId })
+      if (ownerId !== undefined) await assertValidOwnerChoice(tx, actor, ownerId)
+      if (Object.keys(changes).length === 0) return current
+      const row = await queries.updateContact(tx, actor.organizationId, current.id, changes)
+      await afterWrite(tx, actor, { resource: 'contact', kind: 'updated', before: current, after: row })
+      return row
+    })
+    .catch(unknownCompanyAsNotFound)
 }
 
 export async function deleteContact(db: Db, actor: Actor, id: string): Promise<void> {

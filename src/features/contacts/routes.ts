@@ -28,11 +28,12 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { search, owner_id, order_by, order } = request.query
+      const { search, owner_id, company_id, order_by, order } = request.query
       const { organizationId } = request.actor
       const list = contactList(app.db.db, organizationId, {
         search,
         ownerId: owner_id,
+        companyId: company_id,
         orderBy: order_by,
         order,
       })
@@ -68,7 +69,7 @@ export default async function contactRoutes(fastify: FastifyInstance) {
         security,
         headers: TenantHeaders,
         body: CreateContactBody,
-        response: { 201: Contact, ...problems(400, 401, 403) },
+        response: { 201: Contact, ...problems(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {

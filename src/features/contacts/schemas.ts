@@ -14,6 +14,7 @@ export const Contact = Type.Object({
   name: Type.String(),
   email: Type.Union([Type.String(), Type.Null()]),
   phone: Type.Union([Type.String(), Type.Null()]),
+  company_id: Type.Union([Uuid, Type.Null()]),
   created_at: Timestamp,
   updated_at: Timestamp,
 })
@@ -29,6 +30,7 @@ export function toContact(row: ContactRow): Contact {
     name: row.name,
     email: row.email,
     phone: row.phone,
+    company_id: row.companyId,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   }
@@ -41,6 +43,10 @@ export const CreateContactBody = Defaulted(
       email: Type.Union([Email, Type.Null()], { default: null }),
       phone: Type.Union([Phone, Type.Null()], { default: null }),
       owner_id: Type.Optional(Uuid),
+      company_id: Type.Union([Uuid, Type.Null()], {
+        default: null,
+        description: 'A company of the organization',
+      }),
     },
     { additionalProperties: false },
   ),
@@ -53,6 +59,9 @@ export const UpdateContactBody = Type.Object(
     email: Type.Optional(Type.Union([Email, Type.Null()], { description: 'null clears it' })),
     phone: Type.Optional(Type.Union([Phone, Type.Null()], { description: 'null clears it' })),
     owner_id: Type.Optional(Uuid),
+    company_id: Type.Optional(
+      Type.Union([Uuid, Type.Null()], { description: 'A company of the organization; null unlinks' }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -68,6 +77,7 @@ export const ContactListQuery = Defaulted(
         Type.String({ maxLength: 255, description: 'Case-insensitive substring of name or email' }),
       ),
       owner_id: Type.Optional(Uuid),
+      company_id: Type.Optional(Uuid),
       order_by: StringEnum(CONTACT_SORT_FIELDS, { default: 'created_at' }),
       order: StringEnum(SORT_ORDERS, { default: 'desc' }),
     },

@@ -37,7 +37,11 @@ export default async function dealCsvRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const list = dealList(app.db.db, request.actor.organizationId, dealFiltersOf(request.query))
-      return sendCsv(reply, 'deals.csv', { ...list, columns: Object.keys(Deal.properties), toJson: toDeal })
+      return sendCsv(reply, 'deals.csv', {
+        ...list,
+        columns: Object.keys(Deal.properties),
+        toJson: (row) => toDeal(row.deal, row.contact),
+      })
     },
   )
 }

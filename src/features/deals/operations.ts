@@ -8,7 +8,7 @@ import { writeActivitiesSql } from '../activities/writer.js'
 import { assertValidOwnerChoice } from '../organizations/owners.js'
 import { afterDealChangeSql, afterWrite } from '../writes/after-write.js'
 import * as queries from './queries.js'
-import { assertValidDealChange, dealChangeActivities } from './rules.js'
+import { assertValidDealChange, assertValidLostReason, dealChangeActivities } from './rules.js'
 import type { CreateDealBody, DealRow, UpdateDealBody } from './schemas.js'
 
 /**
@@ -32,6 +32,9 @@ export async function createDeal(db: Db, actor: Actor, input: CreateDealBody): P
   const ownerId = input.owner_id?.toLowerCase() ?? actor.userId
   assertAllowed(actor, 'deal.create')
   await assertValidOwnerChoice(db, actor, ownerId)
+  // Initial status and stage write no activity; the won rule holds; the history starts at the stage (§12).
+  assertValidDealChange(actor.role, { status: input.status, stage: input.stage, amount }, {})
+  assertValidLostReason(input.status, input.lost_reason)
   return db
     .transaction(async (tx) => {
       const row = await queries.insertDeal(tx, {
@@ -41,7 +44,13 @@ export async function createDeal(db: Db, actor: Actor, input: CreateDealBody): P
         ownerId,
         title: input.title,
         amount,
-        currency: input.currency.toUpperCase(),
+        currency: input.currency?.toUpperCase(),
+        status: input.status,
+        stage: input.stage,
+        expectedCloseDate: input.expected_close_date,
+        lostReason: input.lost_reason,
+        // The first stay in the stage history names the deal's creator (deals_after_write trigger).
+        stageChangedBy: actor.userId,
       })
       await afterWrite(tx, actor, { resource: 'deal', kind: 'created', after: row })
       return row
@@ -58,6 +67,8 @@ function dealChanges(input: UpdateDealBody): queries.DealChanges {
   if (input.stage !== undefined) changes.stage = input.stage
   if (input.contact_id !== undefined) changes.contactId = input.contact_id
   if (input.owner_id !== undefined) changes.ownerId = input.owner_id.toLowerCase()
+  if (input.expected_close_date !== undefined) changes.expectedCloseDate = input.expected_close_date
+  if (input.lost_reason !== undefined) changes.lostReason = input.lost_reason
   return changes
 }
 
@@ -76,10 +87,16 @@ export async function changeDeal(db: Db, actor: Actor, id: string, input: Update
       await assertValidOwnerChoice(db, actor, changes.ownerId)
     }
     assertValidDealChange(actor.role, current, changes)
+    assertValidLostReason(changes.status ?? current.status, changes.lostReason)
     if (Object.keys(changes).length === 0) return current
     const activities = dealChangeActivities(current, changes)
+    // A stage change names who moved the deal: the trigger writes it into the stage history with the change.
+    const write =
+      changes.stage !== undefined && changes.stage !== current.stage
+        ? { ...changes, stageChangedBy: actor.userId }
+        : changes
     const written = await queries
-      .updateDealIfUnchanged(db, current, changes, (updated) => [
+      .updateDealIfUnchanged(db, current, write, (updated) => [
         ...(activities.length > 0 ? [writeActivitiesSql(actor, updated, activities)] : []),
         ...afterDealChangeSql(actor, current, updated),
       ])

@@ -1,8 +1,67 @@
-import { and, eq, type Placeholder, type SQL, sql } from 'drizzle-orm'
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  ilike,
+  inArray,
+  lte,
+  type Placeholder,
+  type SQL,
+  sql,
+} from 'drizzle-orm'
 import { type Db, type Executor, prepared, queryRows, type Tx } from '../../db/client.js'
-import { type DealStage, type DealStatus, deals } from '../../db/schema.js'
+import { contacts, type DealStage, type DealStatus, deals } from '../../db/schema.js'
+import { type SortOrder, substringPattern } from '../../lib/search.js'
+import type { DEAL_SORT_FIELDS, DealContact, DealRow } from './schemas.js'
 
-export type DealRow = typeof deals.$inferSelect
+export type { DealRow }
+
+/** The organization's probability for the deal now (deal_probability, migration 0002): never stored. */
+const probabilitySql = sql<number>`deal_probability(${deals.organizationId}, ${deals.status}, ${deals.stage})`
+/** amount × probability / 100 rounded half up to cents, in NUMERIC (amounts are never negative). */
+const weightedSql = sql<string>`round(${deals.amount} * ${probabilitySql} / 100, 2)::text`
+
+/** Every column and the two derived fields of spec §12, computed by the database on every read. */
+export const dealSelection = {
+  ...getTableColumns(deals),
+  probability: probabilitySql.mapWith(Number).as('probability'),
+  weightedAmount: weightedSql.as('weighted_amount'),
+}
+
+/** Raw-SQL form of the derived fields over the row source `alias` (the CTE path of the PATCH). */
+function derivedColumnsOf(alias: string) {
+  const p = `deal_probability(${alias}.organization_id, ${alias}.status, ${alias}.stage)`
+  return sql.raw(`${p} AS probability, round(${alias}.amount * ${p} / 100, 2)::text AS weighted_amount`)
+}
+
+export const contactSelection = {
+  id: contacts.id,
+  name: contacts.name,
+  email: contacts.email,
+  company_id: contacts.companyId,
+}
+
+export function withContact() {
+  return and(eq(contacts.organizationId, deals.organizationId), eq(contacts.id, deals.contactId))
+}
+
+/** One deal with its contact (`expand=contact`): one query, a join on the contact's primary key. */
+export async function findDealWithContact(
+  db: Executor,
+  organizationId: string,
+  id: string,
+): Promise<{ deal: DealRow; contact: DealContact } | undefined> {
+  const [row] = await db
+    .select({ deal: dealSelection, contact: contactSelection })
+    .from(deals)
+    .innerJoin(contacts, withContact())
+    .where(byId(organizationId, id))
+  return row
+}
 
 function byId(organizationId: string | Placeholder, id: string | Placeholder) {
   return and(eq(deals.organizationId, organizationId), eq(deals.id, id))
@@ -11,7 +70,7 @@ function byId(organizationId: string | Placeholder, id: string | Placeholder) {
 export async function findDeal(db: Db, organizationId: string, id: string) {
   const statement = prepared(db, 'deals_find_by_id', (database) =>
     database
-      .select()
+      .select(dealSelection)
       .from(deals)
       .where(byId(sql.placeholder('organizationId'), sql.placeholder('id')))
       .prepare('deals_find_by_id'),
@@ -25,17 +84,141 @@ export async function findDeal(db: Db, organizationId: string, id: string) {
  * NO KEY UPDATE still lets tasks and activities be inserted on the deal meanwhile.
  */
 export async function lockDeal(tx: Tx, organizationId: string, id: string) {
-  const [row] = await tx.select().from(deals).where(byId(organizationId, id)).for('no key update')
+  const [row] = await tx
+    .select(dealSelection)
+    .from(deals)
+    .where(byId(organizationId, id))
+    .for('no key update')
   return row
 }
 
-export async function insertDeal(db: Executor, values: typeof deals.$inferInsert) {
-  const [row] = await db.insert(deals).values(values).returning()
+export interface DealFilters {
+  statuses?: DealStatus[] | undefined
+  stages?: DealStage[] | undefined
+  ownerId?: string | undefined
+  contactId?: string | undefined
+  companyId?: string | undefined
+  minAmount?: string | undefined
+  maxAmount?: string | undefined
+  search?: string | undefined
+  expectedCloseBefore?: string | undefined
+  expectedCloseAfter?: string | undefined
+  expandContact?: boolean
+  orderBy: (typeof DEAL_SORT_FIELDS)[number]
+  order: SortOrder
+  limit: number
+  offset: number
+}
+
+const SORT_COLUMNS = {
+  created_at: deals.createdAt,
+  updated_at: deals.updatedAt,
+  amount: deals.amount,
+  title: deals.title,
+  expected_close_date: deals.expectedCloseDate,
+}
+
+function orderOf(filters: DealFilters): SQL[] {
+  const column = SORT_COLUMNS[filters.orderBy]
+  if (filters.orderBy === 'expected_close_date') {
+    // Deals without a date come last in both directions (spec §12); deals_org_close_date_idx.
+    const direction = sql.raw(filters.order === 'asc' ? 'asc' : 'desc')
+    return [sql`${column} ${direction} nulls last`, sql`${deals.id} ${direction}`]
+  }
+  const direction = filters.order === 'asc' ? asc : desc
+  return [direction(column), direction(deals.id)]
+}
+
+/** One page and the total under the same filters; the two queries run side by side on the pool. */
+export async function listDeals(db: Executor, organizationId: string, filters: DealFilters) {
+  const conditions: SQL[] = [eq(deals.organizationId, organizationId)]
+  if (filters.statuses?.length) conditions.push(inArray(deals.status, filters.statuses))
+  if (filters.stages?.length) conditions.push(inArray(deals.stage, filters.stages))
+  if (filters.ownerId) conditions.push(eq(deals.ownerId, filters.ownerId))
+  if (filters.contactId) conditions.push(eq(deals.contactId, filters.contactId))
+  if (filters.companyId) {
+    // Deals whose contact belongs to the company (contacts_org_company_idx).
+    conditions.push(
+      inArray(
+        deals.contactId,
+        db
+          .select({ id: contacts.id })
+          .from(contacts)
+          .where(and(eq(contacts.organizationId, organizationId), eq(contacts.companyId, filters.companyId))),
+      ),
+    )
+  }
+  if (filters.minAmount !== undefined) conditions.push(gte(deals.amount, filters.minAmount))
+  if (filters.maxAmount !== undefined) conditions.push(lte(deals.amount, filters.maxAmount))
+  if (filters.search) conditions.push(ilike(deals.title, substringPattern(filters.search)))
+  if (filters.expectedCloseAfter !== undefined) {
+    conditions.push(gte(deals.expectedCloseDate, filters.expectedCloseAfter))
+  }
+  if (filters.expectedCloseBefore !== undefined) {
+    conditions.push(lte(deals.expectedCloseDate, filters.expectedCloseBefore))
+  }
+  const where = and(...conditions)
+  const counting = db.select({ total: count() }).from(deals).where(where)
+  if (filters.expandContact) {
+    // The page and its contacts in one query (a join on the contact's primary key), never one per deal.
+    const [rows, [counted]] = await Promise.all([
+      db
+        .select({ deal: dealSelection, contact: contactSelection })
+        .from(deals)
+        .innerJoin(contacts, withContact())
+        .where(where)
+        .orderBy(...orderOf(filters))
+        .limit(filters.limit)
+        .offset(filters.offset),
+      counting,
+    ])
+    return {
+      rows: rows.map((row) => row.deal),
+      contacts: rows.map((row) => row.contact),
+      total: counted?.total ?? 0,
+    }
+  }
+  const [rows, [counted]] = await Promise.all([
+    db
+      .select(dealSelection)
+      .from(deals)
+      .where(where)
+      .orderBy(...orderOf(filters))
+      .limit(filters.limit)
+      .offset(filters.offset),
+    counting,
+  ])
+  return { rows, contacts: undefined, total: counted?.total ?? 0 }
+}
+
+/** Inserts a deal; without a currency it takes the organization's default_currency (spec §10). */
+export async function insertDeal(
+  db: Executor,
+  values: Omit<typeof deals.$inferInsert, 'currency'> & { currency?: string | undefined },
+) {
+  const currency =
+    values.currency ?? sql`(SELECT default_currency FROM organizations WHERE id = ${values.organizationId})`
+  const [row] = await db
+    .insert(deals)
+    .values({ ...values, currency })
+    .returning(dealSelection)
   return row as DealRow
 }
 
 export type DealChanges = Partial<
-  Pick<DealRow, 'title' | 'amount' | 'currency' | 'status' | 'stage' | 'contactId' | 'ownerId'>
+  Pick<
+    DealRow,
+    | 'title'
+    | 'amount'
+    | 'currency'
+    | 'status'
+    | 'stage'
+    | 'contactId'
+    | 'ownerId'
+    | 'expectedCloseDate'
+    | 'lostReason'
+    | 'stageChangedBy'
+  >
 >
 
 /**
@@ -69,7 +252,8 @@ export async function updateDealIfUnchanged(
   )
   const [row] = await queryRows<Record<string, unknown>>(
     db,
-    sql`WITH updated AS (${update.getSQL()})${sql.join(members, sql``)} SELECT * FROM updated`,
+    sql`WITH updated AS (${update.getSQL()})${sql.join(members, sql``)}
+    SELECT updated.*, ${derivedColumnsOf('updated')} FROM updated`,
   )
   return row && dealRowFromSql(row)
 }
@@ -88,6 +272,13 @@ function dealRowFromSql(row: Record<string, unknown>): DealRow {
     stage: row.stage as DealStage,
     createdAt: new Date(row.created_at as string | Date),
     updatedAt: new Date(row.updated_at as string | Date),
+    expectedCloseDate: (row.expected_close_date as string | null) ?? null,
+    lostReason: (row.lost_reason as string | null) ?? null,
+    closedAt: row.closed_at ? new Date(row.closed_at as string | Date) : null,
+    stageChangedAt: new Date(row.stage_changed_at as string | Date),
+    stageChangedBy: (row.stage_changed_by as string | null) ?? null,
+    probability: Number(row.probability),
+    weightedAmount: String(row.weighted_amount),
   }
 }
 

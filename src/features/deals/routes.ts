@@ -6,7 +6,7 @@ import { IdParams, Page, problems, TenantHeaders } from '../../lib/schemas.js'
 import { dealFiltersOf, dealList } from './list.js'
 import * as operations from './operations.js'
 import * as queries from './queries.js'
-import { CreateDealBody, Deal, DealListQuery, toDeal, UpdateDealBody } from './schemas.js'
+import { CreateDealBody, Deal, DealListQuery, DealReadQuery, toDeal, UpdateDealBody } from './schemas.js'
 
 const security = [{ bearerAuth: [] }]
 const tags = ['deals']
@@ -27,14 +27,11 @@ export default async function dealRoutes(fastify: FastifyInstance) {
         response: { 200: Page(Deal), ...problems(400, 401, 403) },
       },
     },
-    async (request) =>
-      servePage(
-        app,
-        request.actor.organizationId,
-        request.query,
-        dealList(app.db.db, request.actor.organizationId, dealFiltersOf(request.query)),
-        toDeal,
-      ),
+    async (request) => {
+      const { organizationId } = request.actor
+      const list = dealList(app.db.db, organizationId, dealFiltersOf(request.query))
+      return servePage(app, organizationId, request.query, list, (row) => toDeal(row.deal, row.contact))
+    },
   )
 
   app.get(
@@ -46,10 +43,20 @@ export default async function dealRoutes(fastify: FastifyInstance) {
         security,
         headers: TenantHeaders,
         params: IdParams,
+        querystring: DealReadQuery,
         response: { 200: Deal, ...problems(400, 401, 403, 404) },
       },
     },
     async (request) => {
+      if (request.query.expand === 'contact') {
+        const found = await queries.findDealWithContact(
+          app.db.db,
+          request.actor.organizationId,
+          request.params.id,
+        )
+        if (!found) throw recordNotFound('DEAL_NOT_FOUND')
+        return toDeal(found.deal, found.contact)
+      }
       const row = await queries.findDeal(app.db.db, request.actor.organizationId, request.params.id)
       if (!row) throw recordNotFound('DEAL_NOT_FOUND')
       return toDeal(row)

@@ -51,6 +51,19 @@ export function assertValidDealChange(
   }
 }
 
+/**
+ * A non-null lost_reason needs a resulting status `lost` (400 INVALID_LOST_REASON); null is always accepted.
+ * When the status leaves `lost`, the reason is cleared (the deals_before_write trigger does it in the database).
+ */
+export function assertValidLostReason(
+  resultingStatus: DealStatus,
+  lostReason: string | null | undefined,
+): void {
+  if (lostReason != null && resultingStatus !== 'lost') {
+    throw new AppError('INVALID_LOST_REASON', 'A lost reason is only accepted when the status is lost')
+  }
+}
+
 /** The activities an accepted change writes: one per field whose value actually changes. */
 export function dealChangeActivities(current: DealPipeline, change: Partial<DealPipeline>): DealActivity[] {
   const activities: DealActivity[] = []

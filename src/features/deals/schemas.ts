@@ -1,14 +1,29 @@
 import { type Static, Type } from 'typebox'
 import { DEAL_STAGES, DEAL_STATUSES, type deals } from '../../db/schema.js'
+import { CurrencyInput } from '../../lib/currency.js'
 import { AmountInput, formatMoney, Money } from '../../lib/money.js'
-import { Defaulted, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+import { DateOnly, Defaulted, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
 
 const Title = Type.String({ minLength: 1, maxLength: 255 })
-const Currency = Type.String({
-  pattern: '^[A-Za-z]{3}$',
-  description: 'ISO 4217 code, three letters; stored upper-case',
+const Currency = CurrencyInput
+const LostReason = Type.String({
+  minLength: 1,
+  maxLength: 500,
+  description: 'Only while the status is lost (else 400 INVALID_LOST_REASON); cleared when it leaves lost',
 })
+const CloseDate = Type.Union([DateOnly, Type.Null()], { description: 'Expected close date; null clears it' })
+
+export const DealContact = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    company_id: Type.Union([Uuid, Type.Null()]),
+  },
+  { description: 'The deal’s contact, with expand=contact' },
+)
+export type DealContact = Static<typeof DealContact>
 const Status = StringEnum(DEAL_STATUSES)
 const Stage = StringEnum(DEAL_STAGES, {
   description: 'qualification → proposal → negotiation → closed; moving back is owner/admin only',
@@ -26,13 +41,25 @@ export const Deal = Type.Object({
   stage: Stage,
   created_at: Timestamp,
   updated_at: Timestamp,
+  expected_close_date: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+  lost_reason: Type.Union([Type.String(), Type.Null()]),
+  probability: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    description: "100 when won, 0 when lost, else the organization's probability of the stage",
+  }),
+  weighted_amount: Money,
+  closed_at: Type.Union([Timestamp, Type.Null()], { description: 'When the status last became won or lost' }),
+  stage_changed_at: Timestamp,
+  contact: Type.Optional(DealContact),
 })
 export type Deal = Static<typeof Deal>
 
-export type DealRow = typeof deals.$inferSelect
+/** A deal as read: its columns and the derived fields of spec §12, computed by the database. */
+export type DealRow = typeof deals.$inferSelect & { probability: number; weightedAmount: string }
 
-export function toDeal(row: DealRow): Deal {
-  return {
+export function toDeal(row: DealRow, contact?: DealContact): Deal {
+  const deal: Deal = {
     id: row.id,
     organization_id: row.organizationId,
     contact_id: row.contactId,
@@ -44,7 +71,15 @@ export function toDeal(row: DealRow): Deal {
     stage: row.stage,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
+    expected_close_date: row.expectedCloseDate,
+    lost_reason: row.lostReason,
+    probability: Number(row.probability),
+    weighted_amount: formatMoney(row.weightedAmount),
+    closed_at: row.closedAt?.toISOString() ?? null,
+    stage_changed_at: row.stageChangedAt.toISOString(),
   }
+  if (contact) deal.contact = contact
+  return deal
 }
 
 export const CreateDealBody = Defaulted(
@@ -53,8 +88,13 @@ export const CreateDealBody = Defaulted(
       contact_id: Uuid,
       title: Title,
       amount: { ...AmountInput, default: 0 } as typeof AmountInput,
-      currency: { ...Currency, default: 'USD' } as typeof Currency,
+      // Without one, the organization's default_currency (spec §10).
+      currency: Type.Optional(Currency),
       owner_id: Type.Optional(Uuid),
+      status: StringEnum(DEAL_STATUSES, { default: 'new' }),
+      stage: StringEnum(DEAL_STAGES, { default: 'qualification' }),
+      expected_close_date: Type.Union([DateOnly, Type.Null()], { default: null }),
+      lost_reason: Type.Union([LostReason, Type.Null()], { default: null }),
     },
     { additionalProperties: false },
   ),
@@ -70,12 +110,26 @@ export const UpdateDealBody = Type.Object(
     stage: Type.Optional(Stage),
     contact_id: Type.Optional(Uuid),
     owner_id: Type.Optional(Uuid),
+    expected_close_date: Type.Optional(CloseDate),
+    lost_reason: Type.Optional(Type.Union([LostReason, Type.Null()])),
   },
   { additionalProperties: false },
 )
 export type UpdateDealBody = Static<typeof UpdateDealBody>
 
-export const DEAL_SORT_FIELDS = ['created_at', 'updated_at', 'amount', 'title'] as const
+export const DEAL_SORT_FIELDS = [
+  'created_at',
+  'updated_at',
+  'amount',
+  'title',
+  'expected_close_date',
+] as const
+
+const Expand = {
+  expand: Type.Optional(StringEnum(['contact'] as const, { description: 'contact: add the deal’s contact' })),
+}
+
+export const DealReadQuery = Type.Object({ ...Expand }, { additionalProperties: false })
 
 // Bounds arrive as text and are checked by parseAmount exactly like body amounts.
 const AmountBound = Type.String({
@@ -91,13 +145,20 @@ export const DealListQuery = Defaulted(
       stage: Type.Optional(Type.Array(StringEnum(DEAL_STAGES), { maxItems: 10, description: 'Repeatable' })),
       owner_id: Type.Optional(Uuid),
       contact_id: Type.Optional(Uuid),
+      company_id: Type.Optional(Uuid),
       min_amount: Type.Optional(AmountBound),
       max_amount: Type.Optional(AmountBound),
       search: Type.Optional(
         Type.String({ maxLength: 255, description: 'Case-insensitive substring of title' }),
       ),
-      order_by: StringEnum(DEAL_SORT_FIELDS, { default: 'created_at' }),
+      expected_close_before: Type.Optional(DateOnly),
+      expected_close_after: Type.Optional(DateOnly),
+      order_by: StringEnum(DEAL_SORT_FIELDS, {
+        default: 'created_at',
+        description: 'expected_close_date: deals without one last, in both directions',
+      }),
       order: StringEnum(SORT_ORDERS, { default: 'desc' }),
+      ...Expand,
     },
     { additionalProperties: false },
   ),

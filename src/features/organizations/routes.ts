@@ -14,6 +14,7 @@ import {
   OrganizationParams,
   OrganizationWithRole,
 } from './schemas.js'
+import organizationSettingsRoutes from './settings.js'
 
 const security = [{ bearerAuth: [] }]
 
@@ -62,6 +63,7 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
   )
 
   await app.register(organizationMemberRoutes, { prefix: '/:id/members' })
+  await app.register(organizationSettingsRoutes, { prefix: '/:id' })
 }
 
 function memberBody(member: NonNullable<Awaited<ReturnType<typeof queries.findMember>>>) {

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Executor, queryRows } from '../../db/client.js'
-import { contacts, deals } from '../../db/schema.js'
+import { companies, contacts, deals } from '../../db/schema.js'
 import { substringPattern } from '../../lib/search.js'
 
 export interface SearchHitRow {
@@ -39,6 +39,19 @@ export const SEARCH_SOURCES: Record<string, SearchSource> = {
       FROM ${contacts}
       WHERE ${contacts.organizationId} = ${organizationId}::uuid
         AND (${contacts.name} ILIKE ${pattern} OR ${contacts.email} ILIKE ${pattern} OR ${contacts.phone} ILIKE ${pattern})`,
+  },
+  companies: {
+    type: 'company',
+    select: (organizationId, q, pattern) => sql`
+      SELECT 'company' AS type, ${companies.id} AS id, ${companies.name} AS title, ${companies.domain} AS subtitle,
+        ${ranked(
+          sql`${companies.name}`,
+          q,
+          sql`greatest(similarity(${companies.name}, ${q}), coalesce(similarity(${companies.domain}, ${q}), 0))`,
+        )}
+      FROM ${companies}
+      WHERE ${companies.organizationId} = ${organizationId}::uuid
+        AND (${companies.name} ILIKE ${pattern} OR ${companies.domain} ILIKE ${pattern})`,
   },
   deals: {
     type: 'deal',

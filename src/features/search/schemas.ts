@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
 import { StringEnum, Uuid } from '../../lib/schemas.js'
 
-export const SEARCH_TYPES = ['contacts', 'deals'] as const
+export const SEARCH_TYPES = ['contacts', 'companies', 'deals'] as const
 
 export const SearchQuery = Type.Object(
   {

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/policy.js'
 import type { Executor } from '../../db/client.js'
-import type { activities, contacts, deals, memberships, tasks } from '../../db/schema.js'
+import type { activities, companies, contacts, deals, memberships, tasks } from '../../db/schema.js'
 import { bumpGeneration, bumpGenerationSql } from '../analytics/generation.js'
 
 export type WriteKind = 'created' | 'updated' | 'deleted'
@@ -22,6 +22,7 @@ export type Write =
   | Change<'task', typeof tasks.$inferSelect>
   | Change<'comment', typeof activities.$inferSelect>
   | Change<'member', typeof memberships.$inferSelect>
+  | Change<'company', typeof companies.$inferSelect>
 
 /**
  * THE after-write hook: every operation calls it inside the transaction of its write, after the write, so
@@ -38,6 +39,7 @@ export async function afterWrite(tx: Executor, actor: Actor, write: Write): Prom
       await bumpGeneration(tx, actor.organizationId)
       break
     case 'contact':
+    case 'company':
     case 'task':
     case 'comment':
     case 'member':

@@ -1,0 +1,87 @@
+import { and, asc, count, desc, eq, ilike, or, type SQL, sql } from 'drizzle-orm'
+import type { Executor, Tx } from '../../db/client.js'
+import { companies } from '../../db/schema.js'
+import { type SortOrder, substringPattern } from '../../lib/search.js'
+import type { COMPANY_SORT_FIELDS } from './schemas.js'
+
+export type CompanyRow = typeof companies.$inferSelect
+
+export function companyBody(row: CompanyRow) {
+  return {
+    id: row.id,
+    organization_id: row.organizationId,
+    owner_id: row.ownerId,
+    name: row.name,
+    domain: row.domain,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  }
+}
+
+function byId(organizationId: string, id: string) {
+  return and(eq(companies.organizationId, organizationId), eq(companies.id, id))
+}
+
+export async function findCompany(db: Executor, organizationId: string, id: string) {
+  const [row] = await db.select().from(companies).where(byId(organizationId, id))
+  return row
+}
+
+/** Reads and locks the company (its owner cannot change meanwhile); contacts may still link to it. */
+export async function lockCompany(tx: Tx, organizationId: string, id: string) {
+  const [row] = await tx.select().from(companies).where(byId(organizationId, id)).for('no key update')
+  return row
+}
+
+export interface CompanyFilters {
+  search?: string | undefined
+  ownerId?: string | undefined
+  orderBy: (typeof COMPANY_SORT_FIELDS)[number]
+  order: SortOrder
+  limit: number
+  offset: number
+}
+
+const SORT_COLUMNS = { created_at: companies.createdAt, name: companies.name }
+
+export async function listCompanies(db: Executor, organizationId: string, filters: CompanyFilters) {
+  const conditions: SQL[] = [eq(companies.organizationId, organizationId)]
+  if (filters.ownerId) conditions.push(eq(companies.ownerId, filters.ownerId))
+  if (filters.search) {
+    const pattern = substringPattern(filters.search)
+    conditions.push(or(ilike(companies.name, pattern), ilike(companies.domain, pattern)) as SQL)
+  }
+  const where = and(...conditions)
+  const direction = filters.order === 'asc' ? asc : desc
+  const [rows, [counted]] = await Promise.all([
+    db
+      .select()
+      .from(companies)
+      .where(where)
+      .orderBy(direction(SORT_COLUMNS[filters.orderBy]), direction(companies.id))
+      .limit(filters.limit)
+      .offset(filters.offset),
+    db.select({ total: count() }).from(companies).where(where),
+  ])
+  return { rows, total: counted?.total ?? 0 }
+}
+
+export async function insertCompany(db: Executor, values: typeof companies.$inferInsert) {
+  const [row] = await db.insert(companies).values(values).returning()
+  return row as CompanyRow
+}
+
+export type CompanyChanges = Partial<Pick<CompanyRow, 'name' | 'domain' | 'ownerId'>>
+
+export async function updateCompany(tx: Tx, organizationId: string, id: string, changes: CompanyChanges) {
+  const [row] = await tx
+    .update(companies)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(byId(organizationId, id))
+    .returning()
+  return row as CompanyRow
+}
+
+export async function deleteCompany(tx: Tx, organizationId: string, id: string): Promise<void> {
+  await tx.delete(companies).where(byId(organizationId, id))
+}
