@@ -6,18 +6,25 @@ import type { ErrorObject } from 'ajv'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { authenticate } from './auth/access.js'
 import { MembershipCache } from './auth/membership-cache.js'
+import { SessionRevocations } from './auth/revocations.js'
 import authRoutes from './auth/routes.js'
 import { accessTokens } from './auth/tokens.js'
+import { watchUserDeletions } from './auth/user-deletions.js'
 import type { Config } from './config.js'
 import { type Database, openDatabase } from './db/client.js'
 import { migrateUp } from './db/migrate.js'
 import { analyticsCache } from './features/analytics/cache.js'
+import invitationRoutes from './features/invitations/routes.js'
 import organizationRoutes from './features/organizations/routes.js'
+import { background } from './lib/background.js'
+import { type Clock, systemClock } from './lib/clock.js'
 import { isDatabaseUnavailable } from './lib/db-errors.js'
 import { registerDrain } from './lib/drain.js'
 import { AppError, toProblem } from './lib/errors.js'
 import { logFailure } from './lib/failure-log.js'
+import { clientErrorHandler, frameworkErrors } from './lib/http-errors.js'
 import { registerLoadShedding } from './lib/load-shedding.js'
+import { createMailer } from './lib/mailer.js'
 import {
   DEFAULT_RATE_LIMITS,
   memoryRateLimiter,
@@ -38,6 +45,12 @@ export interface BuildOptions {
   migrate?: boolean
   rateLimits?: Partial<RateLimits>
   logger?: FastifyServerOptions['logger']
+  /** The time for expiries the app decides (invitations, reset tokens); tests control it. */
+  clock?: Clock
+  /** Waits between email delivery attempts (tests make them short). */
+  mailRetryDelaysMs?: readonly number[]
+  /** How often revocations are re-read from the database as a backstop (default 5 s). */
+  revocationPollMs?: number
 }
 
 const BODY_LIMIT = 1024 * 1024
@@ -52,6 +65,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const database = await openAndMigrate(app, options)
   const redis = connectOptionalRedis(app, options.config)
   decorateServices(app, options, database, redis)
+  await decorateAccountServices(app, options, database, redis)
   await registerCors(app, options.config)
   registerRequestHooks(app)
   await registerLoadShedding(app, database)
@@ -84,6 +98,8 @@ function createServer(options: BuildOptions): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors,
+    clientErrorHandler,
   })
   app.setValidatorCompiler(validatorCompiler)
   return app
@@ -124,11 +140,44 @@ function decorateServices(
   app.decorate('membershipCache', membershipCache)
   membershipCache.listen(app.log)
   app.addHook('onClose', () => membershipCache.close())
+  app.addHook('onClose', watchUserDeletions(database, membershipCache, app.log))
   app.decorate('rateLimiter', redis ? redisRateLimiter(redis) : memoryRateLimiter())
   app.decorate('rateLimits', { ...DEFAULT_RATE_LIMITS, ...options.rateLimits })
   app.decorate('analyticsCache', analyticsCache(redis, app.log))
   app.decorateRequest('userId', '')
+  app.decorateRequest('sessionId', '')
   app.decorateRequest('actor', undefined as never)
+}
+
+/** Clock, background tasks, mailer and session revocations (spec §15); the revocations load before serving. */
+async function decorateAccountServices(
+  app: FastifyInstance,
+  options: BuildOptions,
+  database: Database,
+  redis: Redis | undefined,
+): Promise<void> {
+  const { config } = options
+  app.decorate('clock', options.clock ?? systemClock)
+  const tasks = background(app.log)
+  app.decorate('background', tasks)
+  app.addHook('onClose', () => tasks.idle())
+  const mailer = createMailer({
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+    nodeEnv: config.nodeEnv,
+    log: app.log,
+    ...(options.mailRetryDelaysMs ? { retryDelaysMs: options.mailRetryDelaysMs } : {}),
+  })
+  app.decorate('mailer', mailer)
+  app.addHook('onClose', () => mailer.close())
+  const revocations = new SessionRevocations(database.db, redis, {
+    accessTokenLifetimeMs: config.accessTokenExpireMinutes * 60_000,
+    ...(options.revocationPollMs ? { pollIntervalMs: options.revocationPollMs } : {}),
+    log: app.log,
+  })
+  await revocations.start()
+  app.decorate('revocations', revocations)
+  app.addHook('onClose', () => revocations.close())
 }
 
 /** Before authentication: a CORS preflight carries no token. */
@@ -237,6 +286,7 @@ async function registerApi(app: FastifyInstance): Promise<void> {
     async (api) => {
       await api.register(authRoutes, { prefix: '/auth' })
       await api.register(organizationRoutes, { prefix: '/organizations' })
+      await api.register(invitationRoutes)
       await api.register(tenantRoutes)
     },
     { prefix: '/api/v1' },

@@ -18,6 +18,11 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** `true` allows any origin, an empty list disables CORS. */
   corsOrigins: string[] | true
+  /** Outgoing mail (spec §15): `smtp://user:pass@host:port`; without it emails go to the log (not in production). */
+  smtpUrl: string | undefined
+  mailFrom: string
+  /** Base of the links in emails (no trailing slash). */
+  publicUrl: string
 }
 
 export class ConfigError extends Error {
@@ -128,7 +133,21 @@ export function loadConfig(env: Env = process.env, dataDir = resolve(DATA_DIR)):
     refreshTokenExpireDays: integer(env, 'REFRESH_TOKEN_EXPIRE_DAYS', 7, 1, 365),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     corsOrigins: corsOrigins(env),
+    ...mailSettings(env),
   }
+}
+
+function mailSettings(env: Env): Pick<Config, 'smtpUrl' | 'mailFrom' | 'publicUrl'> {
+  const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? 'http://localhost:8000').replace(
+    /\/+$/,
+    '',
+  )
+  const mailFrom = nonEmpty(env, 'MAIL_FROM') ?? `Mini-CRM <no-reply@${new URL(publicUrl).hostname}>`
+  // A bare address or `Name <address>`: nodemailer would otherwise accept nonsense and fail at send time.
+  if (!/^(?:[^<>@]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(mailFrom)) {
+    throw new ConfigError('MAIL_FROM', 'expected an address or "Name <address>"')
+  }
+  return { smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']), mailFrom, publicUrl }
 }
 
 /** Loads `.env` from the working directory when present; real environment variables win. */

@@ -1,9 +1,13 @@
 import type { MembershipCache } from './auth/membership-cache.js'
 import type { Actor } from './auth/policy.js'
+import type { SessionRevocations } from './auth/revocations.js'
 import type { AccessTokenIssuer } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
 import type { AnalyticsCache } from './features/analytics/cache.js'
+import type { Background } from './lib/background.js'
+import type { Clock } from './lib/clock.js'
+import type { Mailer } from './lib/mailer.js'
 import type { RateLimiter, RateLimits } from './lib/rate-limit.js'
 import type { Redis } from './lib/redis.js'
 
@@ -17,10 +21,16 @@ declare module 'fastify' {
     rateLimiter: RateLimiter
     rateLimits: RateLimits
     analyticsCache: AnalyticsCache
+    revocations: SessionRevocations
+    mailer: Mailer
+    clock: Clock
+    background: Background
   }
   interface FastifyRequest {
     /** Set by the authentication hook on every non-public route. */
     userId: string
+    /** The session (`sid`) of the caller's access token. */
+    sessionId: string
     /** Who acts, set by the tenant and organization hooks; operations take it. */
     actor: Actor
   }

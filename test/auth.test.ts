@@ -243,40 +243,46 @@ describe('access tokens', () => {
   const me = (token: string) =>
     app.inject({ method: 'GET', url: `${API}/auth/me`, headers: { authorization: `Bearer ${token}` } })
 
+  /** The session (`sid`) of a registered user's real access token. */
+  const sessionOf = (user: TestUser): string =>
+    JSON.parse(Buffer.from(user.token.split('.')[1] ?? '', 'base64url').toString()).sid
+
   it('accepts a well-formed token (the crafting below is valid unless changed)', async () => {
     const user = await register(app)
-    assert.equal((await me(await craft({}, { sub: user.id }))).statusCode, 200)
+    assert.equal((await me(await craft({ sid: sessionOf(user) }, { sub: user.id }))).statusCode, 200)
   })
 
-  const cases: [string, (userId: string) => Promise<string>][] = [
-    ['an expired token', (sub) => craft({}, { sub, exp: Math.floor(Date.now() / 1000) - 10 })],
-    ['another key', (sub) => craft({}, { sub, key: new TextEncoder().encode('k'.repeat(40)) })],
-    ['another algorithm (HS512)', (sub) => craft({}, { sub, alg: 'HS512' })],
-    ['the wrong typ', (sub) => craft({ typ: 'refresh' }, { sub })],
-    ['the wrong issuer', (sub) => craft({}, { sub, iss: 'evil' })],
-    ['the wrong audience', (sub) => craft({}, { sub, aud: 'other' })],
-    ['no subject', () => craft({})],
-    ['a subject that is not a UUID', () => craft({}, { sub: 'admin' })],
+  const cases: [string, (userId: string, sid: string) => Promise<string>][] = [
+    ['an expired token', (sub, sid) => craft({ sid }, { sub, exp: Math.floor(Date.now() / 1000) - 10 })],
+    ['another key', (sub, sid) => craft({ sid }, { sub, key: new TextEncoder().encode('k'.repeat(40)) })],
+    ['another algorithm (HS512)', (sub, sid) => craft({ sid }, { sub, alg: 'HS512' })],
+    ['the wrong typ', (sub, sid) => craft({ typ: 'refresh', sid }, { sub })],
+    ['the wrong issuer', (sub, sid) => craft({ sid }, { sub, iss: 'evil' })],
+    ['the wrong audience', (sub, sid) => craft({ sid }, { sub, aud: 'other' })],
+    ['no subject', (_sub, sid) => craft({ sid })],
+    ['no session (sid)', (sub) => craft({}, { sub })],
+    ['a session (sid) that is not a UUID', (sub) => craft({ sid: 'session' }, { sub })],
+    ['a subject that is not a UUID', (_sub, sid) => craft({ sid }, { sub: 'admin' })],
     [
       'alg none',
-      async (sub) => {
+      async (sub, sid) => {
         const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
         const now = Math.floor(Date.now() / 1000)
-        return `${enc({ alg: 'none' })}.${enc({ typ: 'access', sub, iat: now, exp: now + 60, iss: 'mini-crm', aud: 'mini-crm-api', jti: 'x' })}.`
+        return `${enc({ alg: 'none' })}.${enc({ typ: 'access', sub, sid, iat: now, exp: now + 60, iss: 'mini-crm', aud: 'mini-crm-api', jti: 'x' })}.`
       },
     ],
     [
       'a tampered payload',
-      async (sub) => {
-        const [h, , s] = (await craft({}, { sub })).split('.')
-        return `${h}.${Buffer.from(JSON.stringify({ sub: uuidv7(), typ: 'access' })).toString('base64url')}.${s}`
+      async (sub, sid) => {
+        const [h, , s] = (await craft({ sid }, { sub })).split('.')
+        return `${h}.${Buffer.from(JSON.stringify({ sub: uuidv7(), sid, typ: 'access' })).toString('base64url')}.${s}`
       },
     ],
   ]
   for (const [what, make] of cases) {
     it(`rejects ${what} with 401 INVALID_TOKEN`, async () => {
       const user = await register(app)
-      expectProblem(await me(await make(user.id)), 401, 'INVALID_TOKEN')
+      expectProblem(await me(await make(user.id, sessionOf(user))), 401, 'INVALID_TOKEN')
     })
   }
 

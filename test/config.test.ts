@@ -49,6 +49,33 @@ describe('loadConfig', () => {
     assert.equal(config.nodeEnv, 'production')
   })
 
+  it('reads the email settings of spec §15, with their defaults', () => {
+    const defaults = loadConfig({ SECRET_KEY: SECRET }, tempDir())
+    assert.equal(defaults.smtpUrl, undefined)
+    assert.equal(defaults.publicUrl, 'http://localhost:8000')
+    assert.equal(defaults.mailFrom, 'Mini-CRM <no-reply@localhost>')
+    const set = loadConfig(
+      {
+        SECRET_KEY: SECRET,
+        SMTP_URL: 'smtps://user:pass@mail.example.com:465',
+        MAIL_FROM: 'Acme CRM <crm@acme.example>',
+        PUBLIC_URL: 'https://crm.acme.example/',
+      },
+      tempDir(),
+    )
+    assert.equal(set.smtpUrl, 'smtps://user:pass@mail.example.com:465')
+    assert.equal(set.mailFrom, 'Acme CRM <crm@acme.example>')
+    assert.equal(set.publicUrl, 'https://crm.acme.example')
+    assert.equal(
+      loadConfig({ SECRET_KEY: SECRET, PUBLIC_URL: 'https://crm.acme.example' }, tempDir()).mailFrom,
+      'Mini-CRM <no-reply@crm.acme.example>',
+    )
+    assert.equal(
+      loadConfig({ SECRET_KEY: SECRET, MAIL_FROM: 'crm@acme.example' }, tempDir()).mailFrom,
+      'crm@acme.example',
+    )
+  })
+
   it('allows every origin with CORS_ORIGINS=*', () => {
     assert.equal(loadConfig({ SECRET_KEY: SECRET, CORS_ORIGINS: '*' }, tempDir()).corsOrigins, true)
   })
@@ -67,6 +94,12 @@ describe('loadConfig', () => {
     [{ CORS_ORIGINS: 'https://example.com/path' }, 'CORS_ORIGINS'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ SECRET_KEY: 'short' }, 'SECRET_KEY'],
+    [{ SMTP_URL: 'http://mail.example.com' }, 'SMTP_URL'],
+    [{ SMTP_URL: 'smtp//nope' }, 'SMTP_URL'],
+    [{ PUBLIC_URL: 'ftp://crm.example.com' }, 'PUBLIC_URL'],
+    [{ PUBLIC_URL: 'crm.example.com' }, 'PUBLIC_URL'],
+    [{ MAIL_FROM: 'not an address' }, 'MAIL_FROM'],
+    [{ MAIL_FROM: 'Name <broken>' }, 'MAIL_FROM'],
   ]
   for (const [env, variable] of bad) {
     it(`stops on a bad ${variable} (${JSON.stringify(env)}) naming the variable`, () => {

@@ -22,6 +22,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     refreshTokenExpireDays: 7,
     logLevel: 'silent',
     corsOrigins: [],
+    smtpUrl: undefined,
+    mailFrom: 'Mini-CRM <no-reply@example.test>',
+    publicUrl: 'http://localhost:8000',
     ...overrides,
   }
 }
@@ -92,7 +95,10 @@ export async function register(
   return user
 }
 
-/** Adds `user` to `organizationId` with `role`, acting as `by` (an owner). */
+/**
+ * Adds `user` to `organizationId` with `role`, acting as `by` (an owner): `by` invites the user's email and the
+ * user accepts (members-add only takes users who already share an organization with the caller, spec §15 notes).
+ */
 export async function addMember(
   app: FastifyInstance,
   by: TestUser,
@@ -100,14 +106,21 @@ export async function addMember(
   user: TestUser,
   role: Role,
 ): Promise<void> {
-  const response = await app.inject({
+  const invited = await app.inject({
     method: 'POST',
-    url: `${API}/organizations/${organizationId}/members`,
+    url: `${API}/organizations/${organizationId}/invitations`,
     headers: auth(by),
     payload: { email: user.email, role },
   })
-  if (response.statusCode !== 201)
-    throw new Error(`add member failed: ${response.statusCode} ${response.body}`)
+  if (invited.statusCode !== 201)
+    throw new Error(`add member (invite) failed: ${invited.statusCode} ${invited.body}`)
+  const accepted = await app.inject({
+    method: 'POST',
+    url: `${API}/invitations/${invited.json().id}/accept`,
+    headers: auth(user),
+  })
+  if (accepted.statusCode !== 200)
+    throw new Error(`add member (accept) failed: ${accepted.statusCode} ${accepted.body}`)
 }
 
 /** An organization (owned by a fresh user) with one user for each role. */

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { openDatabase, queryRows } from '../src/db/client.js'
 import {
+  addMember,
   as,
   buildTestApp,
   createContact,
@@ -233,10 +234,7 @@ describe('organizations: deletion (spec §10)', () => {
       await Promise.all([first.membershipCache.listening, second.membershipCache.listening])
       const owner = await register(first)
       const member = await register(first)
-      await as(first, owner).post(`/organizations/${owner.organizationId}/members`, {
-        email: member.email,
-        role: 'member',
-      })
+      await addMember(first, owner, owner.organizationId, member, 'member')
       assert.equal((await as(second, member, owner.organizationId).get('/deals')).statusCode, 200)
       assert.equal((await as(first, owner).delete(`/organizations/${owner.organizationId}`)).statusCode, 204)
       expectProblem(

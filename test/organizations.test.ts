@@ -32,6 +32,17 @@ async function orgWithActor(role: Role) {
   return { owner, actor, orgId }
 }
 
+/**
+ * A fresh user who shares an organization with `actor` (a second one the actor owns), so members-add may name
+ * them: it takes only users the caller can already see, and strangers are invited instead.
+ */
+async function acquaintanceOf(actor: TestUser): Promise<TestUser> {
+  const user = await register(app)
+  const shared = (await as(app, actor).post('/organizations', { name: 'Shared' })).json()
+  await addMember(app, actor, shared.id, user, 'member')
+  return user
+}
+
 async function rolesIn(orgId: string, viewer: TestUser): Promise<Record<string, string>> {
   const members = (await as(app, viewer).get(`/organizations/${orgId}/members`)).json()
   return Object.fromEntries(members.map((m: { user_id: string; role: string }) => [m.user_id, m.role]))
@@ -145,7 +156,7 @@ describe('POST /organizations/{id}/members: who may grant which role', () => {
       const allowed = mayGrant[actorRole].includes(granted)
       it(`${actorRole} granting ${granted} → ${allowed ? '201' : '403'}`, async () => {
         const { actor, orgId, owner } = await orgWithActor(actorRole)
-        const newcomer = await register(app)
+        const newcomer = await acquaintanceOf(actor)
         const response = await as(app, actor).post(`/organizations/${orgId}/members`, {
           email: newcomer.email,
           role: granted,
@@ -169,7 +180,7 @@ describe('POST /organizations/{id}/members: who may grant which role', () => {
 
   it('defaults the role to member and finds the user by email in any case', async () => {
     const owner = await register(app)
-    const user = await register(app)
+    const user = await acquaintanceOf(owner)
     const response = await as(app, owner).post(`/organizations/${owner.organizationId}/members`, {
       email: `  ${user.email.toUpperCase()}`,
     })
@@ -179,7 +190,7 @@ describe('POST /organizations/{id}/members: who may grant which role', () => {
 
   it('answers 404 USER_NOT_FOUND for an unregistered email and 409 MEMBER_ALREADY_EXISTS for a member', async () => {
     const owner = await register(app)
-    const user = await register(app)
+    const user = await acquaintanceOf(owner)
     const url = `/organizations/${owner.organizationId}/members`
     expectProblem(await as(app, owner).post(url, { email: uniqueEmail() }), 404, 'USER_NOT_FOUND')
     assert.equal((await as(app, owner).post(url, { email: user.email })).statusCode, 201)
@@ -191,9 +202,31 @@ describe('POST /organizations/{id}/members: who may grant which role', () => {
     expectProblem(await as(app, owner).post(url, { email: owner.email }), 409, 'MEMBER_ALREADY_EXISTS')
   })
 
+  it('answers a registered stranger exactly like an unknown email (no probing for accounts)', async () => {
+    const owner = await register(app)
+    const stranger = await register(app)
+    const url = `/organizations/${owner.organizationId}/members`
+    const registered = expectProblem(
+      await as(app, owner).post(url, { email: stranger.email }),
+      404,
+      'USER_NOT_FOUND',
+    )
+    const unknown = expectProblem(
+      await as(app, owner).post(url, { email: uniqueEmail() }),
+      404,
+      'USER_NOT_FOUND',
+    )
+    assert.deepEqual(withoutRequestId(registered), withoutRequestId(unknown))
+    assert.equal((await rolesIn(owner.organizationId, owner))[stranger.id], undefined)
+    // Once they share an organization (they accepted an invitation), members-add finds them.
+    const shared = (await as(app, owner).post('/organizations', { name: 'Met' })).json()
+    await addMember(app, owner, shared.id, stranger, 'member')
+    assert.equal((await as(app, owner).post(url, { email: stranger.email })).statusCode, 201)
+  })
+
   it('gives one 201 and the rest 409 when the same user is added in parallel', async () => {
     const owner = await register(app)
-    const user = await register(app)
+    const user = await acquaintanceOf(owner)
     const url = `/organizations/${owner.organizationId}/members`
     const responses = await Promise.all(
       Array.from({ length: 5 }, () => as(app, owner).post(url, { email: user.email })),

@@ -22,8 +22,8 @@ import {
 import { tcpProxy } from './tcp-proxy.js'
 
 const REDIS_URL = process.env.REDIS_URL
-/** Far above the 250 ms bound of one Redis call, far below "hangs". */
-const PROMPT_MS = 2_000
+/** Far above the 1 s bound of one Redis call, far below "hangs". */
+const PROMPT_MS = 5_000
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 300 && !condition(); i++) await sleep(20)

@@ -163,6 +163,19 @@ describe('API documentation', () => {
       ['post', '/api/v1/organizations/{id}/members'],
       ['patch', '/api/v1/organizations/{id}/members/{user_id}'],
       ['delete', '/api/v1/organizations/{id}/members/{user_id}'],
+      ['patch', '/api/v1/auth/me'],
+      ['get', '/api/v1/auth/sessions'],
+      ['delete', '/api/v1/auth/sessions/{id}'],
+      ['post', '/api/v1/auth/password'],
+      ['post', '/api/v1/auth/password-reset'],
+      ['post', '/api/v1/auth/password-reset/confirm'],
+      ['post', '/api/v1/organizations/{id}/invitations'],
+      ['get', '/api/v1/organizations/{id}/invitations'],
+      ['delete', '/api/v1/organizations/{id}/invitations/{invitation_id}'],
+      ['get', '/api/v1/invitations'],
+      ['post', '/api/v1/invitations/accept'],
+      ['post', '/api/v1/invitations/{id}/accept'],
+      ['post', '/api/v1/invitations/{id}/decline'],
     ]
     for (const [method, path] of expected) {
       const operation = doc.paths[path as string]?.[method as string]

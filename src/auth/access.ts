@@ -6,7 +6,10 @@ import { AppError } from '../lib/errors.js'
 import { isUuid } from '../lib/uuid.js'
 import type { Actor } from './policy.js'
 
-/** The one authentication hook (onRequest, before the body is read): sets `request.userId`. */
+/**
+ * The one authentication hook (onRequest, before the body is read): sets `request.userId` and
+ * `request.sessionId`. A token of an ended session fails here, answered from memory (see revocations.ts).
+ */
 export async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   // No route matched: let the 404 handler answer instead of asking for a token. Public routes say so in their
   // options (`config: { public: true }`); everything else needs a token (spec §1).
@@ -15,7 +18,13 @@ export async function authenticate(request: FastifyRequest, _reply: FastifyReply
   if (!header) throw new AppError('UNAUTHORIZED', 'Authorization header is missing')
   const match = /^Bearer ([A-Za-z0-9_\-.]+)$/i.exec(header)
   if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'Authorization header must be "Bearer <token>"')
-  request.userId = await request.server.tokens.verify(match[1])
+  const { userId, sessionId } = await request.server.tokens.verify(match[1])
+  const revoked = request.server.revocations.isRevoked(sessionId)
+  if (revoked === true || (revoked !== false && (await revoked))) {
+    throw new AppError('INVALID_TOKEN', 'The session of this token has ended')
+  }
+  request.userId = userId
+  request.sessionId = sessionId
 }
 
 /**
@@ -27,6 +36,7 @@ export async function resolveActor(request: FastifyRequest, organizationId: stri
   const userId = request.userId
   const cached = membershipCache.get(organizationId, userId)
   if (cached) return { userId, organizationId, role: cached }
+  const generation = membershipCache.generation
   const [row] = await queryRows<{ role: Role | null }>(
     request.server.db.db,
     sql`
@@ -36,7 +46,7 @@ export async function resolveActor(request: FastifyRequest, organizationId: stri
   )
   if (!row) throw new AppError('UNAUTHORIZED', 'The user of this token no longer exists')
   if (!row.role) throw new AppError('ORGANIZATION_ACCESS_DENIED', 'You are not a member of this organization')
-  membershipCache.set(organizationId, request.userId, row.role)
+  membershipCache.set(organizationId, request.userId, row.role, generation)
   return { userId, organizationId, role: row.role }
 }
 

@@ -12,10 +12,21 @@ const MAX_ENTRIES = 50_000
  * change forgets its entry at once in this process and, through Redis pub/sub, in every other instance; the
  * short TTL bounds what a lost message (Redis away, no Redis with several instances) could leave stale.
  * Only memberships are cached: a non-member is always asked for afresh.
+ *
+ * A deleted user must lose access at once (issue 8 §2), and users are deleted outside the app too (SQL). The
+ * database tells us: a trigger on `users` NOTIFYs in the deleting transaction, and `watchUserDeletions`
+ * (auth/user-deletions.ts) calls `forgetUser`. The cache answers only while that watch is live; without it
+ * every lookup goes to the database, which is correct, only slower.
  */
 export class MembershipCache {
   private readonly entries = new Map<string, { role: Role; expiresAt: number }>()
   private subscriber: Redis | undefined
+  private watched = false
+  /**
+   * Bumped by every invalidation. A lookup that started before one must not store what it read, which may
+   * predate the change (read, then the user is deleted and forgotten, then the stale role is stored).
+   */
+  generation = 0
   /** Resolves once this instance hears other instances' changes (never, without Redis). */
   listening: Promise<void> = new Promise(() => {})
 
@@ -26,6 +37,7 @@ export class MembershipCache {
   }
 
   get(organizationId: string, userId: string): Role | undefined {
+    if (!this.watched) return undefined
     const key = MembershipCache.key(organizationId, userId)
     const entry = this.entries.get(key)
     if (!entry) return undefined
@@ -36,7 +48,9 @@ export class MembershipCache {
     return entry.role
   }
 
-  set(organizationId: string, userId: string, role: Role): void {
+  /** Stores a role read from the database, unless an invalidation happened since `generation` was taken. */
+  set(organizationId: string, userId: string, role: Role, generation = this.generation): void {
+    if (!this.watched || generation !== this.generation) return
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear()
     this.entries.set(MembershipCache.key(organizationId, userId), { role, expiresAt: Date.now() + TTL_MS })
   }
@@ -44,9 +58,24 @@ export class MembershipCache {
   /** Call after a membership change commits. */
   async forget(organizationId: string, userId: string): Promise<void> {
     const key = MembershipCache.key(organizationId, userId)
+    this.generation++
     this.entries.delete(key)
     // Bounded: a hung Redis must not hold up the role change; a lost message is bounded by TTL_MS.
     if (this.redis?.isReady) await redisCall(this.redis.publish(CHANNEL, key)).catch(() => {})
+  }
+
+  /** Forgets every membership of a user (the database said it was deleted). */
+  forgetUser(userId: string): void {
+    this.generation++
+    const suffix = `:${userId}`
+    for (const key of this.entries.keys()) if (key.endsWith(suffix)) this.entries.delete(key)
+  }
+
+  /** Whether deletions are being heard; while not, nothing is served from the cache and it starts empty. */
+  setWatched(watched: boolean): void {
+    this.generation++
+    this.entries.clear()
+    this.watched = watched
   }
 
   /**
@@ -59,9 +88,13 @@ export class MembershipCache {
     this.subscriber = subscriber
     subscriber.on('error', () => {})
     // On every (re)connection entries may have missed messages: start clean.
-    subscriber.on('ready', () => this.entries.clear())
+    subscriber.on('ready', () => {
+      this.generation++
+      this.entries.clear()
+    })
     this.listening = subscriber.connect().then(() =>
       subscriber.subscribe(CHANNEL, (key) => {
+        this.generation++
         this.entries.delete(key)
       }),
     )

@@ -45,6 +45,9 @@ export type Action =
   | 'organization.update'
   | 'organization.delete'
   | 'pipeline.update'
+  | 'invitation.create'
+  | 'invitation.list'
+  | 'invitation.revoke'
 
 const EVERYONE: readonly Role[] = ['owner', 'admin', 'manager', 'member']
 const MANAGERS_UP: readonly Role[] = ['owner', 'admin', 'manager']
@@ -83,6 +86,10 @@ export const CAN: Readonly<Record<Action, readonly Role[]>> = {
   'organization.update': OWNERS_ADMINS,
   'organization.delete': OWNER_ONLY,
   'pipeline.update': OWNERS_ADMINS,
+  // Invitations follow members-add (spec §15); which roles an admin may invite or revoke: organizations/rules.ts.
+  'invitation.create': OWNERS_ADMINS,
+  'invitation.list': OWNERS_ADMINS,
+  'invitation.revoke': OWNERS_ADMINS,
 }
 
 /**
@@ -105,6 +112,9 @@ const REFUSALS: Partial<Record<Action, string>> = {
   'organization.update': 'Only owners and admins change the organization',
   'organization.delete': 'Only owners delete the organization',
   'pipeline.update': 'Only owners and admins change the pipeline',
+  'invitation.create': 'Only owners and admins invite',
+  'invitation.list': 'Only owners and admins see invitations',
+  'invitation.revoke': 'Only owners and admins manage invitations',
 }
 
 /** Throws 403 FORBIDDEN unless `allows`. `ownerId`: the owner of the record acted on (a task: its deal's). */

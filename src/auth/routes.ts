@@ -2,14 +2,36 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { eq } from 'drizzle-orm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { users } from '../db/schema.js'
-import { normalizeEmail } from '../lib/email.js'
 import { AppError } from '../lib/errors.js'
 import type { RateLimitRule } from '../lib/rate-limit.js'
-import { problems } from '../lib/schemas.js'
+import { IdParams, problems } from '../lib/schemas.js'
 import { register } from './operations.js'
+import { changePassword, confirmPasswordReset, schedulePasswordReset } from './password-flows.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
-import { LoginBody, Me, RefreshBody, RegisterBody, Registered, TokenPair } from './schemas.js'
-import { issueRefreshToken, revokeByToken, rotateRefreshToken } from './sessions.js'
+import {
+  ChangePasswordBody,
+  LoginBody,
+  Me,
+  PasswordResetAccepted,
+  PasswordResetBody,
+  PasswordResetConfirmBody,
+  RefreshBody,
+  RegisterBody,
+  Registered,
+  Session,
+  TokenPair,
+  UpdateMeBody,
+} from './schemas.js'
+import {
+  type IssuedSession,
+  listSessions,
+  ReuseDetected,
+  revokeByToken,
+  revokeOwnSession,
+  rotateRefreshToken,
+  type SessionClient,
+  startSession,
+} from './sessions.js'
 
 async function enforceRateLimits(request: FastifyRequest, checks: [string, RateLimitRule][]): Promise<void> {
   const results = await Promise.all(checks.map(([key, rule]) => request.server.rateLimiter.hit(key, rule)))
@@ -22,15 +44,28 @@ async function enforceRateLimits(request: FastifyRequest, checks: [string, RateL
   }
 }
 
+function clientOf(request: FastifyRequest): SessionClient {
+  const userAgent = request.headers['user-agent']
+  return { userAgent: typeof userAgent === 'string' ? userAgent : undefined, ip: request.ip }
+}
+
+const PASSWORD_RESET_ANSWER = {
+  detail: 'If an account uses this email, a link to reset its password has been sent to it.',
+}
+
+const security = [{ bearerAuth: [] }]
+
 export default async function authRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, tokens } = app
-  const tokenPair = async (userId: string, refreshToken: string) => ({
-    access_token: await tokens.sign(userId),
-    refresh_token: refreshToken,
+  const tokenPair = async (userId: string, session: IssuedSession) => ({
+    access_token: await tokens.sign(userId, session.sessionId),
+    refresh_token: session.refreshToken,
     token_type: 'bearer' as const,
     expires_in: tokens.expiresInSeconds,
   })
+  /** After a revocation commits: its access tokens fail at once, here and on every instance. */
+  const announce = (ended: string[]) => app.revocations.ended(ended)
 
   app.post(
     '/register',
@@ -38,34 +73,38 @@ export default async function authRoutes(fastify: FastifyInstance) {
       config: { public: true },
       schema: {
         tags: ['auth'],
-        summary: 'Register a user with a new organization they own',
+        summary:
+          'Register a user, optionally with a new organization they own and/or an invitation to accept',
         body: RegisterBody,
-        response: { 201: Registered, ...problems(400, 409, 413, 429) },
+        response: { 201: Registered, ...problems(400, 404, 409, 413, 429) },
       },
     },
     async (request, reply) => {
-      const email = normalizeEmail(request.body.email)
+      const { email } = request.body // trimmed and lower-cased by the Email schema
       const limits = app.rateLimits
       await enforceRateLimits(request, [
         [`register:ip:${request.ip}`, limits.registerPerAddress],
         [`register:email:${email}`, limits.registerPerEmail],
       ])
-      const { name, organization_name: organizationName } = request.body
+      const { name, organization_name: organizationName, invitation_token: invitationToken } = request.body
       const passwordHash = await hashPassword(request.body.password)
-      const { userId, organizationId, refreshToken } = await register(app.db.db, {
+      const { userId, organizationId, session } = await register(app.db.db, {
         email,
         passwordHash,
         name,
         organizationName,
+        invitationToken,
         refreshTokenDays: config.refreshTokenExpireDays,
+        client: clientOf(request),
+        now: app.clock(),
       })
       return reply.code(201).send({
         user_id: userId,
         email,
         name,
         organization_id: organizationId,
-        organization_name: organizationName,
-        ...(await tokenPair(userId, refreshToken)),
+        organization_name: organizationName ?? null,
+        ...(await tokenPair(userId, session)),
       })
     },
   )
@@ -76,13 +115,13 @@ export default async function authRoutes(fastify: FastifyInstance) {
       config: { public: true },
       schema: {
         tags: ['auth'],
-        summary: 'Log in with email and password',
+        summary: 'Log in with email and password (starts a session)',
         body: LoginBody,
         response: { 200: TokenPair, ...problems(400, 401, 429) },
       },
     },
     async (request) => {
-      const email = normalizeEmail(request.body.email)
+      const { email } = request.body // trimmed and lower-cased by the Email schema
       const limits = app.rateLimits
       await enforceRateLimits(request, [
         [`login:ip:${request.ip}`, limits.loginPerAddress],
@@ -100,7 +139,8 @@ export default async function authRoutes(fastify: FastifyInstance) {
       if (!(await verifyPassword(user.passwordHash, request.body.password))) {
         throw new AppError('INVALID_CREDENTIALS', 'Email or password is incorrect')
       }
-      return tokenPair(user.id, await issueRefreshToken(app.db.db, user.id, config.refreshTokenExpireDays))
+      const session = await startSession(app.db.db, user.id, config.refreshTokenExpireDays, clientOf(request))
+      return tokenPair(user.id, session)
     },
   )
 
@@ -116,12 +156,19 @@ export default async function authRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { userId, refreshToken } = await rotateRefreshToken(
-        app.db.db,
-        request.body.refresh_token,
-        config.refreshTokenExpireDays,
-      )
-      return tokenPair(userId, refreshToken)
+      try {
+        const rotated = await rotateRefreshToken(
+          app.db.db,
+          request.body.refresh_token,
+          config.refreshTokenExpireDays,
+          clientOf(request),
+        )
+        return tokenPair(rotated.userId, rotated)
+      } catch (error) {
+        // Reuse ended the session: its access tokens must stop too.
+        if (error instanceof ReuseDetected) await announce(error.endedSessions)
+        throw error
+      }
     },
   )
 
@@ -131,16 +178,24 @@ export default async function authRoutes(fastify: FastifyInstance) {
       config: { public: true },
       schema: {
         tags: ['auth'],
-        summary: 'Revoke the session (the refresh token family)',
+        summary: 'End the session of a refresh token (its access tokens stop working at once)',
         body: RefreshBody,
         response: { 204: { type: 'null', description: 'Logged out' }, ...problems(400) },
       },
     },
     async (request, reply) => {
-      await revokeByToken(app.db.db, request.body.refresh_token)
+      await announce(await revokeByToken(app.db.db, request.body.refresh_token))
       return reply.code(204).send(null)
     },
   )
+
+  const meOf = (user: { id: string; email: string; name: string; createdAt: Date }) => ({
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    created_at: user.createdAt.toISOString(),
+  })
+  const meColumns = { id: users.id, email: users.email, name: users.name, createdAt: users.createdAt }
 
   app.get(
     '/me',
@@ -148,17 +203,150 @@ export default async function authRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['auth'],
         summary: 'The current user',
-        security: [{ bearerAuth: [] }],
+        security,
         response: { 200: Me, ...problems(401) },
       },
     },
     async (request) => {
-      const [user] = await app.db.db
-        .select({ id: users.id, email: users.email, name: users.name, createdAt: users.createdAt })
-        .from(users)
-        .where(eq(users.id, request.userId))
+      const [user] = await app.db.db.select(meColumns).from(users).where(eq(users.id, request.userId))
       if (!user) throw new AppError('UNAUTHORIZED', 'The user of this token no longer exists')
-      return { id: user.id, email: user.email, name: user.name, created_at: user.createdAt.toISOString() }
+      return meOf(user)
+    },
+  )
+
+  app.patch(
+    '/me',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: "Change the current user's name",
+        security,
+        body: UpdateMeBody,
+        response: { 200: Me, ...problems(400, 401) },
+      },
+    },
+    async (request) => {
+      const { name } = request.body
+      const [user] =
+        name === undefined
+          ? await app.db.db.select(meColumns).from(users).where(eq(users.id, request.userId))
+          : await app.db.db
+              .update(users)
+              .set({ name })
+              .where(eq(users.id, request.userId))
+              .returning(meColumns)
+      if (!user) throw new AppError('UNAUTHORIZED', 'The user of this token no longer exists')
+      return meOf(user)
+    },
+  )
+
+  app.get(
+    '/sessions',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: "The current user's live sessions, newest first",
+        security,
+        response: { 200: { type: 'array', items: Session }, ...problems(401) },
+      },
+    },
+    async (request) => {
+      const rows = await listSessions(app.db.db, request.userId)
+      return rows.map((row) => ({
+        id: row.id,
+        created_at: row.createdAt.toISOString(),
+        last_used_at: row.lastUsedAt.toISOString(),
+        user_agent: row.userAgent,
+        ip: row.ip,
+        current: row.id === request.sessionId,
+      }))
+    },
+  )
+
+  app.delete(
+    '/sessions/:id',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'End one of your sessions (its tokens stop working at once)',
+        security,
+        params: IdParams,
+        response: { 204: { type: 'null', description: 'Ended' }, ...problems(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const ended = await revokeOwnSession(app.db.db, request.userId, request.params.id.toLowerCase())
+      if (ended.length === 0) throw new AppError('SESSION_NOT_FOUND', 'You have no live session with this id')
+      await announce(ended)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/password',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Change the password: every session ends, a new one starts (its tokens are returned)',
+        security,
+        body: ChangePasswordBody,
+        response: { 200: TokenPair, ...problems(400, 401, 429) },
+      },
+    },
+    async (request) => {
+      await enforceRateLimits(request, [
+        [`password-change:user:${request.userId}`, app.rateLimits.passwordChangePerUser],
+      ])
+      const session = await changePassword(
+        app,
+        request.userId,
+        { currentPassword: request.body.current_password, newPassword: request.body.new_password },
+        clientOf(request),
+      )
+      return tokenPair(request.userId, session)
+    },
+  )
+
+  app.post(
+    '/password-reset',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['auth'],
+        summary: 'Email a password reset link (202 whether or not the email belongs to an account)',
+        body: PasswordResetBody,
+        response: { 202: PasswordResetAccepted, ...problems(400, 429) },
+      },
+    },
+    async (request, reply) => {
+      const email = normalizeEmail(request.body.email)
+      await enforceRateLimits(request, [
+        [`password-reset:ip:${request.ip}`, app.rateLimits.passwordResetPerAddress],
+        [`password-reset:email:${email}`, app.rateLimits.passwordResetPerEmail],
+      ])
+      schedulePasswordReset(app, email)
+      reply.code(202)
+      return PASSWORD_RESET_ANSWER
+    },
+  )
+
+  app.post(
+    '/password-reset/confirm',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['auth'],
+        summary: 'Set a new password with a reset token (single use, 60 minutes); every session ends',
+        body: PasswordResetConfirmBody,
+        response: { 204: { type: 'null', description: 'Password set' }, ...problems(400, 429) },
+      },
+    },
+    async (request, reply) => {
+      await enforceRateLimits(request, [
+        [`password-reset-confirm:ip:${request.ip}`, app.rateLimits.passwordResetConfirmPerAddress],
+      ])
+      await confirmPasswordReset(app, request.body.token, request.body.new_password)
+      return reply.code(204).send(null)
     },
   )
 }

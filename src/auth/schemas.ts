@@ -1,19 +1,28 @@
 import { Type } from 'typebox'
-import { Timestamp, Uuid } from '../lib/schemas.js'
+import { Email, Timestamp, Uuid } from '../lib/schemas.js'
 
-const Email = Type.String({
-  minLength: 3,
-  maxLength: 320,
-  description: 'Trimmed and compared case-insensitively',
-})
 const Password = Type.String({ minLength: 8, maxLength: 128 })
+const Name = Type.String({ minLength: 1, maxLength: 255 })
 
 export const RegisterBody = Type.Object(
   {
     email: Email,
     password: Password,
-    name: Type.String({ minLength: 1, maxLength: 255 }),
-    organization_name: Type.String({ minLength: 1, maxLength: 255 }),
+    name: Name,
+    organization_name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        description: 'Creates an organization the user owns; without it none is created',
+      }),
+    ),
+    invitation_token: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 512,
+        description: "Joins the invitation's organization with its role; the email must be the invitation's",
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -39,8 +48,10 @@ export const Registered = Type.Object({
   user_id: Uuid,
   email: Type.String(),
   name: Type.String(),
-  organization_id: Uuid,
-  organization_name: Type.String(),
+  organization_id: Type.Union([Uuid, Type.Null()], {
+    description: 'The organization created from organization_name; null without it',
+  }),
+  organization_name: Type.Union([Type.String(), Type.Null()]),
   access_token: Type.String(),
   refresh_token: Type.String(),
   token_type: Type.Literal('bearer'),
@@ -48,3 +59,30 @@ export const Registered = Type.Object({
 })
 
 export const Me = Type.Object({ id: Uuid, email: Type.String(), name: Type.String(), created_at: Timestamp })
+
+export const UpdateMeBody = Type.Object({ name: Type.Optional(Name) }, { additionalProperties: false })
+
+export const Session = Type.Object({
+  id: Uuid,
+  created_at: Timestamp,
+  last_used_at: Timestamp,
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean({ description: "True for the session of the request's access token" }),
+})
+
+export const ChangePasswordBody = Type.Object(
+  { current_password: Type.String({ minLength: 1, maxLength: 128 }), new_password: Password },
+  { additionalProperties: false },
+)
+
+export const PasswordResetBody = Type.Object({ email: Email }, { additionalProperties: false })
+
+export const PasswordResetAccepted = Type.Object({
+  detail: Type.String({ description: 'The same text whether or not the email belongs to an account' }),
+})
+
+export const PasswordResetConfirmBody = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 512 }), new_password: Password },
+  { additionalProperties: false },
+)

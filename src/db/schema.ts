@@ -70,6 +70,46 @@ export const organizations = pgTable(
   (t) => [check('organizations_default_currency_check', sql`${t.defaultCurrency} ~ '^[A-Z]{3}$'`)],
 )
 
+/** A login: the refresh-token family and what the user sees of it (spec §15); `sid` of its access tokens. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    userAgent: text('user_agent'),
+    ip: text('ip'),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    index('sessions_user_idx').on(t.userId),
+    // The revoked-session set every instance loads at start reads recent revocations only.
+    index('sessions_revoked_idx').on(t.revokedAt).where(sql`${t.revokedAt} IS NOT NULL`),
+  ],
+)
+
+export const passwordResets = pgTable(
+  'password_resets',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex('password_resets_token_hash_key').on(t.tokenHash),
+    index('password_resets_user_idx').on(t.userId),
+  ],
+)
+
 export const refreshTokens = pgTable(
   'refresh_tokens',
   {
@@ -77,7 +117,7 @@ export const refreshTokens = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    /** Every token descended from one login shares the family; reuse revokes the family. */
+    /** Every token descended from one login shares the family (its session); reuse revokes the family. */
     familyId: uuid('family_id').notNull(),
     tokenHash: text('token_hash').notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
@@ -86,6 +126,11 @@ export const refreshTokens = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
+    foreignKey({
+      name: 'refresh_tokens_family_fkey',
+      columns: [t.familyId],
+      foreignColumns: [sessions.id],
+    }).onDelete('cascade'),
     uniqueIndex('refresh_tokens_token_hash_key').on(t.tokenHash),
     index('refresh_tokens_family_idx').on(t.familyId),
     index('refresh_tokens_user_idx').on(t.userId),
@@ -394,6 +439,42 @@ export const dealCreatedDays = pgTable(
     dealCount: integer('deal_count').notNull().default(0),
   },
   (t) => [primaryKey({ name: 'deal_created_days_pkey', columns: [t.organizationId, t.day, t.shard] })],
+)
+
+export const INVITATION_STATUSES = ['pending', 'accepted', 'declined', 'revoked', 'expired'] as const
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number]
+
+export const invitations = pgTable(
+  'invitations',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    email: text('email').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    invitedBy: uuid('invited_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: INVITATION_STATUSES }).notNull().default('pending'),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    respondedAt: timestamp('responded_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    primaryKey({ name: 'invitations_pkey', columns: [t.organizationId, t.id] }),
+    check('invitations_role_check', inList('role', ROLES)),
+    check('invitations_status_check', inList('status', INVITATION_STATUSES)),
+    check('invitations_email_lower_check', sql`${t.email} = lower(${t.email})`),
+    // One pending invitation per organization and email, also under concurrent requests.
+    uniqueIndex('invitations_org_email_pending_key')
+      .on(t.organizationId, t.email)
+      .where(sql`${t.status} = 'pending'`),
+    // Token lookups (accept by token, register); 256 random bits never collide.
+    index('invitations_token_hash_idx').on(t.tokenHash),
+    index('invitations_email_pending_idx').on(t.email).where(sql`${t.status} = 'pending'`),
+  ],
 )
 
 /**

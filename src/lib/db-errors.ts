@@ -38,16 +38,26 @@ const NETWORK_CODES = new Set([
   'EHOSTUNREACH',
 ])
 
+/**
+ * SQLSTATEs of a server that will not serve us now, whatever the query: connection exceptions (08), refused
+ * authorization (28: pg_hba or a role that may not log in), a missing database (3D000), insufficient
+ * resources (53: too many connections, disk full, out of memory), operator intervention (57P01-57P05:
+ * shutdown, crash recovery, idle session timeout).
+ */
+function isUnavailableState(code: string): boolean {
+  return /^(08|28|53|57P0)/.test(code) || code === '3D000'
+}
+
 /** True when the database could not be reached (as opposed to a query that failed). */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (const e of chain(error)) {
     const code = typeof e.code === 'string' ? e.code : ''
-    // 08: connection lost; 57P01-03: server shutting down or starting; 53: out of disk, memory or connections
-    // (also the embedded database's full queue), which pass once the resource returns.
-    if (NETWORK_CODES.has(code) || /^(08|53|57P0[123])/.test(code)) return true
+    if (NETWORK_CODES.has(code) || isUnavailableState(code)) return true
     const message = typeof e.message === 'string' ? e.message : ''
     if (
-      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+      // pg's client-side failures; 55000 "database … is not currently accepting connections" (ALLOW_CONNECTIONS
+      // false); the embedded database after it was closed.
+      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|is not currently accepting connections|PGlite is closed/.test(
         message,
       )
     ) {

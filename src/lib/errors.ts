@@ -34,6 +34,17 @@ export const ERROR_CODES = {
   COMPANY_NOT_FOUND: { status: 404, title: 'Company not found' },
   COMPANY_DOMAIN_EXISTS: { status: 409, title: 'Company domain exists' },
   COMPANY_HAS_CONTACTS: { status: 409, title: 'Company has contacts' },
+  // Answered by the HTTP parser's handler (lib/http-errors.ts) before any route runs.
+  BAD_REQUEST: { status: 400, title: 'Malformed request' },
+  REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
+  URI_TOO_LONG: { status: 414, title: 'URI too long' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  INVITATION_EMAIL_MISMATCH: { status: 400, title: 'Invitation email mismatch' },
+  INVALID_CURRENT_PASSWORD: { status: 400, title: 'Invalid current password' },
+  INVALID_RESET_TOKEN: { status: 400, title: 'Invalid reset token' },
+  INVITATION_NOT_FOUND: { status: 404, title: 'Invitation not found' },
+  SESSION_NOT_FOUND: { status: 404, title: 'Session not found' },
+  INVITATION_ALREADY_EXISTS: { status: 409, title: 'Invitation already exists' },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

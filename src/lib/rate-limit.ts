@@ -12,6 +12,12 @@ export const DEFAULT_RATE_LIMITS = {
   loginPerEmail: { limit: 10, windowMs: 60_000 },
   registerPerAddress: { limit: 20, windowMs: 60_000 },
   registerPerEmail: { limit: 10, windowMs: 60_000 },
+  // Spec §15 asks for at least 5 per email per 15 minutes and 30 per address per minute.
+  passwordResetPerEmail: { limit: 5, windowMs: 15 * 60_000 },
+  passwordResetPerAddress: { limit: 30, windowMs: 60_000 },
+  passwordResetConfirmPerAddress: { limit: 30, windowMs: 60_000 },
+  // A stolen access token must not become a password oracle.
+  passwordChangePerUser: { limit: 10, windowMs: 15 * 60_000 },
 } satisfies Record<string, RateLimitRule>
 
 export type RateLimits = typeof DEFAULT_RATE_LIMITS

@@ -4,9 +4,10 @@ import { withTimeout } from './timeout.js'
 
 /**
  * Bound of every Redis call on a request's path. node-redis times out only commands not yet written; a hung
- * server (accepting, never answering) holds written ones forever, so each call races this timer.
+ * server (accepting, never answering) holds written ones forever, so each call races this timer. One second:
+ * generous for a loaded host (a timed-out rate-limit call loses the shared count for that hit).
  */
-export const REDIS_TIMEOUT_MS = 250
+export const REDIS_TIMEOUT_MS = 1_000
 
 /** `command`, failing after REDIS_TIMEOUT_MS; callers fall back to working without Redis. */
 export function redisCall<T>(command: Promise<T>, ms = REDIS_TIMEOUT_MS): Promise<T> {

@@ -9,7 +9,15 @@ export function StringEnum<const T extends readonly string[]>(
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
 }
 
-export const Uuid = Type.String({ format: 'uuid', description: 'UUID' })
+/** A UUID in its 36-character form (no `urn:uuid:`, no braces), lower-cased by the schema layer. */
+export const Uuid = Type.String({ format: 'uuid', 'x-normalize': 'id', description: 'UUID' })
+/** An email address, trimmed and lower-cased by the schema layer: one rule for users and contacts. */
+export const Email = Type.String({
+  format: 'email',
+  maxLength: 320,
+  'x-normalize': 'email',
+  description: 'Trimmed and compared case-insensitively',
+})
 export const Timestamp = Type.String({ format: 'date-time' })
 // Year 0000 passes the `date` format but PostgreSQL has no year 0: the pattern keeps it a 400, not a 500.
 export const DateOnly = Type.String({ format: 'date', pattern: '^(?!0000)', description: 'YYYY-MM-DD' })
@@ -37,7 +45,11 @@ export function problems(...statuses: number[]): Record<number, TSchema> {
 
 /** Header schema of tenant-scoped routes; the tenant hook enforces it before validation (spec §1 order). */
 export const TenantHeaders = Type.Object({
-  'x-organization-id': Type.String({ format: 'uuid', description: 'Organization the request acts in' }),
+  'x-organization-id': Type.String({
+    format: 'uuid',
+    'x-normalize': 'id',
+    description: 'Organization the request acts in',
+  }),
 })
 
 /**

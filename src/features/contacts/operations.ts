@@ -21,7 +21,7 @@ function unknownCompanyAsNotFound(error: unknown): never {
 }
 
 export async function createContact(db: Db, actor: Actor, input: CreateContactBody): Promise<ContactRow> {
-  const ownerId = input.owner_id?.toLowerCase() ?? actor.userId
+  const ownerId = input.owner_id ?? actor.userId
   assertAllowed(actor, 'contact.create')
   await assertValidOwnerChoice(db, actor, ownerId)
   return db
@@ -47,7 +47,7 @@ export async function changeContact(
   id: string,
   input: UpdateContactBody,
 ): Promise<ContactRow> {
-  const ownerId = input.owner_id?.toLowerCase()
+  const ownerId = input.owner_id
   const changes: queries.ContactChanges = {}
   if (input.name !== undefined) changes.name = input.name
   if (input.email !== undefined) changes.email = input.email

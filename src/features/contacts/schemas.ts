@@ -1,10 +1,9 @@
 import { type Static, Type } from 'typebox'
 import type { contacts } from '../../db/schema.js'
-import { Defaulted, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+import { Defaulted, Email, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
 
 const Name = Type.String({ minLength: 1, maxLength: 255 })
-const Email = Type.String({ format: 'email', maxLength: 254 })
 const Phone = Type.String({ maxLength: 50 })
 
 export const Contact = Type.Object({

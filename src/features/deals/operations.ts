@@ -29,7 +29,7 @@ function unknownContactAsNotFound(error: unknown): never {
 
 export async function createDeal(db: Db, actor: Actor, input: CreateDealBody): Promise<DealRow> {
   const amount = parseAmount(input.amount)
-  const ownerId = input.owner_id?.toLowerCase() ?? actor.userId
+  const ownerId = input.owner_id ?? actor.userId
   assertAllowed(actor, 'deal.create')
   await assertValidOwnerChoice(db, actor, ownerId)
   // Initial status and stage write no activity; the won rule holds; the history starts at the stage (§12).
@@ -66,7 +66,7 @@ function dealChanges(input: UpdateDealBody): queries.DealChanges {
   if (input.status !== undefined) changes.status = input.status
   if (input.stage !== undefined) changes.stage = input.stage
   if (input.contact_id !== undefined) changes.contactId = input.contact_id
-  if (input.owner_id !== undefined) changes.ownerId = input.owner_id.toLowerCase()
+  if (input.owner_id !== undefined) changes.ownerId = input.owner_id
   if (input.expected_close_date !== undefined) changes.expectedCloseDate = input.expected_close_date
   if (input.lost_reason !== undefined) changes.lostReason = input.lost_reason
   return changes

@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Actor } from '../../auth/policy.js'
 import type { Tx } from '../../db/client.js'
 import { memberships, organizations, type Role } from '../../db/schema.js'
-import { isUniqueViolation } from '../../lib/db-errors.js'
-import { normalizeEmail } from '../../lib/email.js'
+import { isForeignKeyViolation, isUniqueViolation } from '../../lib/db-errors.js'
 import { AppError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/uuid.js'
 import { afterWrite } from '../writes/after-write.js'
@@ -29,22 +28,37 @@ export type MemberRow = NonNullable<Awaited<ReturnType<typeof queries.findMember
 export async function createOrganization(app: App, userId: string, name: string) {
   const id = uuidv7()
   const actor: Actor = { userId, organizationId: id, role: 'owner' }
-  return app.db.db.transaction(async (tx) => {
-    const [organization] = await tx.insert(organizations).values({ id, name }).returning()
-    const [membership] = await tx
-      .insert(memberships)
-      .values({ organizationId: id, userId, role: 'owner' })
-      .returning()
-    await afterWrite(tx, actor, { resource: 'member', kind: 'created', after: membership })
-    if (!organization) throw new Error('INSERT ... RETURNING gave no row')
-    return organization
-  })
+  return app.db.db
+    .transaction(async (tx) => {
+      const [organization] = await tx.insert(organizations).values({ id, name }).returning()
+      const [membership] = await tx
+        .insert(memberships)
+        .values({ organizationId: id, userId, role: 'owner' })
+        .returning()
+      await afterWrite(tx, actor, { resource: 'member', kind: 'created', after: membership })
+      if (!organization) throw new Error('INSERT ... RETURNING gave no row')
+      return organization
+    })
+    .catch((error: unknown) => {
+      // The token's user was deleted: the membership's foreign key says so without an extra query.
+      if (isForeignKeyViolation(error, 'memberships_user_id_users_id_fk')) {
+        throw new AppError('UNAUTHORIZED', 'The user of this token no longer exists')
+      }
+      throw error
+    })
 }
 
 export async function addMember(app: App, actor: Actor, email: string, role: MemberRow['role']) {
   assertMayGrant(actor.role, role, 'member.add')
-  const userId = await queries.findUserIdByEmail(app.db.db, normalizeEmail(email))
-  if (!userId) throw new AppError('USER_NOT_FOUND', 'No registered user has this email')
+  // Only a user the actor can already see (they share an organization): an unknown email and a registered
+  // stranger answer alike, so members-add tells nothing about which emails have accounts. Invite the others.
+  const userId = await queries.findVisibleUserIdByEmail(app.db.db, actor.userId, email)
+  if (!userId) {
+    throw new AppError(
+      'USER_NOT_FOUND',
+      'No user with this email shares an organization with you; invite them (POST /organizations/{id}/invitations)',
+    )
+  }
   try {
     await app.db.db.transaction(async (tx) => {
       const [membership] = await tx

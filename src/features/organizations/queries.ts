@@ -1,4 +1,5 @@
-import { and, asc, count, eq, sql } from 'drizzle-orm'
+import { and, asc, count, eq, exists, sql } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/pg-core'
 import type { Executor, Tx } from '../../db/client.js'
 import { memberships, organizations, type Role, users } from '../../db/schema.js'
 
@@ -47,8 +48,33 @@ export async function findMember(db: Executor, organizationId: string, userId: s
   return member
 }
 
-export async function findUserIdByEmail(db: Executor, email: string): Promise<string | undefined> {
-  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.email, email))
+/**
+ * The user with this email if `viewerId` can already see them: they share at least one organization. Anyone
+ * else (a stranger with an account, or no account) is undefined alike, so members-add tells nothing about
+ * which emails have accounts; strangers are invited instead.
+ */
+export async function findVisibleUserIdByEmail(
+  db: Executor,
+  viewerId: string,
+  email: string,
+): Promise<string | undefined> {
+  const theirs = alias(memberships, 'theirs')
+  const mine = alias(memberships, 'mine')
+  const [user] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(
+      and(
+        eq(users.email, email),
+        exists(
+          db
+            .select({ one: sql`1` })
+            .from(theirs)
+            .innerJoin(mine, eq(mine.organizationId, theirs.organizationId))
+            .where(and(eq(theirs.userId, users.id), eq(mine.userId, viewerId))),
+        ),
+      ),
+    )
   return user?.id
 }
 

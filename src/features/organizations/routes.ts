@@ -97,7 +97,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['organizations'],
-        summary: 'Add a registered user to the organization (owner, admin)',
+        summary: 'Add a user who already shares an organization with you (owner, admin); invite anyone else',
         security,
         params: OrganizationParams,
         body: AddMemberBody,
@@ -124,7 +124,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const targetId = request.params.user_id.toLowerCase()
+      const targetId = request.params.user_id
       return memberBody(await operations.changeMemberRole(app, request.actor, targetId, request.body.role))
     },
   )
@@ -141,7 +141,7 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      await operations.removeMember(app, request.actor, request.params.user_id.toLowerCase())
+      await operations.removeMember(app, request.actor, request.params.user_id)
       return reply.code(204).send(null)
     },
   )

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { ROLES } from '../../db/schema.js'
-import { Defaulted, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
+import { Defaulted, Email, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 
 export const RoleSchema = StringEnum(ROLES)
 
@@ -30,7 +30,7 @@ export const MemberParams = Type.Object({ id: Uuid, user_id: Uuid }, { additiona
 export const AddMemberBody = Defaulted(
   Type.Object(
     {
-      email: Type.String({ minLength: 3, maxLength: 320 }),
+      email: Email,
       role: StringEnum(ROLES, { default: 'member' }),
     },
     { additionalProperties: false },

@@ -1,0 +1,136 @@
+/** Shared pieces of the accounts tests (sessions, passwords, invitations): a clock, a mail server, apps. */
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { BuildOptions } from '../src/app.js'
+import type { Config } from '../src/config.js'
+import type { Database } from '../src/db/client.js'
+import { API, buildTestApp, type TestUser } from './helpers.js'
+import type { TestMailServer } from './smtp.js'
+
+const UNLIMITED = { limit: 1_000_000, windowMs: 60_000 }
+
+export const LIFTED_ACCOUNT_LIMITS = {
+  passwordResetPerEmail: UNLIMITED,
+  passwordResetPerAddress: UNLIMITED,
+  passwordResetConfirmPerAddress: UNLIMITED,
+  passwordChangePerUser: UNLIMITED,
+}
+
+/** A clock tests move forward: `clock.advance(ms)`; `clock.reset()` goes back to real time. */
+export function testClock() {
+  let offsetMs = 0
+  const now = () => new Date(Date.now() + offsetMs)
+  return {
+    now,
+    advance(ms: number) {
+      offsetMs += ms
+    },
+    reset() {
+      offsetMs = 0
+    },
+  }
+}
+
+export async function buildAccountsApp(
+  options: {
+    mail?: TestMailServer
+    clock?: ReturnType<typeof testClock>
+    database?: Database
+    config?: Partial<Config>
+  } & Partial<Pick<BuildOptions, 'rateLimits' | 'mailRetryDelaysMs' | 'revocationPollMs'>> = {},
+): Promise<FastifyInstance> {
+  return buildTestApp({
+    ...(options.database ? { database: options.database } : {}),
+    config: {
+      ...(options.mail ? { smtpUrl: options.mail.url } : {}),
+      publicUrl: 'https://crm.example.test',
+      ...options.config,
+    },
+    rateLimits: { ...LIFTED_ACCOUNT_LIMITS, ...options.rateLimits },
+    mailRetryDelaysMs: options.mailRetryDelaysMs ?? [50, 100],
+    ...(options.clock ? { clock: options.clock.now } : {}),
+    ...(options.revocationPollMs ? { revocationPollMs: options.revocationPollMs } : {}),
+  })
+}
+
+/** The `sid` claim of an access token. */
+export function sessionIdOf(accessToken: string): string {
+  const payload = accessToken.split('.')[1] ?? ''
+  return JSON.parse(Buffer.from(payload, 'base64url').toString()).sid
+}
+
+export function bearer(token: string) {
+  return { authorization: `Bearer ${token}` }
+}
+
+/** GET /auth/me with a bare access token. */
+export function me(app: FastifyInstance, token: string): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'GET', url: `${API}/auth/me`, headers: bearer(token) })
+}
+
+export function post(
+  app: FastifyInstance,
+  url: string,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'POST', url: `${API}${url}`, payload: payload as object, headers })
+}
+
+export async function login(
+  app: FastifyInstance,
+  user: TestUser,
+  password: string,
+  userAgent = 'test-agent',
+) {
+  const response = await post(
+    app,
+    '/auth/login',
+    { email: user.email, password },
+    { 'user-agent': userAgent },
+  )
+  if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`)
+  const pair = response.json()
+  return { token: pair.access_token as string, refreshToken: pair.refresh_token as string }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
+/**
+ * Times two kinds of request, interleaved so background load hits both alike, and returns their medians (ms).
+ * The tolerance used with it (login and password reset alike): the medians differ by at most a third of the
+ * slower one, or 5 ms when both are that fast.
+ */
+export async function compareTimings(
+  samples: number,
+  first: () => Promise<unknown>,
+  second: () => Promise<unknown>,
+) {
+  const a: number[] = []
+  const b: number[] = []
+  await first()
+  await second()
+  for (let i = 0; i < samples; i++) {
+    for (const [run, into] of i % 2
+      ? ([
+          [second, b],
+          [first, a],
+        ] as const)
+      : ([
+          [first, a],
+          [second, b],
+        ] as const)) {
+      const started = performance.now()
+      await run()
+      into.push(performance.now() - started)
+    }
+  }
+  const medians = { first: median(a), second: median(b) }
+  const allowed = Math.max(5, Math.max(medians.first, medians.second) / 3)
+  return { ...medians, similar: Math.abs(medians.first - medians.second) <= allowed, allowed }
+}
