@@ -1,22 +1,26 @@
 # syntax=docker/dockerfile:1
+# Node 24 is the current LTS line. The runtime image holds compiled JavaScript and production dependencies
+# only: no TypeScript, no tsx, no dev tooling.
 
 # ---- build: compile TypeScript to dist/ ----
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY client/package.json ./client/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# ---- production dependencies only ----
-FROM node:20-bookworm-slim AS deps
+# ---- production dependencies only (the client workspace is not part of the service) ----
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY client/package.json ./client/
+RUN npm ci --omit=dev --workspaces=false --include-workspace-root --no-audit --no-fund
 
 # ---- runtime: non-root, compiled code, migrations ----
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=8000 \
     HOST=0.0.0.0
@@ -25,8 +29,10 @@ COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node migrations ./migrations
-# ./data holds the embedded database when DATABASE_URL is unset.
+# ./data holds the embedded database (and nothing else in production) when DATABASE_URL is unset: a volume,
+# so the data outlives the container.
 RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME ["/app/data"]
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

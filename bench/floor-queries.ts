@@ -5,11 +5,15 @@
  */
 import { parseAmount } from '../src/lib/money.js'
 
+// v1.1: the sales fields, and probability / weighted_amount computed by the database on every read.
 const DEAL_COLUMNS =
   '"organization_id", "id", "contact_id", "owner_id", "title", "amount", "currency", "status", "stage", ' +
-  '"created_at", "updated_at"'
+  '"created_at", "updated_at", "expected_close_date", "lost_reason", "closed_at", "stage_changed_at", ' +
+  '"stage_changed_by", deal_probability("organization_id", "status", "stage") as "probability", ' +
+  'round("amount" * deal_probability("deals"."organization_id", "deals"."status", "deals"."stage") / 100, 2)::text ' +
+  'as "weighted_amount"'
 const CONTACT_COLUMNS =
-  '"organization_id", "id", "owner_id", "name", "email", "phone", "created_at", "updated_at"'
+  '"organization_id", "id", "owner_id", "name", "email", "phone", "created_at", "updated_at", "company_id"'
 
 export interface FloorQuery {
   /** Set where the service runs the statement as a named prepared statement, so the floor does too. */

@@ -17,6 +17,8 @@ const port = Number(process.env.PORT)
 const secretKey = process.env.SECRET_KEY
 if (!databaseUrl || !port || !secretKey) throw new Error('floor needs DATABASE_URL, PORT and SECRET_KEY')
 
+// DATE stays `YYYY-MM-DD`, as in the service (src/db/client.ts).
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value)
 const pool = new pg.Pool({
   connectionString: databaseUrl,
   max: POOL_SIZE,
@@ -45,6 +47,12 @@ function deal(row: Row) {
     stage: row.stage,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
+    expected_close_date: row.expected_close_date ?? null,
+    lost_reason: row.lost_reason ?? null,
+    probability: Number(row.probability),
+    weighted_amount: row.weighted_amount,
+    closed_at: row.closed_at ? iso(row.closed_at) : null,
+    stage_changed_at: iso(row.stage_changed_at),
   }
 }
 
@@ -56,6 +64,7 @@ function contact(row: Row) {
     name: row.name,
     email: row.email,
     phone: row.phone,
+    company_id: row.company_id ?? null,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   }

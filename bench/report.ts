@@ -48,6 +48,8 @@ export interface ModeResult {
   profileDir?: string
   /** After W4's writes, where the service's analytics differed from SQL (empty: exact and fresh). */
   analyticsAfterWrites?: string[]
+  /** --webhook: the write workloads again with one webhook subscribed to everything. */
+  webhookRuns?: import('./webhook.js').WebhookRun[]
 }
 
 export const TARGETS = {

@@ -26,6 +26,14 @@ import {
   type WorkloadResult,
 } from './report.js'
 import { analyze, type BenchIds, loadIds, type Sql, seedOrganization, summarize } from './seed.js'
+import {
+  drained,
+  formatWebhookRuns,
+  percentile,
+  startWebhookReceiver,
+  subscribeWebhook,
+  type WebhookRun,
+} from './webhook.js'
 import { API, availableRoutes, isAvailable, WORKLOADS, type Workload } from './workloads.js'
 
 const ROOT = resolve(import.meta.dirname, '..')
@@ -43,6 +51,7 @@ const { values: flags } = parseArgs({
     both: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
+    webhook: { type: 'boolean', default: false },
     only: { type: 'string' },
     connections: { type: 'string' },
     duration: { type: 'string' },
@@ -177,6 +186,10 @@ function serviceEnv(port: number, databaseUrl: string | undefined, secretKey: st
     PORT: String(port),
     // Long enough that no token expires during a long run.
     ACCESS_TOKEN_EXPIRE_MINUTES: '240',
+    // The request rate limit would cap the load generator (spec §16: the benchmark turns it off).
+    RATE_LIMIT_PER_MINUTE: '0',
+    // --webhook: the receiver listens on 127.0.0.1.
+    ...(flags.webhook ? { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } : {}),
   }
   if (databaseUrl) env.DATABASE_URL = databaseUrl
   // Redis only when the caller asks for it by setting REDIS_URL for the benchmark.
@@ -517,6 +530,7 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
   }
 
   const workloads: WorkloadResult[] = []
+  const writeRequests = new Map<string, RequestSpec[]>()
   let analyticsAfterWrites: string[] | undefined
   const analyticsRoutes = WORKLOADS.filter((w) => w.id === 'W5' || w.id === 'W6')
   const checkAnalytics = Boolean(prepared.databaseUrl) && analyticsRoutes.every((w) => isAvailable(w, routes))
@@ -531,6 +545,8 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
     const targets: Target[] = [
       { name: 'service', baseUrl: service.baseUrl, requests: workload.requests(ids), runs: [], samples: [] },
     ]
+    // The --webhook re-run continues the same request sequence (W4's toggle keeps every PATCH a change).
+    if (workload.kind === 'write') writeRequests.set(workload.id, (targets[0] as Target).requests)
     if (floor && floorWorkloads.includes(workload)) {
       targets.push({
         name: 'floor',
@@ -565,6 +581,10 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
     result.misses = checkTargets(result)
   }
 
+  const webhookRuns = flags.webhook
+    ? await measureWithWebhook(service, main, workloads, writeRequests)
+    : undefined
+
   const peakRssBytes = service.peakRss()
   await service.stop()
   await floor?.stop()
@@ -576,8 +596,68 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
     peakRssBytes,
     rssMiss: peakRssBytes !== undefined && peakRssBytes > TARGETS.rssBytes,
     ...(analyticsAfterWrites ? { analyticsAfterWrites } : {}),
+    ...(webhookRuns ? { webhookRuns } : {}),
     ...(flags.profile ? { profileDir: PROFILE_DIR } : {}),
   }
+}
+
+/**
+ * --webhook: subscribe one webhook to every event with a receiver in this process, run each write workload
+ * again on the same service, and compare with its run without the webhook; the latency is from the event's
+ * timestamp (its transaction) to its arrival, over the deliveries of that run (drained before the next).
+ */
+async function measureWithWebhook(
+  service: NodeChild,
+  tenant: Tenant,
+  results: WorkloadResult[],
+  requests: Map<string, RequestSpec[]>,
+): Promise<WebhookRun[]> {
+  const receiver = await startWebhookReceiver()
+  onCleanup(() => receiver.close())
+  await subscribeWebhook(`${service.baseUrl}${API}`, tenantHeaders(tenant), receiver.url)
+  const runs: WebhookRun[] = []
+  for (const result of results) {
+    const sequence = requests.get(result.id)
+    if (!sequence || !result.service) continue
+    receiver.reset()
+    const target: Target = {
+      name: 'service',
+      baseUrl: service.baseUrl,
+      requests: sequence,
+      runs: [],
+      samples: [],
+    }
+    await measureWorkload(
+      { ...(WORKLOADS.find((w) => w.id === result.id) as Workload), id: `${result.id}+webhook` },
+      [target],
+      tenantHeaders(tenant),
+    )
+    await drained(receiver)
+    const measured = summarizeRuns(target.runs, target.warmup, target.samples)
+    const baseline = result.service.median.reqPerSec
+    runs.push({
+      id: result.id,
+      label: result.label,
+      reqPerSec: measured.median.reqPerSec,
+      baselineReqPerSec: baseline,
+      ratio: baseline > 0 ? measured.median.reqPerSec / baseline : 0,
+      deliveries: receiver.received,
+      latencyP50Ms: percentile(receiver.latencies, 50),
+      latencyP99Ms: percentile(receiver.latencies, 99),
+    })
+    log(
+      `${result.id} with webhook: ${measured.median.reqPerSec.toFixed(0)} req/s (${baseline.toFixed(0)} without), ` +
+        `${receiver.received} deliveries, latency p50 ${percentile(receiver.latencies, 50)} ms, ` +
+        `p99 ${percentile(receiver.latencies, 99)} ms`,
+    )
+    if (measured.non2xx > 0 || measured.errors > 0) {
+      result.misses = [
+        ...(result.misses ?? []),
+        `with webhook: ${measured.non2xx} non-2xx, ${measured.errors} errors`,
+      ]
+    }
+  }
+  return runs
 }
 
 // ---- Main ----------------------------------------------------------------------------------------------------
@@ -641,7 +721,13 @@ async function main(): Promise<number> {
     memory: megabytes(totalmem()),
     loadavgBefore: loadavg(),
     settings,
-    flags: { quick: flags.quick, strict: flags.strict, profile: flags.profile, only: flags.only ?? null },
+    flags: {
+      quick: flags.quick,
+      strict: flags.strict,
+      profile: flags.profile,
+      webhook: flags.webhook,
+      only: flags.only ?? null,
+    },
   }
   log(
     `bench: ${modes.join(' + ')}, ${selected.map((w) => w.id).join(' ')}; ${conditions.cpus} CPUs, ` +
@@ -667,6 +753,9 @@ async function main(): Promise<number> {
   const loadavgAfter = loadavg()
 
   const tables = results.map((mode) => formatTable(mode, describeMode(mode)))
+  for (const mode of results) {
+    if (mode.webhookRuns) tables.push(formatWebhookRuns(mode.database, mode.webhookRuns))
+  }
   console.log(`\n${tables.join('\n\n')}\n`)
   console.log(targetLegend())
   console.log(

@@ -145,6 +145,45 @@ export const WORKLOADS: Workload[] = [
       },
     ],
   },
+  {
+    id: 'W8',
+    label: 'GET /deals board column (stage, expand=contact)',
+    kind: 'read',
+    method: 'GET',
+    route: `${API}/deals`,
+    floor: false,
+    requests: () => {
+      // The pipeline board reads one column per stage: rotate over the four.
+      const nextStage = rotate(['qualification', 'proposal', 'negotiation', 'closed'])
+      return [
+        {
+          method: 'GET',
+          setupRequest: (request) => ({
+            ...request,
+            path: `${API}/deals?stage=${nextStage()}&expand=contact&page_size=20`,
+          }),
+        },
+      ]
+    },
+  },
+  {
+    id: 'W9',
+    label: 'GET analytics forecast',
+    kind: 'read',
+    method: 'GET',
+    route: `${API}/analytics/deals/forecast`,
+    floor: false,
+    requests: () => [{ method: 'GET', path: `${API}/analytics/deals/forecast` }],
+  },
+  {
+    id: 'W10',
+    label: 'GET analytics velocity',
+    kind: 'read',
+    method: 'GET',
+    route: `${API}/analytics/deals/velocity`,
+    floor: false,
+    requests: () => [{ method: 'GET', path: `${API}/analytics/deals/velocity` }],
+  },
 ]
 
 /** `/api/v1/contacts/{id}` → `/api/v1/contacts/{}`, so parameter names do not matter. */

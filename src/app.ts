@@ -1,7 +1,5 @@
 import { join } from 'node:path'
 import cors from '@fastify/cors'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import type { ErrorObject } from 'ajv'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { authenticate } from './auth/access.js'
@@ -14,6 +12,7 @@ import type { Config } from './config.js'
 import { type Database, openDatabase } from './db/client.js'
 import { migrateUp } from './db/migrate.js'
 import { analyticsCache } from './features/analytics/cache.js'
+import { type IntegrationOptions, registerIntegrations } from './features/integrations/register.js'
 import invitationRoutes from './features/invitations/routes.js'
 import organizationRoutes from './features/organizations/routes.js'
 import { background } from './lib/background.js'
@@ -23,8 +22,11 @@ import { registerDrain } from './lib/drain.js'
 import { AppError, toProblem } from './lib/errors.js'
 import { logFailure } from './lib/failure-log.js'
 import { clientErrorHandler, frameworkErrors } from './lib/http-errors.js'
+import { registerHttpSecurity, trustProxyOption } from './lib/http-security.js'
 import { registerLoadShedding } from './lib/load-shedding.js'
+import { loggerOptions } from './lib/logging.js'
 import { createMailer } from './lib/mailer.js'
+import { registerMetrics } from './lib/metrics.js'
 import {
   DEFAULT_RATE_LIMITS,
   memoryRateLimiter,
@@ -35,6 +37,7 @@ import { closeRedis, connectRedis, type Redis } from './lib/redis.js'
 import { Problem } from './lib/schemas.js'
 import { withTimeout } from './lib/timeout.js'
 import { fieldErrors, validatorCompiler } from './lib/validation.js'
+import { registerApiDocs } from './openapi/document.js'
 import { tenantRoutes } from './tenant-routes.js'
 
 export interface BuildOptions {
@@ -51,6 +54,7 @@ export interface BuildOptions {
   mailRetryDelaysMs?: readonly number[]
   /** How often revocations are re-read from the database as a backstop (default 5 s). */
   revocationPollMs?: number
+  dispatcher?: IntegrationOptions['dispatcher']
 }
 
 const BODY_LIMIT = 1024 * 1024
@@ -66,11 +70,14 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const redis = connectOptionalRedis(app, options.config)
   decorateServices(app, options, database, redis)
   await decorateAccountServices(app, options, database, redis)
+  await registerHttpSecurity(app, options.config)
+  await registerMetrics(app)
   await registerCors(app, options.config)
   registerRequestHooks(app)
   await registerLoadShedding(app, database)
+  registerIntegrations(app, { dispatcher: options.dispatcher })
   registerErrorHandlers(app)
-  await registerOpenApi(app)
+  await registerApiDocs(app)
   registerServiceRoutes(app, database)
   await registerApi(app)
   return app
@@ -79,10 +86,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 function createServer(options: BuildOptions): FastifyInstance {
   const { config } = options
   const app = Fastify({
-    logger: options.logger ?? {
-      level: config.logLevel,
-      redact: ['req.headers.authorization', 'req.headers.cookie'],
-    },
+    logger: options.logger ?? loggerOptions(config),
+    trustProxy: trustProxyOption(config.trustProxy),
     // Echo a client's request id when it is safe to log; otherwise make one.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']
@@ -185,8 +190,14 @@ async function registerCors(app: FastifyInstance, config: Config): Promise<void>
   if (config.corsOrigins === true || config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
-      exposedHeaders: ['x-request-id', 'retry-after'],
-      allowedHeaders: ['authorization', 'content-type', 'x-organization-id', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'idempotent-replayed'],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'x-organization-id',
+        'x-request-id',
+        'idempotency-key',
+      ],
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
       maxAge: 600,
     })
@@ -217,33 +228,6 @@ function registerErrorHandlers(app: FastifyInstance): void {
   )
 }
 
-async function registerOpenApi(app: FastifyInstance): Promise<void> {
-  app.addSchema(Problem)
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Mini-CRM API',
-        version: '1.0.0',
-        description:
-          'Multi-tenant CRM: organizations, contacts, deals, tasks, activities and sales analytics.',
-      },
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  })
-  // Every route of the docs UI is public: marked as it is registered, inside this scope only.
-  await app.register(async (docs) => {
-    docs.addHook('onRoute', (route) => {
-      route.config = { ...route.config, public: true }
-    })
-    await docs.register(swaggerUi, { routePrefix: '/docs' })
-  })
-  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, () => app.swagger())
-}
-
 function registerServiceRoutes(app: FastifyInstance, database: Database): void {
   app.get(
     '/health',
@@ -251,7 +235,9 @@ function registerServiceRoutes(app: FastifyInstance, database: Database): void {
       config: { public: true },
       schema: {
         tags: ['service'],
+        operationId: 'getHealth',
         summary: 'Liveness',
+        description: 'Answers 200 while the process runs, without touching the database.',
         response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
       },
     },
@@ -263,7 +249,10 @@ function registerServiceRoutes(app: FastifyInstance, database: Database): void {
       config: { public: true },
       schema: {
         tags: ['service'],
+        operationId: 'getReady',
         summary: 'Readiness: 200 when the database answers, 503 otherwise',
+        description:
+          'For load balancers and orchestrators: 503 while the database does not answer within 2 s.',
         response: {
           200: { type: 'object', properties: { status: { type: 'string' } } },
           503: { $ref: 'Problem' },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 
 /** Settings of spec §9, read once from the environment (and `.env`) and validated. */
@@ -18,11 +19,21 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** `true` allows any origin, an empty list disables CORS. */
   corsOrigins: string[] | true
+  /** Authenticated requests per user and organization per minute; 0 turns the limit off (spec §16). */
+  rateLimitPerMinute: number
+  /** Seconds to wait before each retry of a failed webhook delivery; after the last one it has failed. */
+  webhookRetryDelays: number[]
+  /** Lets webhooks target loopback, private, link-local and unspecified addresses (development, tests). */
+  webhookAllowPrivateUrls: boolean
   /** Outgoing mail (spec §15): `smtp://user:pass@host:port`; without it emails go to the log (not in production). */
   smtpUrl: string | undefined
   mailFrom: string
   /** Base of the links in emails (no trailing slash). */
   publicUrl: string
+  /** Which proxies' X-Forwarded-For to believe (Fastify's `trustProxy`): false, true, a hop count or addresses. */
+  trustProxy: boolean | number | string[]
+  /** `/metrics`: served unless disabled; with a token, only to `Authorization: Bearer <token>`. */
+  metrics: { enabled: boolean; token: string | undefined }
 }
 
 export class ConfigError extends Error {
@@ -98,6 +109,58 @@ function corsOrigins(env: Env): string[] | true {
   return origins
 }
 
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env, name)?.toLowerCase()
+  if (raw === undefined) return fallback
+  if (raw === 'true' || raw === '1') return true
+  if (raw === 'false' || raw === '0') return false
+  throw new ConfigError(name, `expected true or false, got "${raw}"`)
+}
+
+/** `false` (default), `true` (any proxy: only behind one that overwrites the header), a hop count, or IPs/CIDRs. */
+function trustProxy(env: Env): Config['trustProxy'] {
+  const raw = nonEmpty(env, 'TRUST_PROXY')
+  if (raw === undefined || raw.toLowerCase() === 'false') return false
+  if (raw.toLowerCase() === 'true') return true
+  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 1, 100)
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+  for (const entry of entries) {
+    const [address, bits, ...rest] = entry.split('/')
+    const family = isIP(address ?? '')
+    const maxBits = family === 6 ? 128 : 32
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits)
+    if (family === 0 || !validBits || rest.length > 0) {
+      throw new ConfigError('TRUST_PROXY', `"${entry}" is not an IP address or CIDR range`)
+    }
+  }
+  return entries
+}
+
+function metricsToken(env: Env): string | undefined {
+  const token = nonEmpty(env, 'METRICS_TOKEN')
+  if (token !== undefined && token.length < 16)
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters')
+  return token
+}
+
+export const DEFAULT_WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 36000]
+
+function retryDelays(env: Env): number[] {
+  const raw = nonEmpty(env, 'WEBHOOK_RETRY_DELAYS')
+  if (raw === undefined) return DEFAULT_WEBHOOK_RETRY_DELAYS
+  const parts = raw.split(',').map((part) => part.trim())
+  if (parts.length > 20 || parts.some((part) => !/^\d+(\.\d+)?$/.test(part) || Number(part) > 604_800)) {
+    throw new ConfigError(
+      'WEBHOOK_RETRY_DELAYS',
+      `expected up to 20 comma-separated numbers of seconds (0..604800), got "${raw}"`,
+    )
+  }
+  return parts.map(Number)
+}
+
 /** Outside production a key is generated once and kept in the data folder, so tokens survive restarts. */
 function secretKey(env: Env, nodeEnv: Config['nodeEnv'], dataDir: string): string {
   const raw = nonEmpty(env, 'SECRET_KEY')
@@ -133,7 +196,12 @@ export function loadConfig(env: Env = process.env, dataDir = resolve(DATA_DIR)):
     refreshTokenExpireDays: integer(env, 'REFRESH_TOKEN_EXPIRE_DAYS', 7, 1, 365),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     corsOrigins: corsOrigins(env),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0, 1_000_000),
+    webhookRetryDelays: retryDelays(env),
+    webhookAllowPrivateUrls: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
     ...mailSettings(env),
+    trustProxy: trustProxy(env),
+    metrics: { enabled: boolean(env, 'METRICS_ENABLED', true), token: metricsToken(env) },
   }
 }
 

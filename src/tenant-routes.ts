@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { requireTenant } from './auth/access.js'
 import activityRoutes from './features/activities/routes.js'
 import analyticsRoutes from './features/analytics/routes.js'
+import apiKeyRoutes from './features/api-keys/routes.js'
 import companyRoutes from './features/companies/routes.js'
 import contactCsvRoutes from './features/contacts/csv-routes.js'
 import contactRoutes from './features/contacts/routes.js'
@@ -12,6 +13,7 @@ import searchRoutes from './features/search/routes.js'
 import stageHistoryRoutes from './features/stage-history/routes.js'
 import taskCsvRoutes from './features/tasks/csv-routes.js'
 import taskRoutes from './features/tasks/routes.js'
+import webhookRoutes from './features/webhooks/routes.js'
 
 /**
  * The record features (contacts, deals, tasks, activities, analytics) live inside this scope, whose hook
@@ -31,4 +33,6 @@ export async function tenantRoutes(app: FastifyInstance) {
   await app.register(companyRoutes, { prefix: '/companies' })
   await app.register(pipelineRoutes, { prefix: '/pipeline' })
   await app.register(stageHistoryRoutes, { prefix: '/deals/:deal_id/stage-history' })
+  await app.register(apiKeyRoutes, { prefix: '/api-keys' })
+  await app.register(webhookRoutes, { prefix: '/webhooks' })
 }

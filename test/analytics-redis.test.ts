@@ -263,6 +263,10 @@ describe('Redis unreachable', () => {
       average_won_amount: '100.00',
       win_rate: 0.5,
       new_deals_last_n_days: { count: 2, days: 7 },
+      // v1.1 (spec §13): the summary's currency, the currencies in use and the open pipeline.
+      currency: 'USD',
+      currencies: [{ currency: 'USD', count: 2 }],
+      pipeline: { open_count: 0, open_amount: '0.00', weighted_amount: '0.00' },
     }
     assert.deepEqual(await summary(a, owner, orgId, '?days=7'), expected)
     assert.deepEqual(await summary(b, owner, orgId, '?days=7'), expected)

@@ -146,8 +146,13 @@ describe('deals: create, read, update, delete', () => {
         owner_id: org.manager.id,
         created_at: undefined,
         updated_at: undefined,
+        // v1.1 (spec §12): the derived fields follow the new stage.
+        probability: 30,
+        weighted_amount: '90.00',
+        stage_changed_at: updated.stage_changed_at,
       },
     )
+    assert.ok(updated.stage_changed_at > deal.stage_changed_at)
     assert.equal(updated.created_at, deal.created_at)
     assert.ok(updated.updated_at >= deal.updated_at)
     assert.deepEqual((await api.get(`/deals/${deal.id}`)).json(), updated)
@@ -845,8 +850,9 @@ describe('deals: bad input is 400 VALIDATION_ERROR', () => {
       { ...ok, currency: null },
       { ...ok, owner_id: null },
       { ...ok, owner_id: 'x' },
-      { ...ok, status: 'won' },
-      { ...ok, stage: 'closed' },
+      // v1.1 (spec §12, "Create (changed)"): status and stage are accepted on create, but not bad values.
+      { ...ok, status: 'closed' },
+      { ...ok, stage: 'won' },
       { ...ok, organization_id: missingId() },
       { ...ok, id: missingId() },
       [],

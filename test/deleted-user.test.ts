@@ -84,7 +84,10 @@ describe('a user deleted by another client, seen by two instances (PostgreSQL)',
   it('answers 401 on both instances once the deleting transaction commits', async () => {
     const user = await register(first)
     // Instances share the signing key in production; here each test app has its own, so sign for the second.
-    const secondToken = await second.tokens.sign(user.id)
+    const { sid } = JSON.parse(Buffer.from(user.token.split('.')[1] as string, 'base64url').toString()) as {
+      sid: string
+    }
+    const secondToken = await second.tokens.sign(user.id, sid)
     const headers = { authorization: `Bearer ${secondToken}`, 'x-organization-id': user.organizationId }
     const get = (app: FastifyInstance, auth: Record<string, string>) =>
       app.inject({ method: 'GET', url: '/api/v1/contacts', headers: auth })

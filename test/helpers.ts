@@ -25,6 +25,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     smtpUrl: undefined,
     mailFrom: 'Mini-CRM <no-reply@example.test>',
     publicUrl: 'http://localhost:8000',
+    trustProxy: false,
+    metrics: { enabled: true, token: undefined },
+    // Lifted like the login limits; test/rate-limits.test.ts sets its own.
+    rateLimitPerMinute: 0,
+    webhookRetryDelays: [5, 300, 1800, 7200, 18000, 36000, 36000],
+    webhookAllowPrivateUrls: false,
     ...overrides,
   }
 }
@@ -44,7 +50,9 @@ export async function buildTestApp(
     ...options,
     config,
     database,
-    logger: false,
+    logger: options.logger ?? false,
+    // Off unless a test asks: dispatchers of other test files share the PostgreSQL test database.
+    dispatcher: options.dispatcher ?? false,
     rateLimits: {
       loginPerAddress: UNLIMITED,
       loginPerEmail: UNLIMITED,

@@ -16,12 +16,15 @@ async function tables(database: Database): Promise<string[]> {
 const TABLES = [
   'activities',
   'analytics_generations',
+  'api_keys',
   'companies',
   'contacts',
   'deal_created_days',
   'deal_stage_history',
   'deal_totals',
   'deals',
+  'events',
+  'idempotency_keys',
   'invitations',
   'list_counts',
   'memberships',
@@ -33,6 +36,8 @@ const TABLES = [
   'sessions',
   'tasks',
   'users',
+  'webhook_deliveries',
+  'webhooks',
 ]
 
 async function upDownUp(database: Database) {

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { queryRows } from '../db/client.js'
 import type { Role } from '../db/schema.js'
+import { API_KEY_SCOPES_OF, authenticateApiKey, isApiKey } from '../features/api-keys/keys.js'
 import { AppError } from '../lib/errors.js'
 import { isUuid } from '../lib/uuid.js'
 import type { Actor } from './policy.js'
@@ -18,6 +19,7 @@ export async function authenticate(request: FastifyRequest, _reply: FastifyReply
   if (!header) throw new AppError('UNAUTHORIZED', 'Authorization header is missing')
   const match = /^Bearer ([A-Za-z0-9_\-.]+)$/i.exec(header)
   if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'Authorization header must be "Bearer <token>"')
+  if (isApiKey(match[1])) return authenticateApiKey(request, match[1])
   const { userId, sessionId } = await request.server.tokens.verify(match[1])
   const revoked = request.server.revocations.isRevoked(sessionId)
   if (revoked === true || (revoked !== false && (await revoked))) {
@@ -45,7 +47,11 @@ export async function resolveActor(request: FastifyRequest, organizationId: stri
     WHERE u.id = ${request.userId}`,
   )
   if (!row) throw new AppError('UNAUTHORIZED', 'The user of this token no longer exists')
-  if (!row.role) throw new AppError('ORGANIZATION_ACCESS_DENIED', 'You are not a member of this organization')
+  if (!row.role) {
+    // An API key whose user left its organization is dead (spec §16), not merely refused.
+    if (request.apiKey) throw new AppError('INVALID_TOKEN', "The API key's user is no longer a member")
+    throw new AppError('ORGANIZATION_ACCESS_DENIED', 'You are not a member of this organization')
+  }
   membershipCache.set(organizationId, request.userId, row.role, generation)
   return { userId, organizationId, role: row.role }
 }
@@ -53,6 +59,18 @@ export async function resolveActor(request: FastifyRequest, organizationId: stri
 /** onRequest hook of the record features: `X-Organization-Id` → `request.actor` (401 → 400 → 403). */
 export async function requireTenant(request: FastifyRequest): Promise<void> {
   const header = request.headers['x-organization-id']
+  // An API key names its organization; the header is optional and, when sent, must agree.
+  if (request.apiKey) {
+    const { organizationId } = request.apiKey
+    if (header !== undefined && (!isUuid(header) || header.toLowerCase() !== organizationId)) {
+      throw new AppError('ORGANIZATION_ACCESS_DENIED', 'This API key belongs to another organization')
+    }
+    const actor = await resolveActor(request, organizationId)
+    request.actor = { ...actor, apiKeyId: request.apiKey.id, scopes: API_KEY_SCOPES_OF[request.apiKey.scope] }
+    // The routes' header schema requires it: fill in the key's organization, as if the client had sent it.
+    request.headers['x-organization-id'] = organizationId
+    return
+  }
   if (!isUuid(header)) {
     throw new AppError(
       'ORGANIZATION_HEADER_REQUIRED',

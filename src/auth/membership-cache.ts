@@ -27,6 +27,7 @@ export class MembershipCache {
    * predate the change (read, then the user is deleted and forgotten, then the stale role is stored).
    */
   generation = 0
+  private readonly listeners: ((organizationId: string, userId: string) => void)[] = []
   /** Resolves once this instance hears other instances' changes (never, without Redis). */
   listening: Promise<void> = new Promise(() => {})
 
@@ -55,11 +56,22 @@ export class MembershipCache {
     this.entries.set(MembershipCache.key(organizationId, userId), { role, expiresAt: Date.now() + TTL_MS })
   }
 
+  /** Also tell `listener` about every forgotten membership, local or heard from another instance. */
+  onForget(listener: (organizationId: string, userId: string) => void): void {
+    this.listeners.push(listener)
+  }
+
+  private forgetLocally(key: string): void {
+    this.generation++
+    this.entries.delete(key)
+    const [organizationId = '', userId = ''] = key.split(':')
+    for (const listener of this.listeners) listener(organizationId, userId)
+  }
+
   /** Call after a membership change commits. */
   async forget(organizationId: string, userId: string): Promise<void> {
     const key = MembershipCache.key(organizationId, userId)
-    this.generation++
-    this.entries.delete(key)
+    this.forgetLocally(key)
     // Bounded: a hung Redis must not hold up the role change; a lost message is bounded by TTL_MS.
     if (this.redis?.isReady) await redisCall(this.redis.publish(CHANNEL, key)).catch(() => {})
   }
@@ -92,12 +104,9 @@ export class MembershipCache {
       this.generation++
       this.entries.clear()
     })
-    this.listening = subscriber.connect().then(() =>
-      subscriber.subscribe(CHANNEL, (key) => {
-        this.generation++
-        this.entries.delete(key)
-      }),
-    )
+    this.listening = subscriber
+      .connect()
+      .then(() => subscriber.subscribe(CHANNEL, (key) => this.forgetLocally(key)))
     this.listening.catch((error: unknown) => {
       log.warn({ err: error }, 'membership invalidation channel unavailable; relying on the cache TTL')
     })

@@ -48,6 +48,9 @@ export type Action =
   | 'invitation.create'
   | 'invitation.list'
   | 'invitation.revoke'
+  | 'api_key.create'
+  | 'api_key.manage_any'
+  | 'webhook.manage'
 
 const EVERYONE: readonly Role[] = ['owner', 'admin', 'manager', 'member']
 const MANAGERS_UP: readonly Role[] = ['owner', 'admin', 'manager']
@@ -90,6 +93,10 @@ export const CAN: Readonly<Record<Action, readonly Role[]>> = {
   'invitation.create': OWNERS_ADMINS,
   'invitation.list': OWNERS_ADMINS,
   'invitation.revoke': OWNERS_ADMINS,
+  // Any member makes keys acting as themselves; owners and admins see and revoke everyone's.
+  'api_key.create': EVERYONE,
+  'api_key.manage_any': OWNERS_ADMINS,
+  'webhook.manage': OWNERS_ADMINS,
 }
 
 /**
@@ -98,8 +105,16 @@ export const CAN: Readonly<Record<Action, readonly Role[]>> = {
  */
 const ACTS_ON_ALL_RECORDS: readonly Role[] = MANAGERS_UP
 
-export function allows(actor: Pick<Actor, 'role' | 'userId'>, action: Action, ownerId?: string): boolean {
+/** What an API key with only the `read` scope may still do (its authentication step also allows only GET). */
+const READ_ACTIONS: ReadonlySet<Action> = new Set(['record.read', 'analytics.read', 'member.list'])
+
+export function allows(
+  actor: Pick<Actor, 'role' | 'userId' | 'scopes'>,
+  action: Action,
+  ownerId?: string,
+): boolean {
   if (!CAN[action].includes(actor.role)) return false
+  if (actor.scopes && !actor.scopes.includes('write') && !READ_ACTIONS.has(action)) return false
   if (ownerId === undefined || ACTS_ON_ALL_RECORDS.includes(actor.role)) return true
   return ownerId === actor.userId
 }
@@ -115,11 +130,12 @@ const REFUSALS: Partial<Record<Action, string>> = {
   'invitation.create': 'Only owners and admins invite',
   'invitation.list': 'Only owners and admins see invitations',
   'invitation.revoke': 'Only owners and admins manage invitations',
+  'webhook.manage': 'Only owners and admins manage webhooks',
 }
 
 /** Throws 403 FORBIDDEN unless `allows`. `ownerId`: the owner of the record acted on (a task: its deal's). */
 export function assertAllowed(
-  actor: Pick<Actor, 'role' | 'userId'>,
+  actor: Pick<Actor, 'role' | 'userId' | 'scopes'>,
   action: Action,
   target: { ownerId?: string } = {},
 ): void {

@@ -70,11 +70,14 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/register',
     {
-      config: { public: true },
+      config: { public: true, errorCodes: ['EMAIL_ALREADY_EXISTS', 'RATE_LIMITED'] },
       schema: {
         tags: ['auth'],
+        operationId: 'register',
         summary:
           'Register a user, optionally with a new organization they own and/or an invitation to accept',
+        description:
+          'Creates the user and a new organization in one transaction; the user becomes its owner. Answers the user, the organization and a token pair (`Cache-Control: no-store`). Rate-limited per client address and per email (429 with `Retry-After`).',
         body: RegisterBody,
         response: { 201: Registered, ...problems(400, 404, 409, 413, 429) },
       },
@@ -112,10 +115,13 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/login',
     {
-      config: { public: true },
+      config: { public: true, errorCodes: ['INVALID_CREDENTIALS', 'RATE_LIMITED'] },
       schema: {
         tags: ['auth'],
+        operationId: 'login',
         summary: 'Log in with email and password (starts a session)',
+        description:
+          'Answers a token pair: a short-lived JWT access token for `Authorization: Bearer` and an opaque refresh token. An unknown email and a wrong password get the same 401. Rate-limited per client address and per email.',
         body: LoginBody,
         response: { 200: TokenPair, ...problems(400, 401, 429) },
       },
@@ -147,10 +153,13 @@ export default async function authRoutes(fastify: FastifyInstance) {
   app.post(
     '/refresh',
     {
-      config: { public: true },
+      config: { public: true, errorCodes: ['INVALID_TOKEN'] },
       schema: {
         tags: ['auth'],
+        operationId: 'refreshTokens',
         summary: 'Exchange a refresh token for a new pair (the old token stops working)',
+        description:
+          'Rotates the refresh token: the old one stops working. Presenting an already-used refresh token revokes its whole session (reuse detection) and answers 401.',
         body: RefreshBody,
         response: { 200: TokenPair, ...problems(400, 401) },
       },
@@ -178,7 +187,10 @@ export default async function authRoutes(fastify: FastifyInstance) {
       config: { public: true },
       schema: {
         tags: ['auth'],
+        operationId: 'logout',
         summary: 'End the session of a refresh token (its access tokens stop working at once)',
+        description:
+          'Revokes the session the refresh token belongs to (every token issued from the same login). An unknown or already revoked token also answers 204.',
         body: RefreshBody,
         response: { 204: { type: 'null', description: 'Logged out' }, ...problems(400) },
       },
@@ -202,8 +214,10 @@ export default async function authRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['auth'],
+        operationId: 'getCurrentUser',
         summary: 'The current user',
-        security,
+        description: 'The user the access token belongs to.',
+        security: [{ bearerAuth: [] }],
         response: { 200: Me, ...problems(401) },
       },
     },
@@ -319,7 +333,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const email = normalizeEmail(request.body.email)
+      const { email } = request.body // normalized by the Email schema
       await enforceRateLimits(request, [
         [`password-reset:ip:${request.ip}`, app.rateLimits.passwordResetPerAddress],
         [`password-reset:email:${email}`, app.rateLimits.passwordResetPerEmail],

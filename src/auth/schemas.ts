@@ -24,17 +24,33 @@ export const RegisterBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        email: 'ada@example.com',
+        password: 'correct horse battery staple',
+        name: 'Ada Lovelace',
+        organization_name: 'Analytical Engines Ltd',
+      },
+    ],
+  },
 )
 
 export const LoginBody = Type.Object(
   { email: Email, password: Type.String({ minLength: 1, maxLength: 128 }) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ email: 'ada@example.com', password: 'correct horse battery staple' }],
+  },
 )
 
 export const RefreshBody = Type.Object(
   { refresh_token: Type.String({ minLength: 1, maxLength: 2048 }) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ refresh_token: 'the refresh_token answered by register, login or refresh' }],
+  },
 )
 
 export const TokenPair = Type.Object({

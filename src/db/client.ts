@@ -17,6 +17,8 @@ export type Executor = Db | Tx
 
 export interface Database {
   db: Db
+  /** Connections of a PostgreSQL pool (PGlite has one connection and no pool: undefined). */
+  poolStats?(): { total: number; idle: number; waiting: number }
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>
   /** Statements waiting for a connection (PostgreSQL) or their turn (PGlite); load shedding reads it. */
@@ -61,6 +63,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const db = drizzlePg(pool, { schema }) as unknown as Db
     return {
       db,
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       ping: async () => {
         await pool.query('SELECT 1')
       },

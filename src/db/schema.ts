@@ -477,6 +477,146 @@ export const invitations = pgTable(
   ],
 )
 
+// ---- Integrations (0004): API keys, idempotency records, the event outbox, webhooks and deliveries ---------
+
+export const API_KEY_SCOPES = ['read', 'write'] as const
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number]
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number]
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    organizationId: uuid('organization_id').notNull(),
+    id: uuid('id').notNull(),
+    userId: uuid('user_id').notNull(),
+    name: text('name').notNull(),
+    scope: text('scope', { enum: API_KEY_SCOPES }).notNull(),
+    prefix: text('prefix').notNull(),
+    keyHash: text('key_hash').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    primaryKey({ name: 'api_keys_pkey', columns: [t.organizationId, t.id] }),
+    // A key dies with its user's membership: leaving the organization revokes it in the database too.
+    foreignKey({
+      name: 'api_keys_member_fkey',
+      columns: [t.organizationId, t.userId],
+      foreignColumns: [memberships.organizationId, memberships.userId],
+    }).onDelete('cascade'),
+    check('api_keys_scope_check', inList('scope', API_KEY_SCOPES)),
+    // Looked up by the presented key alone (the organization comes from the key), like users by email.
+    uniqueIndex('api_keys_key_hash_key').on(t.keyHash),
+    index('api_keys_org_user_idx').on(t.organizationId, t.userId, t.createdAt),
+  ],
+)
+
+/** Scoped to the user (an API key shares its user's scope); `status` is null while the first request runs. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    status: integer('status'),
+    contentType: text('content_type'),
+    body: text('body'),
+    lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }).notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'idempotency_keys_pkey', columns: [t.userId, t.key] }),
+    index('idempotency_keys_expires_idx').on(t.expiresAt),
+  ],
+)
+
+/** The outbox: one row per change, written in the change's transaction; `dispatched_at` once fanned out. */
+export const events = pgTable(
+  'events',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    type: text('type').notNull(),
+    data: jsonb('data').notNull(),
+    previous: jsonb('previous'),
+    createdAt: createdAt(),
+    dispatchedAt: timestamp('dispatched_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    primaryKey({ name: 'events_pkey', columns: [t.organizationId, t.id] }),
+    index('events_pending_idx').on(t.createdAt, t.id).where(sql`dispatched_at IS NULL`),
+  ],
+)
+
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    url: text('url').notNull(),
+    events: text('events').array().notNull(),
+    description: text('description'),
+    enabled: boolean('enabled').notNull().default(true),
+    secret: text('secret').notNull(),
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true, precision: 3 }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ name: 'webhooks_pkey', columns: [t.organizationId, t.id] }),
+    index('webhooks_org_created_idx').on(t.organizationId, t.createdAt, t.id),
+  ],
+)
+
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    organizationId: uuid('organization_id').notNull(),
+    id: uuid('id').notNull(),
+    webhookId: uuid('webhook_id').notNull(),
+    eventId: uuid('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    attempt: integer('attempt').notNull().default(0),
+    status: text('status', { enum: DELIVERY_STATUSES }).notNull().default('pending'),
+    responseStatus: integer('response_status'),
+    error: text('error'),
+    durationMs: integer('duration_ms'),
+    createdAt: createdAt(),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, precision: 3 }),
+    /** Set while one instance makes an attempt; another may take the delivery over only after it passes. */
+    lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    primaryKey({ name: 'webhook_deliveries_pkey', columns: [t.organizationId, t.id] }),
+    foreignKey({
+      name: 'webhook_deliveries_webhook_fkey',
+      columns: [t.organizationId, t.webhookId],
+      foreignColumns: [webhooks.organizationId, webhooks.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'webhook_deliveries_event_fkey',
+      columns: [t.organizationId, t.eventId],
+      foreignColumns: [events.organizationId, events.id],
+    }).onDelete('cascade'),
+    check('webhook_deliveries_status_check', inList('status', DELIVERY_STATUSES)),
+    // One delivery per event and webhook: a repeated fan-out cannot send an event twice.
+    uniqueIndex('webhook_deliveries_webhook_event_key').on(t.organizationId, t.webhookId, t.eventId),
+    index('webhook_deliveries_webhook_created_idx').on(t.organizationId, t.webhookId, t.createdAt, t.id),
+    index('webhook_deliveries_event_idx').on(t.organizationId, t.eventId),
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt, t.eventId).where(sql`status = 'pending'`),
+  ],
+)
+
 /**
  * Exact row counts per organization and list (migration 0005): statement triggers on contacts, companies, deals
  * and tasks add to one of 16 shards in the writing transaction; `writes` sums to the list's write generation.

@@ -45,6 +45,11 @@ export const ERROR_CODES = {
   INVITATION_NOT_FOUND: { status: 404, title: 'Invitation not found' },
   SESSION_NOT_FOUND: { status: 404, title: 'Session not found' },
   INVITATION_ALREADY_EXISTS: { status: 409, title: 'Invitation already exists' },
+  WEBHOOK_URL_NOT_ALLOWED: { status: 400, title: 'Webhook URL not allowed' },
+  API_KEY_NOT_FOUND: { status: 404, title: 'API key not found' },
+  WEBHOOK_NOT_FOUND: { status: 404, title: 'Webhook not found' },
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency key in use' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused' },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -25,6 +25,8 @@ export type RateLimits = typeof DEFAULT_RATE_LIMITS
 export interface RateLimitResult {
   allowed: boolean
   retryAfterSeconds: number
+  /** Requests left in this window (0 once it is used up). */
+  remaining: number
 }
 
 export interface RateLimiter {
@@ -32,7 +34,11 @@ export interface RateLimiter {
 }
 
 function result(count: number, rule: RateLimitRule, msLeft: number): RateLimitResult {
-  return { allowed: count <= rule.limit, retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)) }
+  return {
+    allowed: count <= rule.limit,
+    retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)),
+    remaining: Math.max(0, rule.limit - count),
+  }
 }
 
 /** Fixed-window counters in process memory. */
@@ -81,7 +87,11 @@ export function redisRateLimiter(redis: Redis, local = memoryRateLimiter()): Rat
       const [mine, everyone] = await Promise.all([local.hit(key, rule), shared(key, rule)])
       if (!everyone || (mine.allowed && everyone.allowed)) return everyone ?? mine
       const denied = [mine, everyone].filter((answer) => !answer.allowed)
-      return { allowed: false, retryAfterSeconds: Math.max(...denied.map((d) => d.retryAfterSeconds)) }
+      return {
+        allowed: false,
+        retryAfterSeconds: Math.max(...denied.map((d) => d.retryAfterSeconds)),
+        remaining: 0,
+      }
     },
   }
 }

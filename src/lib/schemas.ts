@@ -48,7 +48,7 @@ export const TenantHeaders = Type.Object({
   'x-organization-id': Type.String({
     format: 'uuid',
     'x-normalize': 'id',
-    description: 'Organization the request acts in',
+    description: "Organization the request acts in (optional with an API key: the key's organization)",
   }),
 })
 
@@ -71,3 +71,11 @@ export function Defaulted<T extends TObject>(schema: T): T {
 
 /** Page parameters of every paginated list (page or cursor, page_size, count): use inside a `Defaulted` object. */
 export { ListPage as Page, ListPageQuery as PageQuery } from './list.js'
+
+/**
+ * A page of a list not (yet) on the list engine (lib/list.ts): offset only, so `next_cursor` is always null.
+ * Lists that can grow large use `servePage` instead.
+ */
+export function pageOf<T>(items: T[], total: number, page: number, pageSize: number) {
+  return { items, total, page, page_size: pageSize, pages: Math.ceil(total / pageSize), next_cursor: null }
+}

@@ -18,9 +18,13 @@ export default async function activityRoutes(fastify: FastifyInstance) {
   app.get(
     '/',
     {
+      config: { errorCodes: ['DEAL_NOT_FOUND'] },
       schema: {
         tags,
+        operationId: 'listDealActivities',
         summary: "A deal's activity feed, newest first",
+        description:
+          'Status and stage changes, task events and comments of one deal, newest first, each with its author; paginated.',
         security,
         headers: TenantHeaders,
         params: DealParams,
@@ -45,9 +49,13 @@ export default async function activityRoutes(fastify: FastifyInstance) {
   app.post(
     '/',
     {
+      config: { errorCodes: ['DEAL_NOT_FOUND'] },
       schema: {
         tags,
+        operationId: 'commentOnDeal',
         summary: 'Comment on a deal (any member, any deal)',
+        description:
+          "Adds a comment to the deal's feed. Any member may comment on any deal of the organization.",
         security,
         headers: TenantHeaders,
         params: DealParams,

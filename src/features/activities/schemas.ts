@@ -64,6 +64,9 @@ export const CreateCommentBody = Type.Object(
       { additionalProperties: false },
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ type: 'comment', payload: { text: 'Budget approved; contract next week.' } }],
+  },
 )
 export type CreateCommentBody = Static<typeof CreateCommentBody>

@@ -31,6 +31,14 @@ export interface AnalyticsCache {
     name: string,
     compute: () => Promise<Computed<T>>,
   ): Promise<T>
+  /** Lookups since start: served from the cache, computed, or computed because the cache was unavailable. */
+  stats(): CacheStats
+}
+
+export interface CacheStats {
+  hits: number
+  misses: number
+  bypassed: number
 }
 
 /** Where values live: Redis (shared by every instance) or this process. */
@@ -44,6 +52,7 @@ export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger)
   // Concurrent misses of one key share one computation (a dashboard refresh storm after a write).
   const inflight = new Map<string, Promise<unknown>>()
   let failing = false
+  const stats: CacheStats = { hits: 0, misses: 0, bypassed: 0 }
   const failed = (error: unknown) => {
     if (!failing) log.warn({ err: error }, 'analytics cache unavailable; computing without it')
     failing = true
@@ -58,11 +67,18 @@ export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger)
       compute: () => Promise<Computed<T>>,
     ) {
       const key = `analytics:v3:${organizationId}:${generation}:${name}`
-      const hit = await store.read(key).catch(failed)
+      let unavailable = false
+      const hit = await store.read(key).catch((error) => {
+        unavailable = true
+        return failed(error)
+      })
       if (hit !== undefined) {
         failing = false
+        stats.hits++
         return JSON.parse(hit) as T
       }
+      if (unavailable) stats.bypassed++
+      else stats.misses++
       let pending = inflight.get(key) as Promise<T> | undefined
       if (!pending) {
         pending = (async () => {
@@ -79,6 +95,7 @@ export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger)
       }
       return pending
     },
+    stats: () => ({ ...stats }),
   }
 }
 

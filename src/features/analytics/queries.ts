@@ -82,9 +82,12 @@ export function recentQuery(organizationId: string, days: number): SQL {
       WHERE d.organization_id = ${organizationId} AND d.created_at >= b.since
         AND d.created_at < ((b.boundary_day + 1)::timestamp AT TIME ZONE 'UTC')
     ), oldest AS (
-      SELECT min(d.created_at) AS created_at
-      FROM deals d, bounds b
-      WHERE d.organization_id = ${organizationId} AND d.created_at >= b.since
+      -- The first entry of deals_org_created_idx in the window (a LIMIT 1, not an aggregate over the window).
+      SELECT d.created_at
+      FROM deals d
+      WHERE d.organization_id = ${organizationId} AND d.created_at >= now() - make_interval(days => ${days}::int)
+      ORDER BY d.created_at
+      LIMIT 1
     )
     SELECT (SELECT count FROM whole_days) + (SELECT count FROM boundary) AS recent_count,
            (extract(epoch FROM (SELECT created_at FROM oldest) + make_interval(days => ${days}::int) - now())

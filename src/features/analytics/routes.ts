@@ -33,8 +33,11 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'getDealSummary',
         summary:
           'Deals per status (amounts in one currency), win rate, new deals, currencies in use, open pipeline',
+        description:
+          'Counts and amount totals by status, the average won amount, the win rate, the deals created in the last `days` (default 30), the currencies in use and the open pipeline. Exact and always fresh, whatever instance answers.',
         security,
         headers: TenantHeaders,
         querystring: SummaryQuery,
@@ -66,7 +69,10 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'getDealFunnel',
         summary: 'Deals per current stage and status, and conversions between stages reached',
+        description:
+          'Deals per stage and status, stage totals, and the conversion from each stage to the next among deals that reached it. Exact and always fresh.',
         security,
         headers: TenantHeaders,
         querystring: FunnelQuery,
@@ -87,8 +93,11 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'getDealForecast',
         summary:
           'Open deals by expected close month (weighted), won deals by close month, overdue, unscheduled',
+        description:
+          'Open deals by expected close month, weighted by stage probability; won deals by close month; overdue and unscheduled open deals.',
         security,
         headers: TenantHeaders,
         querystring: ForecastQuery,
@@ -124,7 +133,10 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'getDealVelocity',
         summary: 'Time spent per stage (stays ended in the window) and time to win',
+        description:
+          'Time deals spent in each stage (stays that ended in the window) and the time from creation to winning.',
         security,
         headers: TenantHeaders,
         querystring: VelocityQuery,

@@ -20,7 +20,10 @@ export default async function companyRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'listCompanies',
         summary: 'List companies (search in name and domain, filter by owner, sorted and paginated)',
+        description:
+          'Paginated. `search` matches name or domain; `owner_id` filters; sorted by `order_by` and `order`.',
         security,
         headers: TenantHeaders,
         querystring: CompanyListQuery,
@@ -45,7 +48,10 @@ export default async function companyRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'getCompany',
         summary: 'One company',
+        description:
+          'One company of the organization. An id of another organization answers exactly like a missing one.',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -64,7 +70,10 @@ export default async function companyRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'createCompany',
         summary: 'Create a company; owner_id defaults to the caller (members may not name anyone else)',
+        description:
+          'Any member may create companies. `owner_id` defaults to the caller; naming another owner is for owners, admins and managers.',
         security,
         headers: TenantHeaders,
         body: CreateCompanyBody,
@@ -82,7 +91,10 @@ export default async function companyRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'updateCompany',
         summary: 'Update a company (members: only their own); null clears the domain',
+        description:
+          'Only the fields sent change; `null` clears the domain. Members change only companies they own.',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -101,7 +113,10 @@ export default async function companyRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'deleteCompany',
         summary: 'Delete a company (members: only their own); 409 while any contact references it',
+        description:
+          'Members delete only companies they own. Refused while any contact references the company.',
         security,
         headers: TenantHeaders,
         params: IdParams,

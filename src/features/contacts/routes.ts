@@ -20,7 +20,10 @@ export default async function contactRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'listContacts',
         summary: 'List contacts (search in name and email, filter by owner, sorted and paginated)',
+        description:
+          'Paginated. `search` matches name or email (case-insensitive substring); `owner_id` filters; `order_by` and `order` sort.',
         security,
         headers: TenantHeaders,
         querystring: ContactListQuery,
@@ -44,9 +47,13 @@ export default async function contactRoutes(fastify: FastifyInstance) {
   app.get(
     '/:id',
     {
+      config: { errorCodes: ['CONTACT_NOT_FOUND'] },
       schema: {
         tags,
+        operationId: 'getContact',
         summary: 'One contact',
+        description:
+          'One contact of the organization. An id of another organization answers exactly like a missing one.',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -63,9 +70,13 @@ export default async function contactRoutes(fastify: FastifyInstance) {
   app.post(
     '/',
     {
+      config: { errorCodes: ['FORBIDDEN', 'OWNER_NOT_MEMBER'] },
       schema: {
         tags,
+        operationId: 'createContact',
         summary: 'Create a contact; owner_id defaults to the caller (members may not name anyone else)',
+        description:
+          'Any member may create contacts. `owner_id` defaults to the caller; naming another owner is for owners, admins and managers, and that owner must be a member.',
         security,
         headers: TenantHeaders,
         body: CreateContactBody,
@@ -81,9 +92,13 @@ export default async function contactRoutes(fastify: FastifyInstance) {
   app.patch(
     '/:id',
     {
+      config: { errorCodes: ['CONTACT_NOT_FOUND', 'FORBIDDEN', 'OWNER_NOT_MEMBER'] },
       schema: {
         tags,
+        operationId: 'updateContact',
         summary: 'Update a contact (members: only their own); null clears email or phone',
+        description:
+          'Only the fields sent change; `null` clears email or phone. Members change only contacts they own.',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -98,9 +113,12 @@ export default async function contactRoutes(fastify: FastifyInstance) {
   app.delete(
     '/:id',
     {
+      config: { errorCodes: ['CONTACT_NOT_FOUND', 'FORBIDDEN', 'CONTACT_HAS_DEALS'] },
       schema: {
         tags,
+        operationId: 'deleteContact',
         summary: 'Delete a contact (members: only their own); 409 while any deal references it',
+        description: 'Members delete only contacts they own. Refused while any deal references the contact.',
         security,
         headers: TenantHeaders,
         params: IdParams,

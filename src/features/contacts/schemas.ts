@@ -47,7 +47,10 @@ export const CreateContactBody = Defaulted(
         description: 'A company of the organization',
       }),
     },
-    { additionalProperties: false },
+    {
+      additionalProperties: false,
+      examples: [{ name: 'Charles Babbage', email: 'charles@example.com', phone: '+44 20 7946 0000' }],
+    },
   ),
 )
 export type CreateContactBody = Static<typeof CreateContactBody>
@@ -62,7 +65,7 @@ export const UpdateContactBody = Type.Object(
       Type.Union([Uuid, Type.Null()], { description: 'A company of the organization; null unlinks' }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ phone: '+44 20 7946 0001' }] },
 )
 export type UpdateContactBody = Static<typeof UpdateContactBody>
 

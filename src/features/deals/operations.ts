@@ -98,7 +98,7 @@ export async function changeDeal(db: Db, actor: Actor, id: string, input: Update
     const written = await queries
       .updateDealIfUnchanged(db, current, write, (updated) => [
         ...(activities.length > 0 ? [writeActivitiesSql(actor, updated, activities)] : []),
-        ...afterDealChangeSql(actor, current, updated),
+        ...afterDealChangeSql(actor, current, updated, { ...current, ...changes }),
       ])
       .catch(unknownContactAsNotFound)
     if (written) return written

@@ -20,7 +20,10 @@ export default async function dealRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'listDeals',
         summary: 'List deals (filters by status, stage, owner, contact, amount range, title search)',
+        description:
+          'Paginated. `status` and `stage` are repeatable filters; amounts are decimal strings; `search` matches the title.',
         security,
         headers: TenantHeaders,
         querystring: DealListQuery,
@@ -37,9 +40,13 @@ export default async function dealRoutes(fastify: FastifyInstance) {
   app.get(
     '/:id',
     {
+      config: { errorCodes: ['DEAL_NOT_FOUND'] },
       schema: {
         tags,
+        operationId: 'getDeal',
         summary: 'One deal',
+        description:
+          'One deal of the organization. An id of another organization answers exactly like a missing one.',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -66,9 +73,13 @@ export default async function dealRoutes(fastify: FastifyInstance) {
   app.post(
     '/',
     {
+      config: { errorCodes: ['FORBIDDEN', 'OWNER_NOT_MEMBER'] },
       schema: {
         tags,
+        operationId: 'createDeal',
         summary: 'Create a deal on a contact of the organization; owner_id defaults to the caller',
+        description:
+          'Opens a deal in stage `qualification` with status `new` on a contact of the organization. `owner_id` defaults to the caller (naming another owner: owners, admins, managers).',
         security,
         headers: TenantHeaders,
         body: CreateDealBody,
@@ -84,8 +95,18 @@ export default async function dealRoutes(fastify: FastifyInstance) {
   app.patch(
     '/:id',
     {
+      config: {
+        errorCodes: [
+          'DEAL_NOT_FOUND',
+          'INVALID_DEAL_AMOUNT',
+          'OWNER_NOT_MEMBER',
+          'FORBIDDEN',
+          'STAGE_ROLLBACK_FORBIDDEN',
+        ],
+      },
       schema: {
         tags,
+        operationId: 'updateDeal',
         summary: 'Update a deal; status and stage changes are recorded as activities',
         description:
           'A resulting status `won` needs an amount > 0 (400 INVALID_DEAL_AMOUNT). Moving the stage back is ' +
@@ -104,9 +125,13 @@ export default async function dealRoutes(fastify: FastifyInstance) {
   app.delete(
     '/:id',
     {
+      config: { errorCodes: ['DEAL_NOT_FOUND', 'FORBIDDEN'] },
       schema: {
         tags,
+        operationId: 'deleteDeal',
         summary: 'Delete a deal with its tasks and activities (members: only their own)',
+        description:
+          'Deletes the deal with its tasks and activities in one transaction. Members delete only deals they own.',
         security,
         headers: TenantHeaders,
         params: IdParams,

@@ -96,7 +96,17 @@ export const CreateDealBody = Defaulted(
       expected_close_date: Type.Union([DateOnly, Type.Null()], { default: null }),
       lost_reason: Type.Union([LostReason, Type.Null()], { default: null }),
     },
-    { additionalProperties: false },
+    {
+      additionalProperties: false,
+      examples: [
+        {
+          contact_id: '0193c9a2-7c1e-7b4e-9a51-2f6d4c8e1a10',
+          title: 'Difference Engine No. 2',
+          amount: '12500.00',
+          currency: 'GBP',
+        },
+      ],
+    },
   ),
 )
 export type CreateDealBody = Static<typeof CreateDealBody>
@@ -113,7 +123,7 @@ export const UpdateDealBody = Type.Object(
     expected_close_date: Type.Optional(CloseDate),
     lost_reason: Type.Optional(Type.Union([LostReason, Type.Null()])),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ status: 'won', stage: 'closed' }] },
 )
 export type UpdateDealBody = Static<typeof UpdateDealBody>
 

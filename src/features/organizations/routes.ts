@@ -26,7 +26,10 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['organizations'],
+        operationId: 'listMyOrganizations',
         summary: "The caller's organizations with their role in each",
+        description:
+          "Every organization the caller is a member of, with the caller's role in each. Use one of these ids as `X-Organization-Id` on the record routes.",
         security,
         response: { 200: { type: 'array', items: OrganizationWithRole }, ...problems(401) },
       },
@@ -45,7 +48,9 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['organizations'],
+        operationId: 'createOrganization',
         summary: 'Create an organization; the caller becomes its owner',
+        description: 'Creates an organization; the caller becomes its owner.',
         security,
         body: CreateOrganizationBody,
         response: { 201: OrganizationWithRole, ...problems(400, 401) },
@@ -78,9 +83,12 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
   app.get(
     '/',
     {
+      config: { errorCodes: ['ORGANIZATION_ACCESS_DENIED'] },
       schema: {
         tags: ['organizations'],
+        operationId: 'listMembers',
         summary: 'Members of the organization',
+        description: 'Members of the organization with their roles and emails; any member may read them.',
         security,
         params: OrganizationParams,
         response: { 200: { type: 'array', items: Member }, ...problems(400, 401, 403) },
@@ -95,9 +103,15 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
   app.post(
     '/',
     {
+      config: {
+        errorCodes: ['ORGANIZATION_ACCESS_DENIED', 'FORBIDDEN', 'USER_NOT_FOUND', 'MEMBER_ALREADY_EXISTS'],
+      },
       schema: {
         tags: ['organizations'],
+        operationId: 'addMember',
         summary: 'Add a user who already shares an organization with you (owner, admin); invite anyone else',
+        description:
+          'Adds an already registered user, found by email, with a role (default member). Owners grant any role; admins grant manager or member only.',
         security,
         params: OrganizationParams,
         body: AddMemberBody,
@@ -114,9 +128,13 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
   app.patch(
     '/:user_id',
     {
+      config: { errorCodes: ['ORGANIZATION_ACCESS_DENIED', 'FORBIDDEN', 'MEMBER_NOT_FOUND', 'LAST_OWNER'] },
       schema: {
         tags: ['organizations'],
+        operationId: 'changeMemberRole',
         summary: "Change a member's role (owner, admin; never one's own)",
+        description:
+          'Owners change any role; admins only between manager and member. Nobody changes their own role, and the last owner cannot be demoted.',
         security,
         params: MemberParams,
         body: ChangeRoleBody,
@@ -132,9 +150,13 @@ async function organizationMemberRoutes(fastify: FastifyInstance) {
   app.delete(
     '/:user_id',
     {
+      config: { errorCodes: ['ORGANIZATION_ACCESS_DENIED', 'FORBIDDEN', 'MEMBER_NOT_FOUND', 'LAST_OWNER'] },
       schema: {
         tags: ['organizations'],
+        operationId: 'removeMember',
         summary: 'Remove a member (owner, admin), or leave the organization (anyone, for themselves)',
+        description:
+          'Owners and admins remove members (admins: managers and members only); any member may remove themselves to leave. The last owner can neither leave nor be removed.',
         security,
         params: MemberParams,
         response: { 204: { type: 'null', description: 'Removed' }, ...problems(400, 401, 403, 404, 409) },

@@ -13,7 +13,7 @@ export const OrganizationWithRole = Type.Object({
 
 export const CreateOrganizationBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 255 }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Globex Corporation' }] },
 )
 
 export const Member = Type.Object({
@@ -33,8 +33,11 @@ export const AddMemberBody = Defaulted(
       email: Email,
       role: StringEnum(ROLES, { default: 'member' }),
     },
-    { additionalProperties: false },
+    { additionalProperties: false, examples: [{ email: 'grace@example.com', role: 'manager' }] },
   ),
 )
 
-export const ChangeRoleBody = Type.Object({ role: RoleSchema }, { additionalProperties: false })
+export const ChangeRoleBody = Type.Object(
+  { role: RoleSchema },
+  { additionalProperties: false, examples: [{ role: 'admin' }] },
+)

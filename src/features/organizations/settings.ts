@@ -72,7 +72,9 @@ export default async function organizationSettingsRoutes(fastify: FastifyInstanc
     {
       schema: {
         tags,
+        operationId: 'getOrganization',
         summary: 'The organization with its settings and the caller’s role (any member)',
+        description: 'The organization, its settings (name, default currency) and the caller’s role in it.',
         security,
         params: OrganizationParams,
         response: { 200: OrganizationSettings, ...problems(400, 401, 403) },
@@ -90,7 +92,9 @@ export default async function organizationSettingsRoutes(fastify: FastifyInstanc
     {
       schema: {
         tags,
+        operationId: 'updateOrganization',
         summary: 'Rename the organization or change its default currency (owner, admin)',
+        description: 'Owners and admins rename the organization or change its default currency.',
         security,
         params: OrganizationParams,
         body: UpdateOrganizationBody,
@@ -120,6 +124,7 @@ export default async function organizationSettingsRoutes(fastify: FastifyInstanc
     {
       schema: {
         tags,
+        operationId: 'deleteOrganization',
         summary: 'Delete the organization and everything in it (owner only)',
         description:
           'Records, memberships, invitations, API keys and webhooks go in one transaction; every member ' +

@@ -62,7 +62,10 @@ export default async function pipelineRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'getPipeline',
         summary: 'The pipeline stages with their probabilities',
+        description:
+          'The stages in pipeline order with the probability of each, as the organization set them.',
         security,
         headers: TenantHeaders,
         response: { 200: Pipeline, ...problems(400, 401, 403) },
@@ -76,7 +79,10 @@ export default async function pipelineRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'updatePipeline',
         summary: 'Set stage probabilities (owner, admin); every deal and the analytics follow at once',
+        description:
+          'Owners and admins set the probability (0..100) of any stage; stages left out keep theirs. Weighted analytics follow at once.',
         security,
         headers: TenantHeaders,
         body: UpdatePipelineBody,

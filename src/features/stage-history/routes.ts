@@ -71,7 +71,10 @@ export default async function stageHistoryRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['deals'],
+        operationId: 'listDealStageHistory',
         summary: 'The deal’s stays in each stage, oldest first; the last one is open',
+        description:
+          'Every stay of the deal in a stage, oldest first, with its duration; the last stay is still open.',
         security: [{ bearerAuth: [] }],
         headers: TenantHeaders,
         params: DealParams,

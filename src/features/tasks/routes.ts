@@ -19,7 +19,10 @@ export default async function taskRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags,
+        operationId: 'listTasks',
         summary: 'Tasks, by due date (undated last), then creation time',
+        description:
+          'Paginated. Filters: `deal_id`, `only_open`, `due_before`, `due_after`. Ordered by due date (undated last), then creation time.',
         security,
         headers: TenantHeaders,
         querystring: ListTasksQuery,
@@ -42,9 +45,12 @@ export default async function taskRoutes(fastify: FastifyInstance) {
   app.get(
     '/:id',
     {
+      config: { errorCodes: ['TASK_NOT_FOUND'] },
       schema: {
         tags,
+        operationId: 'getTask',
         summary: 'One task',
+        description: 'One task of the organization.',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -61,9 +67,13 @@ export default async function taskRoutes(fastify: FastifyInstance) {
   app.post(
     '/',
     {
+      config: { errorCodes: ['FORBIDDEN', 'INVALID_DUE_DATE'] },
       schema: {
         tags,
+        operationId: 'createTask',
         summary: 'Create a task on a deal (members: only on deals they own); writes task_created',
+        description:
+          'On a deal of the organization; members only on deals they own. `due_date` must not be in the past (UTC). Writes a `task_created` activity on the deal.',
         security,
         headers: TenantHeaders,
         body: CreateTaskBody,
@@ -79,9 +89,13 @@ export default async function taskRoutes(fastify: FastifyInstance) {
   app.patch(
     '/:id',
     {
+      config: { errorCodes: ['TASK_NOT_FOUND', 'FORBIDDEN', 'INVALID_DUE_DATE'] },
       schema: {
         tags,
+        operationId: 'updateTask',
         summary: 'Change a task (members: only on deals they own); completing it writes task_completed',
+        description:
+          'Only the fields sent change. Setting `is_done` to true writes a `task_completed` activity on the deal.',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -96,9 +110,12 @@ export default async function taskRoutes(fastify: FastifyInstance) {
   app.delete(
     '/:id',
     {
+      config: { errorCodes: ['TASK_NOT_FOUND', 'FORBIDDEN'] },
       schema: {
         tags,
+        operationId: 'deleteTask',
         summary: 'Delete a task (members: only on deals they own)',
+        description: 'Members delete tasks only on deals they own.',
         security,
         headers: TenantHeaders,
         params: IdParams,

@@ -61,7 +61,17 @@ export const CreateTaskBody = Defaulted(
       description: { ...Description, default: null } as typeof Description,
       due_date: { ...DueDate, default: null } as typeof DueDate,
     },
-    { additionalProperties: false },
+    {
+      additionalProperties: false,
+      examples: [
+        {
+          deal_id: '0193c9a2-7c1e-7b4e-9a51-2f6d4c8e1a10',
+          title: 'Send the revised proposal',
+          description: 'Include the volume discount',
+          due_date: '2030-06-28',
+        },
+      ],
+    },
   ),
 )
 export type CreateTaskBody = Static<typeof CreateTaskBody>
@@ -73,6 +83,6 @@ export const UpdateTaskBody = Type.Object(
     due_date: Type.Optional(DueDate),
     is_done: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ is_done: true }] },
 )
 export type UpdateTaskBody = Static<typeof UpdateTaskBody>

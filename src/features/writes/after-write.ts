@@ -3,6 +3,8 @@ import type { Actor } from '../../auth/policy.js'
 import type { Executor } from '../../db/client.js'
 import type { activities, companies, contacts, deals, memberships, tasks } from '../../db/schema.js'
 import { bumpGeneration, bumpGenerationSql } from '../analytics/generation.js'
+import type { DealRow } from '../deals/schemas.js'
+import { dealUpdatedEventSql, recordWriteEvent } from '../events/write-events.js'
 
 export type WriteKind = 'created' | 'updated' | 'deleted'
 
@@ -45,6 +47,8 @@ export async function afterWrite(tx: Executor, actor: Actor, write: Write): Prom
     case 'member':
       break
   }
+  // The outbox (spec §16): the event commits or rolls back with the change.
+  await recordWriteEvent(tx, actor, write)
 }
 
 /**
@@ -52,6 +56,12 @@ export async function afterWrite(tx: Executor, actor: Actor, write: Write): Prom
  * statement's CTE of the updated deal row, empty when the guarded update did not match, which then writes
  * nothing). `before` is the row the change was checked against.
  */
-export function afterDealChangeSql(_actor: Actor, _before: typeof deals.$inferSelect, updated: SQL): SQL[] {
-  return [bumpGenerationSql(sql`organization_id`, updated)]
+export function afterDealChangeSql(
+  _actor: Actor,
+  before: DealRow,
+  updated: SQL,
+  /** `before` with the change applied (the fields the database decides are read from `updated`). */
+  changed: DealRow,
+): SQL[] {
+  return [bumpGenerationSql(sql`organization_id`, updated), dealUpdatedEventSql(before, changed, updated)]
 }

@@ -1,0 +1,131 @@
+import { eq, type SQL, sql } from 'drizzle-orm'
+import type { Actor } from '../../auth/policy.js'
+import type { Executor } from '../../db/client.js'
+import { events, type memberships, users } from '../../db/schema.js'
+import { uuidv7 } from '../../lib/uuid.js'
+import { toActivity } from '../activities/schemas.js'
+import { companyBody } from '../companies/queries.js'
+import { toContact } from '../contacts/schemas.js'
+import { type DealRow, toDeal } from '../deals/schemas.js'
+import { toTask } from '../tasks/schemas.js'
+import type { Write } from '../writes/after-write.js'
+import { changedFields, recordChange, recordEvent } from './record.js'
+
+type MembershipRow = typeof memberships.$inferSelect
+
+async function userOf(tx: Executor, userId: string | null) {
+  if (!userId) return undefined
+  const [user] = await tx
+    .select({ name: users.name, email: users.email })
+    .from(users)
+    .where(eq(users.id, userId))
+  return user
+}
+
+async function toMemberBody(tx: Executor, row: MembershipRow) {
+  const user = await userOf(tx, row.userId)
+  return {
+    user_id: row.userId,
+    name: user?.name ?? '',
+    email: user?.email ?? '',
+    role: row.role,
+    joined_at: row.createdAt.toISOString(),
+  }
+}
+
+/**
+ * The outbox side of the after-write hook: the event of `write`, with `data` as the API returns the object.
+ * Companies (another branch) record theirs with `recordChange(tx, org, 'company', toCompany(before), toCompany(after))`.
+ */
+export async function recordWriteEvent(tx: Executor, actor: Actor, write: Write): Promise<void> {
+  const organizationId = actor.organizationId
+  switch (write.resource) {
+    case 'contact':
+      return recordChange(
+        tx,
+        organizationId,
+        'contact',
+        write.before && toContact(write.before),
+        write.after && toContact(write.after),
+      )
+    case 'deal':
+      return recordChange(
+        tx,
+        organizationId,
+        'deal',
+        // Deal rows of the operations carry the derived fields (probability, weighted amount) of every read.
+        write.before && toDeal(write.before as DealRow),
+        write.after && toDeal(write.after as DealRow),
+      )
+    case 'company':
+      return recordChange(
+        tx,
+        organizationId,
+        'company',
+        write.before && companyBody(write.before),
+        write.after && companyBody(write.after),
+      )
+    case 'task':
+      return recordChange(
+        tx,
+        organizationId,
+        'task',
+        write.before && toTask(write.before),
+        write.after && toTask(write.after),
+      )
+    case 'comment': {
+      if (write.kind !== 'created' || !write.after) return
+      const row = write.after
+      const author = await userOf(tx, row.authorId)
+      const data = toActivity({
+        ...row,
+        authorName: author?.name ?? null,
+        authorEmail: author?.email ?? null,
+      })
+      await recordEvent(tx, { organizationId, type: 'comment.created', data })
+      return
+    }
+    case 'member': {
+      const before = write.before && (await toMemberBody(tx, write.before))
+      const after = write.after && (await toMemberBody(tx, write.after))
+      const memberOrg = (write.after ?? write.before)?.organizationId ?? organizationId
+      if (!before && after)
+        await recordEvent(tx, { organizationId: memberOrg, type: 'member.added', data: after })
+      else if (before && !after)
+        await recordEvent(tx, { organizationId: memberOrg, type: 'member.removed', data: before })
+      else if (before && after) {
+        const previous = changedFields(before, after)
+        if (Object.keys(previous).length > 0)
+          await recordEvent(tx, { organizationId: memberOrg, type: 'member.updated', data: after, previous })
+      }
+      return
+    }
+  }
+}
+
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+
+/**
+ * `deal.updated` of the one-statement deal PATCH, as a CTE member over `updated` (the row as written, after the
+ * deals triggers). `data`: the API body of the checked row with the change applied, merged with every field the
+ * database decides (`updated_at`, `closed_at`, `stage_changed_at`, `lost_reason`, the derived probability and
+ * weighted amount) read from `updated`; `previous`: the fields of the old body whose value differs. Writes
+ * nothing when the guarded update matched no row.
+ */
+export function dealUpdatedEventSql(before: DealRow, changed: DealRow, updated: SQL): SQL {
+  const beforeBody = JSON.stringify(toDeal(before))
+  const probability = 'deal_probability(u.organization_id, u.status, u.stage)'
+  const fromDatabase = sql.raw(`jsonb_build_object(
+      'updated_at', ${iso('u.updated_at')},
+      'closed_at', CASE WHEN u.closed_at IS NULL THEN NULL ELSE ${iso('u.closed_at')} END,
+      'stage_changed_at', ${iso('u.stage_changed_at')},
+      'lost_reason', u.lost_reason,
+      'probability', ${probability},
+      'weighted_amount', round(u.amount * ${probability} / 100, 2)::text)`)
+  return sql`INSERT INTO ${events} (organization_id, id, type, data, previous)
+    SELECT d.organization_id, ${uuidv7()}::uuid, 'deal.updated', d.data,
+      (SELECT coalesce(jsonb_object_agg(b.key, b.value), '{}'::jsonb)
+         FROM jsonb_each(${beforeBody}::jsonb) b WHERE b.value IS DISTINCT FROM d.data -> b.key)
+    FROM (SELECT u.organization_id, ${JSON.stringify(toDeal(changed))}::jsonb || ${fromDatabase} AS data
+          FROM ${updated} u) d`
+}
