@@ -36,7 +36,7 @@ const TRICKY = [
 
 /** The cell a spreadsheet may safely open: formula starters get a leading apostrophe. */
 function safe(value: unknown): string {
-  if (value === null) return ''
+  if (value === null || value === undefined) return ''
   const text = String(value)
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text
 }
@@ -77,6 +77,7 @@ describe('CSV export', () => {
       'name',
       'email',
       'phone',
+      'company_id',
       'created_at',
       'updated_at',
     ])
