@@ -22,51 +22,64 @@ export interface FloorQuery {
   values: unknown[]
 }
 
-/** `limit $n [offset $n+1]`: drizzle leaves the offset out on the first page. */
-function limitOffset(values: unknown[], limit: number, offset: number): string {
-  values.push(limit)
+/** `limit $n [offset $n+1]`: drizzle leaves the offset out on the first page. One row more than the page. */
+function limitOffset(values: unknown[], pageSize: number, offset: number): string {
+  values.push(pageSize + 1)
   const clause = ` limit $${values.length}`
   if (offset === 0) return clause
   values.push(offset)
   return `${clause} offset $${values.length}`
 }
 
-/** W1: `GET /deals?page=…&page_size=…` (default order created_at desc, id desc): the page and the total. */
-export function dealsPage(organizationId: string, limit: number, offset: number): FloorQuery[] {
+const GENERATION = `(SELECT coalesce(sum(writes), 0)::text FROM list_counts
+    WHERE organization_id = $1::uuid AND list IN ($2)) AS g`
+
+/**
+ * W1: `GET /deals?page=…&page_size=…` (default order created_at desc, id desc): the page (one row more, to know
+ * whether a next cursor exists) and the organization's deal counter.
+ */
+export function dealsPage(organizationId: string, pageSize: number, offset: number): FloorQuery[] {
   const values: unknown[] = [organizationId]
-  const page = limitOffset(values, limit, offset)
+  const page = limitOffset(values, pageSize, offset)
   return [
     {
       text: `select ${DEAL_COLUMNS} from "deals" where "deals"."organization_id" = $1 order by "deals"."created_at" desc, "deals"."id" desc${page}`,
       values,
     },
-    { text: 'select count(*) from "deals" where "deals"."organization_id" = $1', values: [organizationId] },
+    {
+      text: 'SELECT coalesce(sum(total), 0) AS total FROM list_counts\n          WHERE organization_id = $1::uuid AND list = $2',
+      values: [organizationId, 'deals'],
+    },
   ]
 }
 
 /**
- * W7: `GET /deals?status=<one>&min_amount=…&order_by=amount&order=desc&page_size=…`. The service binds
- * min_amount in its canonical two-decimal form, so the floor does too.
+ * W7: `GET /deals?status=<one>&min_amount=…&order_by=amount&order=desc&page_size=…`: the page, the deals' write
+ * generation, and — when no count is cached for that generation — the count with its generation. The service
+ * binds min_amount in its canonical two-decimal form, so the floor does too.
  */
 export function dealsByStatusAndMinAmount(
   organizationId: string,
   status: string,
   minAmount: string,
-  limit: number,
+  pageSize: number,
   offset: number,
-): FloorQuery[] {
+): { page: FloorQuery; generation: FloorQuery; count: FloorQuery } {
   const amount = parseAmount(minAmount)
-  const where =
-    'where ("deals"."organization_id" = $1 and "deals"."status" in ($2) and "deals"."amount" >= $3)'
+  const where = '("deals"."organization_id" = $1 and "deals"."status" in ($2) and "deals"."amount" >= $3)'
   const values: unknown[] = [organizationId, status, amount]
-  const page = limitOffset(values, limit, offset)
-  return [
-    {
-      text: `select ${DEAL_COLUMNS} from "deals" ${where} order by "deals"."amount" desc, "deals"."id" desc${page}`,
+  const page = limitOffset(values, pageSize, offset)
+  return {
+    page: {
+      text: `select ${DEAL_COLUMNS} from "deals" where ${where} order by "deals"."amount" desc, "deals"."id" desc${page}`,
       values,
     },
-    { text: `select count(*) from "deals" ${where}`, values: [organizationId, status, amount] },
-  ]
+    generation: { text: `SELECT ${GENERATION}`, values: [organizationId, 'deals'] },
+    count: {
+      text: `SELECT count(*)::int AS n, ${GENERATION}\n        FROM "deals" WHERE ("deals"."organization_id" = $3 and "deals"."status" in ($4) and "deals"."amount" >= $5)`,
+      values: [organizationId, 'deals', organizationId, status, amount],
+    },
+  }
 }
 
 /** W2: `GET /contacts/{id}` (a prepared statement in the service, see contacts/queries.ts). */

@@ -5,6 +5,7 @@
  */
 import { createServer, type ServerResponse } from 'node:http'
 import pg from 'pg'
+import { cursorBinding, cursorCodec } from '../src/lib/cursor.js'
 import { contactById, dealsByStatusAndMinAmount, dealsPage, type FloorQuery } from './floor-queries.js'
 
 const API = '/api/v1'
@@ -13,7 +14,8 @@ const POOL_SIZE = 20
 
 const databaseUrl = process.env.DATABASE_URL
 const port = Number(process.env.PORT)
-if (!databaseUrl || !port) throw new Error('floor needs DATABASE_URL and PORT')
+const secretKey = process.env.SECRET_KEY
+if (!databaseUrl || !port || !secretKey) throw new Error('floor needs DATABASE_URL, PORT and SECRET_KEY')
 
 // DATE stays `YYYY-MM-DD`, as in the service (src/db/client.ts).
 pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value)
@@ -68,10 +70,71 @@ function contact(row: Row) {
   }
 }
 
-async function page([items, count]: FloorQuery[], page: number, pageSize: number) {
-  const [found, counted] = await Promise.all([rows(items as FloorQuery), rows(count as FloorQuery)])
-  const total = Number(counted[0]?.count ?? 0)
-  return { items: found.map(deal), total, page, page_size: pageSize, pages: Math.ceil(total / pageSize) }
+// The service's cursor key and filtered-count cache, so the floor answers the same JSON with the same SQL.
+const codec = cursorCodec(secretKey)
+const counts = new Map<string, number>()
+
+function pageOf(
+  found: Row[],
+  total: number,
+  page: number,
+  pageSize: number,
+  binding: string,
+  sortKey: string,
+) {
+  const more = found.length > pageSize
+  const items = (more ? found.slice(0, pageSize) : found).map(deal)
+  const last = items[items.length - 1]
+  return {
+    items,
+    total,
+    page,
+    page_size: pageSize,
+    pages: Math.ceil(total / pageSize),
+    next_cursor:
+      more && last
+        ? codec.encode(binding, [last[sortKey as keyof typeof last] as string, last.id as string])
+        : null,
+  }
+}
+
+const W1_BINDING = cursorBinding('deals', { order_by: 'created_at', order: 'desc' })
+
+async function dealsW1(organizationId: string, page: number, pageSize: number) {
+  const [items, count] = dealsPage(organizationId, pageSize, (page - 1) * pageSize) as [
+    FloorQuery,
+    FloorQuery,
+  ]
+  const [found, counted] = await Promise.all([rows(items), rows(count)])
+  return pageOf(found, Number(counted[0]?.total ?? 0), page, pageSize, W1_BINDING, 'created_at')
+}
+
+async function dealsW7(
+  organizationId: string,
+  status: string,
+  minAmount: string,
+  page: number,
+  pageSize: number,
+) {
+  const queries = dealsByStatusAndMinAmount(
+    organizationId,
+    status,
+    minAmount,
+    pageSize,
+    (page - 1) * pageSize,
+  )
+  const amount = queries.page.values[2] as string
+  const filters = { status: [status], min_amount: amount }
+  const binding = cursorBinding('deals', { ...filters, order_by: 'amount', order: 'desc' })
+  const [found, generation] = await Promise.all([rows(queries.page), rows(queries.generation)])
+  const key = `${organizationId}|${cursorBinding('deals:count', filters)}|${generation[0]?.g}`
+  let total = counts.get(key)
+  if (total === undefined) {
+    const [counted] = await rows(queries.count)
+    total = Number(counted?.n ?? 0)
+    counts.set(`${organizationId}|${cursorBinding('deals:count', filters)}|${counted?.g}`, total)
+  }
+  return pageOf(found, total, page, pageSize, binding, 'amount')
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
@@ -95,12 +158,11 @@ const server = createServer(async (req, res) => {
       const q = url.searchParams
       const pageNumber = Number(q.get('page') ?? 1)
       const pageSize = Number(q.get('page_size') ?? 20)
-      const offset = (pageNumber - 1) * pageSize
       const status = q.get('status')
-      const queries = status
-        ? dealsByStatusAndMinAmount(organizationId, status, q.get('min_amount') ?? '0', pageSize, offset)
-        : dealsPage(organizationId, pageSize, offset)
-      return send(res, 200, await page(queries, pageNumber, pageSize))
+      const body = status
+        ? await dealsW7(organizationId, status, q.get('min_amount') ?? '0', pageNumber, pageSize)
+        : await dealsW1(organizationId, pageNumber, pageSize)
+      return send(res, 200, body)
     }
     const contactPath = /^\/api\/v1\/contacts\/([^/]+)$/.exec(url.pathname)
     if (contactPath?.[1]) {

@@ -11,6 +11,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util'
 import { PGlite } from '@electric-sql/pglite'
 import autocannon, { type RequestSpec } from 'autocannon'
 import pg from 'pg'
+import { PGLITE_EXTENSIONS } from '../src/db/extensions.js'
 import { freePort, type NodeChild, startNode, stopAll } from './processes.js'
 import {
   checkTargets,
@@ -56,6 +57,10 @@ const { values: flags } = parseArgs({
     duration: { type: 'string' },
     warmup: { type: 'string' },
     runs: { type: 'string' },
+    scale: { type: 'string' },
+    'scale-db': { type: 'string' },
+    requests: { type: 'string' },
+    label: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -63,6 +68,24 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(readFileSync(join(ROOT, 'bench', 'README.md'), 'utf8'))
   process.exit(0)
+}
+
+// `--scale 1000,100000,1000000`: the growth benchmark (bench/scale.ts) instead of the load test.
+if (flags.scale) {
+  const { runScale } = await import('./scale.js')
+  const scales = flags.scale.split(',').map((value) => Number(value.replace(/_/g, '')))
+  if (scales.some((value) => !Number.isInteger(value) || value < 100))
+    throw new Error('--scale takes deal counts >= 100')
+  process.exit(
+    await runScale({
+      scales,
+      pglite: flags.pglite ?? false,
+      db: flags['scale-db'],
+      requests: flags.requests ? Number(flags.requests) : 100,
+      label: flags.label ?? 'run',
+      log: (message) => process.stderr.write(`${message}\n`),
+    }),
+  )
 }
 
 function positive(name: string, raw: string | undefined, fallback: number): number {
@@ -195,13 +218,13 @@ async function startService(
   return service
 }
 
-async function startFloor(databaseUrl: string): Promise<NodeChild> {
+async function startFloor(databaseUrl: string, secretKey: string): Promise<NodeChild> {
   const port = await freePort()
   const floor = await startNode({
     name: 'floor',
     entry: join(ROOT, 'bench', 'floor.ts'),
     cwd: ROOT,
-    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PORT: String(port) },
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PORT: String(port), SECRET_KEY: secretKey },
     port,
     readyPath: '/ready',
   })
@@ -210,6 +233,7 @@ async function startFloor(databaseUrl: string): Promise<NodeChild> {
 
 interface Prepared {
   service: NodeChild
+  secretKey: string
   main: Tenant
   ids: BenchIds
   seed: Record<string, unknown>
@@ -282,7 +306,7 @@ async function prepare(database: ModeResult['database']): Promise<Prepared> {
       await client.end()
     }
   } else {
-    const client = await PGlite.create(join(workdir, 'data', 'pglite'))
+    const client = await PGlite.create(join(workdir, 'data', 'pglite'), { extensions: PGLITE_EXTENSIONS })
     try {
       data = await seeded(
         async <T>(text: string, params?: unknown[]) => (await client.query<T>(text, params)).rows,
@@ -295,7 +319,7 @@ async function prepare(database: ModeResult['database']): Promise<Prepared> {
 
   log('starting the measured service')
   const service = await startService(workdir, databaseUrl, secretKey, flags.profile ?? false)
-  return { service, main, ...data, ...(databaseUrl ? { databaseUrl } : {}) }
+  return { service, main, secretKey, ...data, ...(databaseUrl ? { databaseUrl } : {}) }
 }
 
 // ---- Measuring -----------------------------------------------------------------------------------------------
@@ -496,7 +520,7 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
 
   let floor: NodeChild | undefined
   if (floorWorkloads.length > 0 && prepared.databaseUrl) {
-    floor = await startFloor(prepared.databaseUrl)
+    floor = await startFloor(prepared.databaseUrl, prepared.secretKey)
     await checkFloorParity(
       service,
       floor,

@@ -362,7 +362,11 @@ describe('bad input is 400 VALIDATION_ERROR, never 5xx', () => {
     ]) {
       expectProblem(await api.get(`/deals/${deal.id}/activities?${query}`), 400, 'VALIDATION_ERROR')
     }
-    for (const query of ['page=1000000', 'page_size=1', 'page_size=100']) {
+    // Offset paging stops at 10,000 rows (page × page_size); further pages are read by cursor.
+    for (const query of ['page=1000000', 'page=501', 'page=101&page_size=100']) {
+      expectProblem(await api.get(`/deals/${deal.id}/activities?${query}`), 400, 'VALIDATION_ERROR')
+    }
+    for (const query of ['page=500', 'page=100&page_size=100', 'page_size=1', 'page_size=100']) {
       assert.equal((await api.get(`/deals/${deal.id}/activities?${query}`)).statusCode, 200, query)
     }
   })

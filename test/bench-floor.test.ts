@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
 import { contactById, dealsByStatusAndMinAmount, dealsPage, type FloorQuery } from '../bench/floor-queries.js'
 import type { Database, Db } from '../src/db/client.js'
+import { PGLITE_EXTENSIONS } from '../src/db/extensions.js'
 import * as schema from '../src/db/schema.js'
 import { as, buildTestApp, createContact, createDeal, register, type TestUser } from './helpers.js'
 
@@ -28,7 +29,7 @@ async function recordingDatabase(): Promise<Database> {
       close: () => pool.end(),
     }
   }
-  const client = await PGlite.create('memory://')
+  const client = await PGlite.create('memory://', { extensions: PGLITE_EXTENSIONS })
   return {
     db: drizzlePglite(client, { schema, logger }) as unknown as Db,
     ping: async () => {
@@ -72,6 +73,7 @@ describe('bench floor SQL', () => {
   it('W1 GET /deals?page=1&page_size=20 sends the floor page and count queries', async () => {
     const statements = await statementsOf('/deals?page=1&page_size=20')
     assert.deepEqual(byText(statements), byText(dealsPage(owner.organizationId, 20, 0)))
+    assert.deepEqual(statements[0]?.values.at(-1), 21, 'one row more than the page, for next_cursor')
     const later = await statementsOf('/deals?page=3&page_size=7')
     assert.deepEqual(byText(later), byText(dealsPage(owner.organizationId, 7, 14)))
   })
@@ -80,10 +82,13 @@ describe('bench floor SQL', () => {
     const statements = await statementsOf(
       '/deals?status=won&min_amount=100&order_by=amount&order=desc&page_size=20',
     )
-    assert.deepEqual(
-      byText(statements),
-      byText(dealsByStatusAndMinAmount(owner.organizationId, 'won', '100', 20, 0)),
+    const floor = dealsByStatusAndMinAmount(owner.organizationId, 'won', '100', 20, 0)
+    // First request: no count cached for this generation yet, so it counts; the next one reuses it.
+    assert.deepEqual(byText(statements), byText([floor.page, floor.generation, floor.count]))
+    const again = await statementsOf(
+      '/deals?status=won&min_amount=100&order_by=amount&order=desc&page_size=20',
     )
+    assert.deepEqual(byText(again), byText([floor.page, floor.generation]))
   })
 
   it('W2 GET /contacts/{id} sends the floor query', async () => {

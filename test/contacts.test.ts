@@ -262,7 +262,14 @@ describe('contacts: list', () => {
     assert.equal(paged.json().pages, 2)
     assert.equal(paged.json().items.length, 1)
     const none = await api.get(`/contacts?owner_id=${org.admin.id}`)
-    assert.deepEqual(none.json(), { items: [], total: 0, page: 1, page_size: 20, pages: 0 })
+    assert.deepEqual(none.json(), {
+      items: [],
+      total: 0,
+      page: 1,
+      page_size: 20,
+      pages: 0,
+      next_cursor: null,
+    })
   })
 })
 

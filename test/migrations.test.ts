@@ -26,6 +26,7 @@ const TABLES = [
   'events',
   'idempotency_keys',
   'invitations',
+  'list_counts',
   'memberships',
   'organizations',
   'password_resets',

@@ -765,7 +765,17 @@ describe('bad input is 400 VALIDATION_ERROR, never 5xx', () => {
     for (const query of queries) {
       expectProblem(await api.get(`/tasks?${query}`), 400, 'VALIDATION_ERROR')
     }
-    for (const query of ['page=1000000', 'page_size=1', 'page_size=100', `due_before=${today}`]) {
+    // Offset paging stops at 10,000 rows (page × page_size); further pages are read by cursor.
+    for (const query of ['page=1000000', 'page=501', 'page=10001&page_size=1']) {
+      expectProblem(await api.get(`/tasks?${query}`), 400, 'VALIDATION_ERROR')
+    }
+    for (const query of [
+      'page=500',
+      'page=10000&page_size=1',
+      'page_size=1',
+      'page_size=100',
+      `due_before=${today}`,
+    ]) {
       assert.equal((await api.get(`/tasks?${query}`)).statusCode, 200, query)
     }
   })

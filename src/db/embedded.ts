@@ -12,6 +12,7 @@ import { dirname, join, normalize, resolve } from 'node:path'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { gunzipSync } from 'node:zlib'
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite'
+import { PGLITE_EXTENSIONS } from './extensions.js'
 
 /**
  * Runtime care for the embedded database (PGlite), which runs PostgreSQL inside this process: every
@@ -42,6 +43,7 @@ export class DatabaseBusyError extends Error {
 export function embeddedStartOptions(dataDir: string): PGliteOptions {
   return {
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`],
+    extensions: PGLITE_EXTENSIONS,
     ...templateOption(dataDir),
   }
 }

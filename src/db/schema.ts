@@ -180,6 +180,8 @@ export const companies = pgTable(
     index('companies_org_created_idx').on(t.organizationId, t.createdAt, t.id),
     index('companies_org_name_idx').on(t.organizationId, t.name, t.id),
     index('companies_org_owner_created_idx').on(t.organizationId, t.ownerId, t.createdAt, t.id),
+    index('companies_name_trgm_idx').using('gin', t.name.op('gin_trgm_ops')),
+    index('companies_domain_trgm_idx').using('gin', t.domain.op('gin_trgm_ops')),
   ],
 )
 
@@ -212,6 +214,10 @@ export const contacts = pgTable(
     index('contacts_org_created_idx').on(t.organizationId, t.createdAt, t.id),
     index('contacts_org_name_idx').on(t.organizationId, t.name, t.id),
     index('contacts_org_owner_created_idx').on(t.organizationId, t.ownerId, t.createdAt, t.id),
+    index('contacts_org_owner_name_idx').on(t.organizationId, t.ownerId, t.name, t.id),
+    index('contacts_name_trgm_idx').using('gin', t.name.op('gin_trgm_ops')),
+    index('contacts_email_trgm_idx').using('gin', t.email.op('gin_trgm_ops')),
+    index('contacts_phone_trgm_idx').using('gin', t.phone.op('gin_trgm_ops')),
   ],
 )
 
@@ -262,7 +268,9 @@ export const deals = pgTable(
     index('deals_org_status_amount_idx').on(t.organizationId, t.status, t.amount, t.id),
     index('deals_org_stage_status_idx').on(t.organizationId, t.stage, t.status),
     index('deals_org_owner_created_idx').on(t.organizationId, t.ownerId, t.createdAt, t.id),
-    index('deals_org_contact_idx').on(t.organizationId, t.contactId),
+    index('deals_org_status_created_idx').on(t.organizationId, t.status, t.createdAt, t.id),
+    index('deals_org_contact_created_idx').on(t.organizationId, t.contactId, t.createdAt, t.id),
+    index('deals_title_trgm_idx').using('gin', t.title.op('gin_trgm_ops')),
     check(
       'deals_lost_reason_check',
       sql`${t.lostReason} IS NULL OR (${t.status} = 'lost' AND char_length(${t.lostReason}) BETWEEN 1 AND 500)`,
@@ -294,7 +302,10 @@ export const tasks = pgTable(
       foreignColumns: [deals.organizationId, deals.id],
     }).onDelete('cascade'),
     index('tasks_org_due_idx').on(t.organizationId, t.dueDate, t.createdAt, t.id),
-    index('tasks_org_deal_idx').on(t.organizationId, t.dealId),
+    index('tasks_org_open_due_idx')
+      .on(t.organizationId, t.dueDate, t.createdAt, t.id)
+      .where(sql`NOT ${t.isDone}`),
+    index('tasks_org_deal_due_idx').on(t.organizationId, t.dealId, t.dueDate, t.createdAt, t.id),
   ],
 )
 
@@ -604,4 +615,22 @@ export const webhookDeliveries = pgTable(
     index('webhook_deliveries_event_idx').on(t.organizationId, t.eventId),
     index('webhook_deliveries_due_idx').on(t.nextAttemptAt, t.eventId).where(sql`status = 'pending'`),
   ],
+)
+
+/**
+ * Exact row counts per organization and list (migration 0005): statement triggers on contacts, companies, deals
+ * and tasks add to one of 16 shards in the writing transaction; `writes` sums to the list's write generation.
+ */
+export const listCounts = pgTable(
+  'list_counts',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    list: text('list').notNull(),
+    shard: smallint('shard').notNull(),
+    total: bigint('total', { mode: 'number' }).notNull().default(0),
+    writes: bigint('writes', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ name: 'list_counts_pkey', columns: [t.organizationId, t.list, t.shard] })],
 )

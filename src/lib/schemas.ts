@@ -69,22 +69,13 @@ export function Defaulted<T extends TObject>(schema: T): T {
   return copy as T
 }
 
-/** Page parameters: use inside a `Defaulted` object. */
-export const PageQuery = {
-  page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
-  page_size: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-}
+/** Page parameters of every paginated list (page or cursor, page_size, count): use inside a `Defaulted` object. */
+export { ListPage as Page, ListPageQuery as PageQuery } from './list.js'
 
-export function Page<T extends TSchema>(item: T) {
-  return Type.Object({
-    items: Type.Array(item),
-    total: Type.Integer(),
-    page: Type.Integer(),
-    page_size: Type.Integer(),
-    pages: Type.Integer(),
-  })
-}
-
+/**
+ * A page of a list not (yet) on the list engine (lib/list.ts): offset only, so `next_cursor` is always null.
+ * Lists that can grow large use `servePage` instead.
+ */
 export function pageOf<T>(items: T[], total: number, page: number, pageSize: number) {
-  return { items, total, page, page_size: pageSize, pages: Math.ceil(total / pageSize) }
+  return { items, total, page, page_size: pageSize, pages: Math.ceil(total / pageSize), next_cursor: null }
 }

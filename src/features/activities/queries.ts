@@ -1,4 +1,4 @@
-import { and, count, desc, eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
 import { activities, deals, users } from '../../db/schema.js'
 import type { ActivityRow } from './schemas.js'
@@ -18,7 +18,7 @@ export async function shareLockDeal(tx: Tx, organizationId: string, dealId: stri
 }
 
 // The author is looked up by id alone: users are global, and a former member still authored what they wrote.
-function selectActivities(db: Executor) {
+export function selectActivities(db: Executor) {
   return db
     .select({
       id: activities.id,
@@ -41,27 +41,4 @@ export async function findActivity(db: Executor, organizationId: string, id: str
     and(eq(activities.organizationId, organizationId), eq(activities.id, id)),
   )
   return row
-}
-
-/**
- * Newest first. Activities carry their write time and a monotonic id, but `created_at` has millisecond
- * precision, so ties (two changes of one PATCH, say) go by id, descending.
- */
-export async function listActivities(
-  db: Executor,
-  organizationId: string,
-  dealId: string,
-  page: number,
-  pageSize: number,
-): Promise<{ rows: ActivityRow[]; total: number }> {
-  const where = and(eq(activities.organizationId, organizationId), eq(activities.dealId, dealId))
-  const [rows, [counted]] = await Promise.all([
-    selectActivities(db)
-      .where(where)
-      .orderBy(desc(activities.createdAt), desc(activities.id))
-      .limit(pageSize)
-      .offset((page - 1) * pageSize),
-    db.select({ total: count() }).from(activities).where(where),
-  ])
-  return { rows, total: counted?.total ?? 0 }
 }

@@ -1,10 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { recordNotFound } from '../../lib/errors.js'
-import { Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
+import { servePage } from '../../lib/list.js'
+import { Page, problems, TenantHeaders } from '../../lib/schemas.js'
 import { findDeal } from '../deals/queries.js'
+import { activityList } from './list.js'
 import * as operations from './operations.js'
-import * as queries from './queries.js'
 import { Activity, CreateCommentBody, DealParams, ListActivitiesQuery, toActivity } from './schemas.js'
 
 const security = [{ bearerAuth: [] }]
@@ -34,10 +35,14 @@ export default async function activityRoutes(fastify: FastifyInstance) {
     async (request) => {
       const { organizationId } = request.actor
       const { deal_id: dealId } = request.params
-      const { page, page_size: pageSize } = request.query
       if (!(await findDeal(app.db.db, organizationId, dealId))) throw recordNotFound('DEAL_NOT_FOUND')
-      const { rows, total } = await queries.listActivities(app.db.db, organizationId, dealId, page, pageSize)
-      return pageOf(rows.map(toActivity), total, page, pageSize)
+      return servePage(
+        app,
+        organizationId,
+        request.query,
+        activityList(app.db.db, organizationId, dealId),
+        toActivity,
+      )
     },
   )
 

@@ -1,7 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { recordNotFound } from '../../lib/errors.js'
-import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
+import { servePage } from '../../lib/list.js'
+import { IdParams, Page, problems, TenantHeaders } from '../../lib/schemas.js'
+import { companyList } from './list.js'
 import * as operations from './operations.js'
 import * as queries from './queries.js'
 import { Company, CompanyListQuery, CreateCompanyBody, UpdateCompanyBody } from './schemas.js'
@@ -29,16 +31,15 @@ export default async function companyRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { page = 1, page_size: pageSize = 20, search, owner_id, order_by, order } = request.query
-      const { rows, total } = await queries.listCompanies(app.db.db, request.actor.organizationId, {
+      const { search, owner_id, order_by, order } = request.query
+      const { organizationId } = request.actor
+      const list = companyList(app.db.db, organizationId, {
         search,
         ownerId: owner_id,
         orderBy: order_by ?? 'created_at',
         order: order ?? 'desc',
-        limit: pageSize,
-        offset: (page - 1) * pageSize,
       })
-      return pageOf(rows.map(queries.companyBody), total, page, pageSize)
+      return servePage(app, organizationId, request.query, list, queries.companyBody)
     },
   )
 

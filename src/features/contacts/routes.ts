@@ -1,7 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { recordNotFound } from '../../lib/errors.js'
-import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
+import { servePage } from '../../lib/list.js'
+import { IdParams, Page, problems, TenantHeaders } from '../../lib/schemas.js'
+import { contactList } from './list.js'
 import * as operations from './operations.js'
 import * as queries from './queries.js'
 import { Contact, ContactListQuery, CreateContactBody, toContact, UpdateContactBody } from './schemas.js'
@@ -29,17 +31,16 @@ export default async function contactRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { page, page_size: pageSize, search, owner_id, company_id, order_by, order } = request.query
-      const { rows, total } = await queries.listContacts(app.db.db, request.actor.organizationId, {
+      const { search, owner_id, company_id, order_by, order } = request.query
+      const { organizationId } = request.actor
+      const list = contactList(app.db.db, organizationId, {
         search,
         ownerId: owner_id,
         companyId: company_id,
         orderBy: order_by,
         order,
-        limit: pageSize,
-        offset: (page - 1) * pageSize,
       })
-      return pageOf(rows.map(toContact), total, page, pageSize)
+      return servePage(app, organizationId, request.query, list, toContact)
     },
   )
 

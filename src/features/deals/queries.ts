@@ -38,14 +38,14 @@ function derivedColumnsOf(alias: string) {
   return sql.raw(`${p} AS probability, round(${alias}.amount * ${p} / 100, 2)::text AS weighted_amount`)
 }
 
-const contactSelection = {
+export const contactSelection = {
   id: contacts.id,
   name: contacts.name,
   email: contacts.email,
   company_id: contacts.companyId,
 }
 
-function withContact() {
+export function withContact() {
   return and(eq(contacts.organizationId, deals.organizationId), eq(contacts.id, deals.contactId))
 }
 

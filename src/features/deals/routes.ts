@@ -1,8 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { recordNotFound } from '../../lib/errors.js'
-import { parseAmount } from '../../lib/money.js'
-import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
+import { servePage } from '../../lib/list.js'
+import { IdParams, Page, problems, TenantHeaders } from '../../lib/schemas.js'
+import { dealFiltersOf, dealList } from './list.js'
 import * as operations from './operations.js'
 import * as queries from './queries.js'
 import { CreateDealBody, Deal, DealListQuery, DealReadQuery, toDeal, UpdateDealBody } from './schemas.js'
@@ -30,37 +31,9 @@ export default async function dealRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const query = request.query
-      const { page, page_size: pageSize } = query
-      const { rows, contacts, total } = await queries.listDeals(app.db.db, request.actor.organizationId, {
-        statuses: query.status,
-        stages: query.stage,
-        ownerId: query.owner_id,
-        contactId: query.contact_id,
-        companyId: query.company_id,
-        minAmount:
-          query.min_amount === undefined
-            ? undefined
-            : parseAmount(query.min_amount, 'querystring.min_amount'),
-        maxAmount:
-          query.max_amount === undefined
-            ? undefined
-            : parseAmount(query.max_amount, 'querystring.max_amount'),
-        search: query.search,
-        expectedCloseBefore: query.expected_close_before,
-        expectedCloseAfter: query.expected_close_after,
-        expandContact: query.expand === 'contact',
-        orderBy: query.order_by,
-        order: query.order,
-        limit: pageSize,
-        offset: (page - 1) * pageSize,
-      })
-      return pageOf(
-        rows.map((row, index) => toDeal(row, contacts?.[index])),
-        total,
-        page,
-        pageSize,
-      )
+      const { organizationId } = request.actor
+      const list = dealList(app.db.db, organizationId, dealFiltersOf(request.query))
+      return servePage(app, organizationId, request.query, list, (row) => toDeal(row.deal, row.contact))
     },
   )
 

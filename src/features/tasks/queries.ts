@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gte, lte, type SQL, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
 import { tasks } from '../../db/schema.js'
 import { shareLockDeal } from '../activities/queries.js'
@@ -25,45 +25,6 @@ async function findTaskDealId(db: Executor, organizationId: string, id: string) 
 async function lockTask(tx: Tx, organizationId: string, id: string) {
   const [task] = await tx.select().from(tasks).where(byId(organizationId, id)).for('update')
   return task
-}
-
-export interface TaskFilters {
-  dealId?: string | undefined
-  onlyOpen?: boolean | undefined
-  dueBefore?: string | undefined
-  dueAfter?: string | undefined
-}
-
-function filterConditions(organizationId: string, filters: TaskFilters): SQL | undefined {
-  // A NULL due date fails both comparisons, so undated tasks never match a due-date filter.
-  return and(
-    eq(tasks.organizationId, organizationId),
-    filters.dealId === undefined ? undefined : eq(tasks.dealId, filters.dealId),
-    filters.onlyOpen ? eq(tasks.isDone, false) : undefined,
-    filters.dueBefore === undefined ? undefined : lte(tasks.dueDate, filters.dueBefore),
-    filters.dueAfter === undefined ? undefined : gte(tasks.dueDate, filters.dueAfter),
-  )
-}
-
-export async function listTasks(
-  db: Executor,
-  organizationId: string,
-  filters: TaskFilters,
-  page: number,
-  pageSize: number,
-): Promise<{ rows: TaskRow[]; total: number }> {
-  const where = filterConditions(organizationId, filters)
-  const [rows, [counted]] = await Promise.all([
-    db
-      .select()
-      .from(tasks)
-      .where(where)
-      .orderBy(sql`${tasks.dueDate} ASC NULLS LAST`, asc(tasks.createdAt), asc(tasks.id))
-      .limit(pageSize)
-      .offset((page - 1) * pageSize),
-    db.select({ total: count() }).from(tasks).where(where),
-  ])
-  return { rows, total: counted?.total ?? 0 }
 }
 
 export async function insertTask(tx: Tx, values: typeof tasks.$inferInsert): Promise<TaskRow> {

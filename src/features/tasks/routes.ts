@@ -1,7 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { recordNotFound } from '../../lib/errors.js'
-import { IdParams, Page, pageOf, problems, TenantHeaders } from '../../lib/schemas.js'
+import { servePage } from '../../lib/list.js'
+import { IdParams, Page, problems, TenantHeaders } from '../../lib/schemas.js'
+import { taskList } from './list.js'
 import * as operations from './operations.js'
 import * as queries from './queries.js'
 import { CreateTaskBody, ListTasksQuery, Task, toTask, UpdateTaskBody } from './schemas.js'
@@ -28,15 +30,15 @@ export default async function taskRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { page, page_size: pageSize, deal_id, only_open, due_before, due_after } = request.query
-      const { rows, total } = await queries.listTasks(
-        app.db.db,
-        request.actor.organizationId,
-        { dealId: deal_id, onlyOpen: only_open, dueBefore: due_before, dueAfter: due_after },
-        page,
-        pageSize,
-      )
-      return pageOf(rows.map(toTask), total, page, pageSize)
+      const { deal_id, only_open, due_before, due_after } = request.query
+      const { organizationId } = request.actor
+      const list = taskList(app.db.db, organizationId, {
+        dealId: deal_id,
+        onlyOpen: only_open,
+        dueBefore: due_before,
+        dueAfter: due_after,
+      })
+      return servePage(app, organizationId, request.query, list, toTask)
     },
   )
 

@@ -1,0 +1,59 @@
+import { and, eq, ilike, or, type SQL } from 'drizzle-orm'
+import type { Executor } from '../../db/client.js'
+import { companies } from '../../db/schema.js'
+import type { ListRequest, SortKey } from '../../lib/list.js'
+import { type SortOrder, substringPattern } from '../../lib/search.js'
+import type { COMPANY_SORT_FIELDS } from './schemas.js'
+
+type CompanyRow = typeof companies.$inferSelect
+
+export interface CompanyListFilters {
+  search?: string | undefined
+  ownerId?: string | undefined
+  orderBy: (typeof COMPANY_SORT_FIELDS)[number]
+  order: SortOrder
+}
+
+const SORT_KEYS: Record<CompanyListFilters['orderBy'], { key: SortKey; value: (row: CompanyRow) => string }> =
+  {
+    created_at: {
+      key: { column: companies.createdAt, cast: 'timestamptz' },
+      value: (r) => r.createdAt.toISOString(),
+    },
+    name: { key: { column: companies.name, cast: 'text' }, value: (r) => r.name },
+  }
+
+/** The contact list for the list engine and the export (see deals/list.ts). */
+export function companyList(db: Executor, organizationId: string, filters: CompanyListFilters) {
+  const conditions: SQL[] = [eq(companies.organizationId, organizationId)]
+  if (filters.ownerId) conditions.push(eq(companies.ownerId, filters.ownerId))
+  if (filters.search) {
+    const pattern = substringPattern(filters.search)
+    conditions.push(or(ilike(companies.name, pattern), ilike(companies.domain, pattern)) as SQL)
+  }
+  const sort = SORT_KEYS[filters.orderBy]
+  return {
+    list: 'companies',
+    base: conditions,
+    ordering: { keys: [sort.key, { column: companies.id, cast: 'uuid' as const }], direction: filters.order },
+    binding: {
+      search: filters.search,
+      owner_id: filters.ownerId,
+      order_by: filters.orderBy,
+      order: filters.order,
+    },
+    count:
+      conditions.length > 1
+        ? { kind: 'cached' as const, table: companies, lists: ['companies'] }
+        : { kind: 'counter' as const, list: 'companies' },
+    valuesOf: (row: CompanyRow) => [sort.value(row), row.id],
+    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
+      db
+        .select()
+        .from(companies)
+        .where(and(where))
+        .orderBy(...orderBy)
+        .limit(limit)
+        .offset(offset),
+  } satisfies Omit<ListRequest<CompanyRow>, 'tools' | 'db' | 'organizationId' | 'params'>
+}

@@ -1,0 +1,103 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { sendCsv } from '../../lib/csv-export.js'
+import { IMPORT_BODY_LIMIT, ImportResult, importQuery } from '../../lib/csv-import.js'
+import { AppError } from '../../lib/errors.js'
+import { Defaulted, problems, TenantHeaders } from '../../lib/schemas.js'
+import { CONTACT_IMPORT_COLUMNS, CONTACT_MATCH_ON, importContacts } from './import.js'
+import { contactList } from './list.js'
+import { Contact, ContactListQuery, toContact } from './schemas.js'
+
+const {
+  page: _page,
+  page_size: _pageSize,
+  cursor: _cursor,
+  count: _count,
+  ...filters
+} = ContactListQuery.properties
+/** The list's filters and order, without its paging. */
+export const ContactExportQuery = Defaulted(Type.Object(filters, { additionalProperties: false }))
+
+/** Only `text/csv` bodies; checked before the body is read, so a large body of another type is refused at once. */
+export function requireCsv(request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+  if (type !== 'text/csv') {
+    done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'The import takes a text/csv body'))
+    return
+  }
+  done()
+}
+
+/** A text/csv body as a string (UTF-8), up to IMPORT_BODY_LIMIT; registered in the import routes' scope only. */
+export function acceptCsv(app: FastifyInstance) {
+  app.addContentTypeParser(
+    'text/csv',
+    { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT },
+    (_request, body, done) => done(null, body),
+  )
+}
+
+/** `GET /contacts/export` and `POST /contacts/import` (spec §14). */
+export default async function contactCsvRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.get(
+    '/export',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'Export the contact list (its filters and order) as CSV',
+        produces: ['text/csv'],
+        security: [{ bearerAuth: [] }],
+        headers: TenantHeaders,
+        querystring: ContactExportQuery,
+        response: {
+          200: Type.String({ description: 'text/csv; charset=utf-8' }),
+          ...problems(400, 401, 403),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { search, owner_id, company_id, order_by, order } = request.query
+      const list = contactList(app.db.db, request.actor.organizationId, {
+        search,
+        ownerId: owner_id,
+        companyId: company_id,
+        orderBy: order_by ?? 'created_at',
+        order: order ?? 'desc',
+      })
+      return sendCsv(reply, 'contacts.csv', {
+        ...list,
+        columns: Object.keys(Contact.properties),
+        toJson: toContact,
+      })
+    },
+  )
+  acceptCsv(app)
+  app.post(
+    '/import',
+    {
+      bodyLimit: IMPORT_BODY_LIMIT,
+      onRequest: requireCsv,
+      schema: {
+        tags: ['contacts'],
+        summary: 'Import contacts from CSV (match on email, dry run, per-row report)',
+        description:
+          `Columns: ${CONTACT_IMPORT_COLUMNS.join(', ')} (name required; any other column is 400). ` +
+          'Valid rows commit in one transaction; failed rows are reported with their line number (header = 1).',
+        consumes: ['text/csv'],
+        security: [{ bearerAuth: [] }],
+        headers: TenantHeaders,
+        querystring: importQuery(CONTACT_MATCH_ON),
+        body: Type.String({ description: 'CSV with a header row (RFC 4180), up to 10 MiB' }),
+        response: { 200: ImportResult, ...problems(400, 401, 403, 413, 415) },
+      },
+    },
+    async (request) => {
+      return importContacts(app.db.db, request.actor, request.body, {
+        matchOn: request.query.match_on ?? 'email',
+        dryRun: request.query.dry_run ?? false,
+      })
+    },
+  )
+}

@@ -1,0 +1,62 @@
+import { and, eq, ilike, or, type SQL } from 'drizzle-orm'
+import type { Executor } from '../../db/client.js'
+import { contacts } from '../../db/schema.js'
+import type { ListRequest, SortKey } from '../../lib/list.js'
+import { type SortOrder, substringPattern } from '../../lib/search.js'
+import type { CONTACT_SORT_FIELDS } from './schemas.js'
+
+type ContactRow = typeof contacts.$inferSelect
+
+export interface ContactListFilters {
+  search?: string | undefined
+  ownerId?: string | undefined
+  companyId?: string | undefined
+  orderBy: (typeof CONTACT_SORT_FIELDS)[number]
+  order: SortOrder
+}
+
+const SORT_KEYS: Record<ContactListFilters['orderBy'], { key: SortKey; value: (row: ContactRow) => string }> =
+  {
+    created_at: {
+      key: { column: contacts.createdAt, cast: 'timestamptz' },
+      value: (r) => r.createdAt.toISOString(),
+    },
+    name: { key: { column: contacts.name, cast: 'text' }, value: (r) => r.name },
+  }
+
+/** The contact list for the list engine and the export (see deals/list.ts). */
+export function contactList(db: Executor, organizationId: string, filters: ContactListFilters) {
+  const conditions: SQL[] = [eq(contacts.organizationId, organizationId)]
+  if (filters.ownerId) conditions.push(eq(contacts.ownerId, filters.ownerId))
+  if (filters.companyId) conditions.push(eq(contacts.companyId, filters.companyId))
+  if (filters.search) {
+    const pattern = substringPattern(filters.search)
+    conditions.push(or(ilike(contacts.name, pattern), ilike(contacts.email, pattern)) as SQL)
+  }
+  const sort = SORT_KEYS[filters.orderBy]
+  return {
+    list: 'contacts',
+    base: conditions,
+    ordering: { keys: [sort.key, { column: contacts.id, cast: 'uuid' as const }], direction: filters.order },
+    binding: {
+      search: filters.search,
+      owner_id: filters.ownerId,
+      company_id: filters.companyId,
+      order_by: filters.orderBy,
+      order: filters.order,
+    },
+    count:
+      conditions.length > 1
+        ? { kind: 'cached' as const, table: contacts, lists: ['contacts'] }
+        : { kind: 'counter' as const, list: 'contacts' },
+    valuesOf: (row: ContactRow) => [sort.value(row), row.id],
+    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
+      db
+        .select()
+        .from(contacts)
+        .where(and(where))
+        .orderBy(...orderBy)
+        .limit(limit)
+        .offset(offset),
+  } satisfies Omit<ListRequest<ContactRow>, 'tools' | 'db' | 'organizationId' | 'params'>
+}

@@ -1,0 +1,47 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
+import { sendCsv } from '../../lib/csv-export.js'
+import { Defaulted, problems, TenantHeaders } from '../../lib/schemas.js'
+import { dealFiltersOf, dealList } from './list.js'
+import { Deal, DealListQuery, toDeal } from './schemas.js'
+
+const {
+  page: _page,
+  page_size: _pageSize,
+  cursor: _cursor,
+  count: _count,
+  ...filters
+} = DealListQuery.properties
+/** The list's filters and order, without its paging. */
+export const DealExportQuery = Defaulted(Type.Object(filters, { additionalProperties: false }))
+
+/** `GET /deals/export`: the deal list's filters and order, every matching row as streamed CSV (spec §14). */
+export default async function dealCsvRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.get(
+    '/export',
+    {
+      schema: {
+        tags: ['deals'],
+        summary: 'Export the deal list (its filters and order) as CSV',
+        produces: ['text/csv'],
+        security: [{ bearerAuth: [] }],
+        headers: TenantHeaders,
+        querystring: DealExportQuery,
+        response: {
+          200: Type.String({ description: 'text/csv; charset=utf-8' }),
+          ...problems(400, 401, 403),
+        },
+      },
+    },
+    async (request, reply) => {
+      const list = dealList(app.db.db, request.actor.organizationId, dealFiltersOf(request.query))
+      return sendCsv(reply, 'deals.csv', {
+        ...list,
+        columns: Object.keys(Deal.properties),
+        toJson: (row) => toDeal(row.deal, row.contact),
+      })
+    },
+  )
+}

@@ -1,0 +1,49 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
+import { sendCsv } from '../../lib/csv-export.js'
+import { Defaulted, problems, TenantHeaders } from '../../lib/schemas.js'
+import { taskList } from './list.js'
+import { ListTasksQuery, Task, toTask } from './schemas.js'
+
+const {
+  page: _page,
+  page_size: _pageSize,
+  cursor: _cursor,
+  count: _count,
+  ...filters
+} = ListTasksQuery.properties
+/** The list's filters and order, without its paging. */
+export const TaskExportQuery = Defaulted(Type.Object(filters, { additionalProperties: false }))
+
+/** `GET /tasks/export`: the task list's filters and order as streamed CSV (spec §14). */
+export default async function taskCsvRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.get(
+    '/export',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Export the task list (its filters and order) as CSV',
+        produces: ['text/csv'],
+        security: [{ bearerAuth: [] }],
+        headers: TenantHeaders,
+        querystring: TaskExportQuery,
+        response: {
+          200: Type.String({ description: 'text/csv; charset=utf-8' }),
+          ...problems(400, 401, 403),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { deal_id, only_open, due_before, due_after } = request.query
+      const list = taskList(app.db.db, request.actor.organizationId, {
+        dealId: deal_id,
+        onlyOpen: only_open,
+        dueBefore: due_before,
+        dueAfter: due_after,
+      })
+      return sendCsv(reply, 'tasks.csv', { ...list, columns: Object.keys(Task.properties), toJson: toTask })
+    },
+  )
+}

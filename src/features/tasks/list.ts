@@ -1,0 +1,57 @@
+import { and, eq, gte, lte, type SQL, sql } from 'drizzle-orm'
+import type { Executor } from '../../db/client.js'
+import { tasks } from '../../db/schema.js'
+import type { ListRequest } from '../../lib/list.js'
+
+type TaskRow = typeof tasks.$inferSelect
+
+export interface TaskListFilters {
+  dealId?: string | undefined
+  onlyOpen?: boolean | undefined
+  dueBefore?: string | undefined
+  dueAfter?: string | undefined
+}
+
+/**
+ * The task list for the list engine and the export: due date ascending with undated tasks last, then created_at,
+ * then id. A NULL due date fails both comparisons, so undated tasks never match a due-date filter.
+ */
+export function taskList(db: Executor, organizationId: string, filters: TaskListFilters) {
+  const conditions: SQL[] = [eq(tasks.organizationId, organizationId)]
+  if (filters.dealId !== undefined) conditions.push(eq(tasks.dealId, filters.dealId))
+  // Spelled as the partial index's predicate (NOT is_done), so the planner can use it.
+  if (filters.onlyOpen) conditions.push(sql`NOT ${tasks.isDone}`)
+  if (filters.dueBefore !== undefined) conditions.push(lte(tasks.dueDate, filters.dueBefore))
+  if (filters.dueAfter !== undefined) conditions.push(gte(tasks.dueDate, filters.dueAfter))
+  return {
+    list: 'tasks',
+    base: conditions,
+    ordering: {
+      keys: [
+        { column: tasks.dueDate, cast: 'date' as const, nullable: true },
+        { column: tasks.createdAt, cast: 'timestamptz' as const },
+        { column: tasks.id, cast: 'uuid' as const },
+      ],
+      direction: 'asc' as const,
+    },
+    binding: {
+      deal_id: filters.dealId,
+      only_open: filters.onlyOpen,
+      due_before: filters.dueBefore,
+      due_after: filters.dueAfter,
+    },
+    count:
+      conditions.length > 1
+        ? { kind: 'cached' as const, table: tasks, lists: ['tasks'] }
+        : { kind: 'counter' as const, list: 'tasks' },
+    valuesOf: (row: TaskRow) => [row.dueDate, row.createdAt.toISOString(), row.id],
+    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
+      db
+        .select()
+        .from(tasks)
+        .where(and(where))
+        .orderBy(...orderBy)
+        .limit(limit)
+        .offset(offset),
+  } satisfies Omit<ListRequest<TaskRow>, 'tools' | 'db' | 'organizationId' | 'params'>
+}

@@ -1,0 +1,315 @@
+import { type AnyColumn, and, type SQL, sql } from 'drizzle-orm'
+import type { PgTable } from 'drizzle-orm/pg-core'
+import { Type } from 'typebox'
+import { type Executor, queryRows } from '../db/client.js'
+import { type CursorCodec, type CursorValue, cursorBinding, cursorCodec, InvalidCursor } from './cursor.js'
+import { AppError } from './errors.js'
+
+/**
+ * Paginated lists at scale (spec §14): keyset paging by signed cursor, offset paging capped at MAX_OFFSET_ROWS,
+ * `next_cursor` on every page, and totals that never count a whole organization per request:
+ * - unfiltered: the per-organization counters of `list_counts` (kept exact by triggers in the write transaction);
+ * - filtered: one count per filter set and list write generation (the sum of `list_counts.writes`), cached in
+ *   process. The count and the generation it is cached under are read by one statement (one snapshot), so a
+ *   cached count is exactly the count of that generation; any committed write moves the generation on.
+ */
+
+/** Offset paging reaches this many rows at most; further pages are reached by cursor (which costs the same). */
+export const MAX_OFFSET_ROWS = 10_000
+const COUNT_CACHE_ENTRIES = 10_000
+
+/** Query parameters every paginated list takes (spec §1 and §14). */
+export const ListPageQuery = {
+  page: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      description: `1-based; page × page_size may not pass ${MAX_OFFSET_ROWS} (use cursor beyond). Not with cursor.`,
+    }),
+  ),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      description: 'next_cursor of the previous page; bound to the same filters and order',
+    }),
+  ),
+  count: Type.Optional(Type.Boolean({ default: true, description: 'false: total and pages are null' })),
+}
+
+export interface ListParams {
+  page?: number | undefined
+  page_size?: number | undefined
+  cursor?: string | undefined
+  count?: boolean | undefined
+}
+
+/** Response of every paginated list. */
+export function ListPage<T extends import('typebox').TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    total: Type.Union([Type.Integer(), Type.Null()]),
+    page: Type.Union([Type.Integer(), Type.Null()]),
+    page_size: Type.Integer(),
+    pages: Type.Union([Type.Integer(), Type.Null()]),
+    next_cursor: Type.Union([Type.String(), Type.Null()]),
+  })
+}
+
+export interface SortKey {
+  column: AnyColumn | SQL
+  /** SQL type the cursor value is cast to in the keyset comparison. */
+  cast: 'timestamptz' | 'numeric' | 'text' | 'date' | 'uuid' | 'boolean'
+  /** Only the first key may be nullable; its nulls sort last in both directions. */
+  nullable?: boolean
+}
+
+export interface Ordering {
+  /** The sort keys, the last one unique (the id). */
+  keys: SortKey[]
+  direction: 'asc' | 'desc'
+}
+
+/** Runs the feature's select with these clauses; the feature keeps its table's typing and row shape. */
+export type RowQuery<Row> = (
+  where: SQL | undefined,
+  orderBy: SQL[],
+  limit: number,
+  offset: number,
+) => Promise<Row[]>
+
+function orderClauses(keys: SortKey[], direction: 'asc' | 'desc', nullsLast: boolean): SQL[] {
+  return keys.map((key, i) =>
+    i === 0 && nullsLast
+      ? sql`${key.column} ${sql.raw(direction)} NULLS LAST`
+      : sql`${key.column} ${sql.raw(direction)}`,
+  )
+}
+
+/** `(k1, …, kn) > (v1, …, vn)` (or `<` descending): one row comparison, which a btree on the keys serves. */
+function after(keys: SortKey[], values: CursorValue[], direction: 'asc' | 'desc'): SQL {
+  const columns = sql.join(
+    keys.map((key) => sql`${key.column}`),
+    sql`, `,
+  )
+  const bound = sql.join(
+    keys.map((key, i) => sql`${values[i]}::${sql.raw(key.cast)}`),
+    sql`, `,
+  )
+  return direction === 'asc' ? sql`(${columns}) > (${bound})` : sql`(${columns}) < (${bound})`
+}
+
+/**
+ * Up to `limit` rows after the position `cursor` (or from the start). A nullable first key is read in two index
+ * ranges, its values and then its nulls, so both directions keep "nulls last" and each range is an index scan.
+ */
+export async function keysetRows<Row>(
+  run: RowQuery<Row>,
+  base: SQL[],
+  ordering: Ordering,
+  cursor: CursorValue[] | undefined,
+  limit: number,
+): Promise<Row[]> {
+  const { keys, direction } = ordering
+  const [first] = keys
+  if (!first?.nullable) {
+    const where = cursor ? and(...base, after(keys, cursor, direction)) : and(...base)
+    return run(where, orderClauses(keys, direction, false), limit, 0)
+  }
+  const rest = keys.slice(1)
+  let rows: Row[] = []
+  if (!cursor || cursor[0] !== null) {
+    const range = cursor ? [after(keys, cursor, direction)] : []
+    rows = await run(
+      and(...base, sql`${first.column} IS NOT NULL`, ...range),
+      orderClauses(keys, direction, false),
+      limit,
+      0,
+    )
+    if (rows.length >= limit) return rows
+  }
+  const nullRange = cursor && cursor[0] === null ? [after(rest, cursor.slice(1), direction)] : []
+  const nulls = await run(
+    and(...base, sql`${first.column} IS NULL`, ...nullRange),
+    orderClauses(rest, direction, false),
+    limit - rows.length,
+    0,
+  )
+  return rows.concat(nulls)
+}
+
+export interface ListTools {
+  codec: CursorCodec
+  counts: Map<string, number>
+}
+
+const tools = new WeakMap<object, ListTools>()
+
+/** Per-application cursor codec and count cache (keyed by the app's config object, so tests stay isolated). */
+export function listTools(owner: { secretKey: string }): ListTools {
+  let found = tools.get(owner)
+  if (!found) {
+    found = { codec: cursorCodec(owner.secretKey), counts: new Map() }
+    tools.set(owner, found)
+  }
+  return found
+}
+
+export interface ListRequest<Row> {
+  tools: ListTools
+  db: Executor
+  organizationId: string
+  /** Name of the list; a cursor of one list is refused by another. */
+  list: string
+  /** The filters and order as the client gave them (defaults applied): what a cursor is bound to. */
+  binding: Record<string, unknown>
+  params: ListParams
+  base: SQL[]
+  ordering: Ordering
+  valuesOf: (row: Row) => CursorValue[]
+  run: RowQuery<Row>
+  /** How the total is known: from the counters (unfiltered), a generation-cached count, or a direct count. */
+  count:
+    | { kind: 'counter'; list: string }
+    | { kind: 'cached'; table: PgTable; lists: string[] }
+    | { kind: 'direct'; table: PgTable }
+}
+
+export interface ListResult<Row> {
+  items: Row[]
+  total: number | null
+  page: number | null
+  page_size: number
+  pages: number | null
+  next_cursor: string | null
+}
+
+function invalid(field: string, message: string): AppError {
+  return new AppError('VALIDATION_ERROR', message, { errors: [{ field, message }] })
+}
+
+export async function listPage<Row>(request: ListRequest<Row>): Promise<ListResult<Row>> {
+  const { params, tools: listing } = request
+  const pageSize = params.page_size ?? 20
+  const binding = cursorBinding(request.list, request.binding)
+  if (params.cursor !== undefined && params.page !== undefined) {
+    throw invalid('querystring.page', 'Send either page or cursor, not both')
+  }
+  let position: CursorValue[] | undefined
+  if (params.cursor !== undefined) {
+    try {
+      position = listing.codec.decode(params.cursor, binding, request.ordering.keys.length)
+    } catch (error) {
+      if (error instanceof InvalidCursor) throw invalid('querystring.cursor', error.message)
+      throw error
+    }
+  }
+  const page = params.cursor === undefined ? (params.page ?? 1) : null
+  if (page !== null && page * pageSize > MAX_OFFSET_ROWS) {
+    throw invalid(
+      'querystring.page',
+      `Offset paging reaches the first ${MAX_OFFSET_ROWS} rows; follow next_cursor to read further`,
+    )
+  }
+  const rowsPromise =
+    page === null || page === 1
+      ? keysetRows(request.run, request.base, request.ordering, position, pageSize + 1)
+      : request.run(
+          and(...request.base),
+          orderClauses(
+            request.ordering.keys,
+            request.ordering.direction,
+            request.ordering.keys[0]?.nullable ?? false,
+          ),
+          pageSize + 1,
+          (page - 1) * pageSize,
+        )
+  const [rows, total] = await Promise.all([
+    rowsPromise,
+    params.count === false ? Promise.resolve(null) : totalOf(request),
+  ])
+  const more = rows.length > pageSize
+  const items = more ? rows.slice(0, pageSize) : rows
+  const last = items[items.length - 1]
+  return {
+    items,
+    total,
+    page,
+    page_size: pageSize,
+    pages: total === null ? null : Math.ceil(total / pageSize),
+    next_cursor: more && last !== undefined ? listing.codec.encode(binding, request.valuesOf(last)) : null,
+  }
+}
+
+function generationOf(organizationId: string, lists: string[]): SQL {
+  return sql`(SELECT coalesce(sum(writes), 0)::text FROM list_counts
+    WHERE organization_id = ${organizationId}::uuid AND list IN (${sql.join(
+      lists.map((list) => sql`${list}`),
+      sql`, `,
+    )}))`
+}
+
+async function totalOf<Row>(request: ListRequest<Row>): Promise<number> {
+  const { db, organizationId, count } = request
+  if (count.kind === 'counter') {
+    const [row] = await queryRows<{ total: string | number | null }>(
+      db,
+      sql`SELECT coalesce(sum(total), 0) AS total FROM list_counts
+          WHERE organization_id = ${organizationId}::uuid AND list = ${count.list}`,
+    )
+    return Number(row?.total ?? 0)
+  }
+  const where = and(...request.base)
+  if (count.kind === 'direct') {
+    const [row] = await queryRows<{ n: number }>(
+      db,
+      sql`SELECT count(*)::int AS n FROM ${count.table} WHERE ${where}`,
+    )
+    return row?.n ?? 0
+  }
+  const filters = cursorBinding(`${request.list}:count`, filtersOnly(request.binding))
+  const [current] = await queryRows<{ g: string }>(
+    db,
+    sql`SELECT ${generationOf(organizationId, count.lists)} AS g`,
+  )
+  const cache = request.tools.counts
+  const hit = cache.get(`${organizationId}|${filters}|${current?.g}`)
+  if (hit !== undefined) return hit
+  // The count and the generation it belongs to, from one snapshot.
+  const [row] = await queryRows<{ n: number; g: string }>(
+    db,
+    sql`SELECT count(*)::int AS n, ${generationOf(organizationId, count.lists)} AS g
+        FROM ${count.table} WHERE ${where}`,
+  )
+  const n = row?.n ?? 0
+  if (cache.size >= COUNT_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string)
+  cache.set(`${organizationId}|${filters}|${row?.g}`, n)
+  return n
+}
+
+function filtersOnly(binding: Record<string, unknown>): Record<string, unknown> {
+  const { order_by: _orderBy, order: _order, ...filters } = binding
+  return filters
+}
+
+/** What a feature's list module describes (features/<x>/list.ts); the request adds the rest. */
+export type ListSpec<Row> = Omit<ListRequest<Row>, 'tools' | 'db' | 'organizationId' | 'params'>
+
+/** One page of a list as the API answers it: the engine's page with each row mapped to its JSON. */
+export async function servePage<Row, Out>(
+  app: { db: { db: Executor }; config: { secretKey: string } },
+  organizationId: string,
+  params: ListParams,
+  spec: ListSpec<Row>,
+  toJson: (row: Row) => Out,
+): Promise<ListResult<Out>> {
+  const result = await listPage({
+    ...spec,
+    tools: listTools(app.config),
+    db: app.db.db,
+    organizationId,
+    params,
+  })
+  return { ...result, items: result.items.map(toJson) }
+}
