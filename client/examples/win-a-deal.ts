@@ -23,7 +23,9 @@ export async function winADeal(baseUrl: string): Promise<Schemas['Deal']> {
   })
   if (!registered.data) fail('register', registered.error, registered.response.status)
   crm.useAccessToken(registered.data.access_token)
-  const header = { 'x-organization-id': registered.data.organization_id }
+  const organizationId = registered.data.organization_id
+  if (!organizationId) fail('register (no organization)', undefined, registered.response.status)
+  const header = { 'x-organization-id': organizationId }
 
   const contact = await crm.POST('/api/v1/contacts', {
     params: { header },

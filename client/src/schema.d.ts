@@ -428,6 +428,46 @@ export interface paths {
         patch: operations["updateContact"];
         trace?: never;
     };
+    "/api/v1/contacts/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the contact list (its filters and order) as CSV
+         * @description Streams every contact matching the list filters, in the list order, as RFC 4180 CSV with a header row; cells that would start a formula are prefixed with an apostrophe.
+         */
+        get: operations["exportContacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import contacts from CSV (match on email, dry run, per-row report)
+         * @description Columns: name, email, phone, company_domain, owner_email (name required; any other column is 400). Valid rows commit in one transaction; failed rows are reported with their line number (header = 1).
+         */
+        post: operations["importContacts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deals": {
         parameters: {
             query?: never;
@@ -522,6 +562,26 @@ export interface paths {
          * @description A resulting status `won` needs an amount > 0 (400 INVALID_DEAL_AMOUNT). Moving the stage back is for owners and admins only (403 STAGE_ROLLBACK_FORBIDDEN). Members change only their own deals.
          */
         patch: operations["updateDeal"];
+        trace?: never;
+    };
+    "/api/v1/deals/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the deal list (its filters and order) as CSV
+         * @description Streams every deal matching the list filters, in the list order, as RFC 4180 CSV with a header row; formula-like cells are prefixed with an apostrophe.
+         */
+        get: operations["exportDeals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/invitations": {
@@ -788,6 +848,26 @@ export interface paths {
         patch: operations["updatePipeline"];
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search records by substring: title prefix matches first, then by similarity, then id
+         * @description Finds contacts (name, email, phone), companies (name, domain) and deals (title) whose text contains `q`, case-insensitively with `%` and `_` literal, on trigram indexes; sees every committed write at once.
+         */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -838,6 +918,26 @@ export interface paths {
          * @description Only the fields sent change. Setting `is_done` to true writes a `task_completed` activity on the deal.
          */
         patch: operations["updateTask"];
+        trace?: never;
+    };
+    "/api/v1/tasks/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the task list (its filters and order) as CSV
+         * @description Streams every task matching the list filters, in the list order, as RFC 4180 CSV with a header row; formula-like cells are prefixed with an apostrophe.
+         */
+        get: operations["exportTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/webhooks": {
@@ -1572,6 +1672,12 @@ export interface components {
                 median_days_to_close: number | null;
             };
         };
+        /** @description text/csv; charset=utf-8 */
+        ExportContactsResponse: string;
+        /** @description text/csv; charset=utf-8 */
+        ExportDealsResponse: string;
+        /** @description text/csv; charset=utf-8 */
+        ExportTasksResponse: string;
         GetHealthResponse: {
             status?: string;
         };
@@ -1599,6 +1705,22 @@ export interface components {
                 stage: "qualification" | "proposal" | "negotiation" | "closed";
             }[];
         };
+        /** @description CSV with a header row (RFC 4180), up to 10 MiB */
+        ImportContactsRequest: string;
+        ImportContactsResponse: {
+            created: number;
+            failed: {
+                code: string;
+                errors: {
+                    field: string;
+                    message: string;
+                }[];
+                /** @description Line in the file (the header is line 1) */
+                row: number;
+            }[];
+            unchanged: number;
+            updated: number;
+        };
         Invitation: {
             /** Format: date-time */
             created_at: string;
@@ -1621,31 +1743,35 @@ export interface components {
         ListApiKeysResponse: components["schemas"]["ApiKey"][];
         ListCompaniesResponse: {
             items: components["schemas"]["Company"][];
-            page: number;
+            next_cursor: string | null;
+            page: number | null;
             page_size: number;
-            pages: number;
-            total: number;
+            pages: number | null;
+            total: number | null;
         };
         ListContactsResponse: {
             items: components["schemas"]["Contact"][];
-            page: number;
+            next_cursor: string | null;
+            page: number | null;
             page_size: number;
-            pages: number;
-            total: number;
+            pages: number | null;
+            total: number | null;
         };
         ListDealActivitiesResponse: {
             items: components["schemas"]["Activity"][];
-            page: number;
+            next_cursor: string | null;
+            page: number | null;
             page_size: number;
-            pages: number;
-            total: number;
+            pages: number | null;
+            total: number | null;
         };
         ListDealsResponse: {
             items: components["schemas"]["Deal"][];
-            page: number;
+            next_cursor: string | null;
+            page: number | null;
             page_size: number;
-            pages: number;
-            total: number;
+            pages: number | null;
+            total: number | null;
         };
         ListDealStageHistoryResponse: {
             items: {
@@ -1667,17 +1793,19 @@ export interface components {
         ListSessionsResponse: components["schemas"]["Session"][];
         ListTasksResponse: {
             items: components["schemas"]["Task"][];
-            page: number;
+            next_cursor: string | null;
+            page: number | null;
             page_size: number;
-            pages: number;
-            total: number;
+            pages: number | null;
+            total: number | null;
         };
         ListWebhookDeliveriesResponse: {
             items: components["schemas"]["WebhookDelivery"][];
-            page: number;
+            next_cursor: string | null;
+            page: number | null;
             page_size: number;
-            pages: number;
-            total: number;
+            pages: number | null;
+            total: number | null;
         };
         ListWebhooksResponse: components["schemas"]["Webhook"][];
         /**
@@ -1825,6 +1953,20 @@ export interface components {
              * @description UUID
              */
             user_id: string;
+        };
+        SearchHit: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            subtitle: string | null;
+            title: string;
+            /** @enum {string} */
+            type: "contact" | "company" | "deal";
+        };
+        SearchResult: {
+            items: components["schemas"]["SearchHit"][];
         };
         Session: {
             /** Format: date-time */
@@ -3407,13 +3549,18 @@ export interface operations {
     };
     listCompanies: {
         parameters: {
-            query: {
+            query?: {
+                /** @description false: total and pages are null */
+                count?: boolean;
+                /** @description next_cursor of the previous page; bound to the same filters and order */
+                cursor?: string;
                 order?: "asc" | "desc";
                 order_by?: "created_at" | "name";
                 /** @description UUID */
                 owner_id?: string;
-                page: number;
-                page_size: number;
+                /** @description 1-based; page × page_size may not pass 10000 (use cursor beyond). Not with cursor. */
+                page?: number;
+                page_size?: number;
                 /** @description Case-insensitive substring of name or domain */
                 search?: string;
             };
@@ -3870,10 +4017,15 @@ export interface operations {
             query?: {
                 /** @description UUID */
                 company_id?: string;
+                /** @description false: total and pages are null */
+                count?: boolean;
+                /** @description next_cursor of the previous page; bound to the same filters and order */
+                cursor?: string;
                 order?: "asc" | "desc";
                 order_by?: "created_at" | "name";
                 /** @description UUID */
                 owner_id?: string;
+                /** @description 1-based; page × page_size may not pass 10000 (use cursor beyond). Not with cursor. */
                 page?: number;
                 page_size?: number;
                 /** @description Case-insensitive substring of name or email */
@@ -4330,6 +4482,179 @@ export interface operations {
             };
         };
     };
+    exportContacts: {
+        parameters: {
+            query?: {
+                /** @description UUID */
+                company_id?: string;
+                order?: "asc" | "desc";
+                order_by?: "created_at" | "name";
+                /** @description UUID */
+                owner_id?: string;
+                /** @description Case-insensitive substring of name or email */
+                search?: string;
+            };
+            header: {
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/csv; charset=utf-8 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["ExportContactsResponse"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importContacts: {
+        parameters: {
+            query?: {
+                dry_run?: boolean;
+                match_on?: "email" | "none";
+            };
+            header: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CSV with a header row (RFC 4180), up to 10 MiB */
+        requestBody: {
+            content: {
+                "text/csv": components["schemas"]["ImportContactsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportContactsResponse"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (codes: PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listDeals: {
         parameters: {
             query?: {
@@ -4337,6 +4662,10 @@ export interface operations {
                 company_id?: string;
                 /** @description UUID */
                 contact_id?: string;
+                /** @description false: total and pages are null */
+                count?: boolean;
+                /** @description next_cursor of the previous page; bound to the same filters and order */
+                cursor?: string;
                 /** @description contact: add the deal’s contact */
                 expand?: "contact";
                 /** @description YYYY-MM-DD */
@@ -4352,6 +4681,7 @@ export interface operations {
                 order_by?: "created_at" | "updated_at" | "amount" | "title" | "expected_close_date";
                 /** @description UUID */
                 owner_id?: string;
+                /** @description 1-based; page × page_size may not pass 10000 (use cursor beyond). Not with cursor. */
                 page?: number;
                 page_size?: number;
                 /** @description Case-insensitive substring of title */
@@ -4538,6 +4868,11 @@ export interface operations {
     listDealActivities: {
         parameters: {
             query?: {
+                /** @description false: total and pages are null */
+                count?: boolean;
+                /** @description next_cursor of the previous page; bound to the same filters and order */
+                cursor?: string;
+                /** @description 1-based; page × page_size may not pass 10000 (use cursor beyond). Not with cursor. */
                 page?: number;
                 page_size?: number;
             };
@@ -5056,6 +5391,100 @@ export interface operations {
             };
             /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportDeals: {
+        parameters: {
+            query?: {
+                /** @description UUID */
+                company_id?: string;
+                /** @description UUID */
+                contact_id?: string;
+                /** @description contact: add the deal’s contact */
+                expand?: "contact";
+                /** @description YYYY-MM-DD */
+                expected_close_after?: string;
+                /** @description YYYY-MM-DD */
+                expected_close_before?: string;
+                /** @description Inclusive; a decimal with at most two decimals */
+                max_amount?: string;
+                /** @description Inclusive; a decimal with at most two decimals */
+                min_amount?: string;
+                order?: "asc" | "desc";
+                /** @description expected_close_date: deals without one last, in both directions */
+                order_by?: "created_at" | "updated_at" | "amount" | "title" | "expected_close_date";
+                /** @description UUID */
+                owner_id?: string;
+                /** @description Case-insensitive substring of title */
+                search?: string;
+                /** @description Repeatable */
+                stage?: ("qualification" | "proposal" | "negotiation" | "closed")[];
+                /** @description Repeatable */
+                status?: ("new" | "in_progress" | "won" | "lost")[];
+            };
+            header: {
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/csv; charset=utf-8 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["ExportDealsResponse"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6597,9 +7026,87 @@ export interface operations {
             };
         };
     };
+    search: {
+        parameters: {
+            query: {
+                limit?: number;
+                /** @description Case-insensitive substring; % and _ are literal */
+                q: string;
+                /** @description Comma-separated subset of contacts, companies, deals (default all) */
+                types?: string;
+            };
+            header: {
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listTasks: {
         parameters: {
             query?: {
+                /** @description false: total and pages are null */
+                count?: boolean;
+                /** @description next_cursor of the previous page; bound to the same filters and order */
+                cursor?: string;
                 /** @description UUID */
                 deal_id?: string;
                 /** @description YYYY-MM-DD */
@@ -6608,6 +7115,7 @@ export interface operations {
                 due_before?: string;
                 /** @description true: only tasks that are not done */
                 only_open?: boolean;
+                /** @description 1-based; page × page_size may not pass 10000 (use cursor beyond). Not with cursor. */
                 page?: number;
                 page_size?: number;
             };
@@ -7027,6 +7535,83 @@ export interface operations {
             };
             /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportTasks: {
+        parameters: {
+            query?: {
+                /** @description UUID */
+                deal_id?: string;
+                /** @description YYYY-MM-DD */
+                due_after?: string;
+                /** @description YYYY-MM-DD */
+                due_before?: string;
+                /** @description true: only tasks that are not done */
+                only_open?: boolean;
+            };
+            header: {
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/csv; charset=utf-8 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["ExportTasksResponse"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7480,9 +8065,14 @@ export interface operations {
     };
     listWebhookDeliveries: {
         parameters: {
-            query: {
-                page: number;
-                page_size: number;
+            query?: {
+                /** @description false: total and pages are null */
+                count?: boolean;
+                /** @description next_cursor of the previous page; bound to the same filters and order */
+                cursor?: string;
+                /** @description 1-based; page × page_size may not pass 10000 (use cursor beyond). Not with cursor. */
+                page?: number;
+                page_size?: number;
                 status?: "pending" | "succeeded" | "failed";
             };
             header: {

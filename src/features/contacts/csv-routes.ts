@@ -46,7 +46,10 @@ export default async function contactCsvRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['contacts'],
+        operationId: 'exportContacts',
         summary: 'Export the contact list (its filters and order) as CSV',
+        description:
+          'Streams every contact matching the list filters, in the list order, as RFC 4180 CSV with a header row; cells that would start a formula are prefixed with an apostrophe.',
         produces: ['text/csv'],
         security: [{ bearerAuth: [] }],
         headers: TenantHeaders,
@@ -81,6 +84,7 @@ export default async function contactCsvRoutes(fastify: FastifyInstance) {
       onRequest: requireCsv,
       schema: {
         tags: ['contacts'],
+        operationId: 'importContacts',
         summary: 'Import contacts from CSV (match on email, dry run, per-row report)',
         description:
           `Columns: ${CONTACT_IMPORT_COLUMNS.join(', ')} (name required; any other column is 400). ` +

@@ -24,7 +24,10 @@ export default async function dealCsvRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['deals'],
+        operationId: 'exportDeals',
         summary: 'Export the deal list (its filters and order) as CSV',
+        description:
+          'Streams every deal matching the list filters, in the list order, as RFC 4180 CSV with a header row; formula-like cells are prefixed with an apostrophe.',
         produces: ['text/csv'],
         security: [{ bearerAuth: [] }],
         headers: TenantHeaders,

@@ -13,7 +13,10 @@ export default async function searchRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['search'],
+        operationId: 'search',
         summary: 'Search records by substring: title prefix matches first, then by similarity, then id',
+        description:
+          'Finds contacts (name, email, phone), companies (name, domain) and deals (title) whose text contains `q`, case-insensitively with `%` and `_` literal, on trigram indexes; sees every committed write at once.',
         security: [{ bearerAuth: [] }],
         headers: TenantHeaders,
         querystring: SearchQuery,

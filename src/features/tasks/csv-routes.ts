@@ -24,7 +24,10 @@ export default async function taskCsvRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['tasks'],
+        operationId: 'exportTasks',
         summary: 'Export the task list (its filters and order) as CSV',
+        description:
+          'Streams every task matching the list filters, in the list order, as RFC 4180 CSV with a header row; formula-like cells are prefixed with an apostrophe.',
         produces: ['text/csv'],
         security: [{ bearerAuth: [] }],
         headers: TenantHeaders,
