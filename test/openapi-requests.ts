@@ -27,9 +27,26 @@ export interface Operation {
   public: boolean
 }
 
+/** Replaces every local `$ref` by the schema it names, so generators see whole schemas (named components). */
+function inlineRefs(value: unknown, document: Record<string, unknown>, depth = 0): unknown {
+  if (Array.isArray(value)) return value.map((item) => inlineRefs(item, document, depth))
+  if (!value || typeof value !== 'object') return value
+  const object = value as Record<string, unknown>
+  if (typeof object.$ref === 'string' && object.$ref.startsWith('#/') && depth < 32) {
+    let target: unknown = document
+    for (const part of object.$ref.slice(2).split('/')) target = (target as Record<string, unknown>)?.[part]
+    const { $ref: _ref, ...rest } = object
+    return inlineRefs({ ...(target as Record<string, unknown>), ...rest }, document, depth + 1)
+  }
+  return Object.fromEntries(
+    Object.entries(object).map(([key, item]) => [key, inlineRefs(item, document, depth)]),
+  )
+}
+
 export async function listOperations(app: FastifyInstance): Promise<Operation[]> {
   const response = await app.inject({ method: 'GET', url: '/openapi.json' })
-  const document = response.json() as {
+  const raw = response.json() as Record<string, unknown>
+  const document = { ...raw, paths: inlineRefs(raw.paths, raw) } as {
     paths: Record<string, Record<string, Record<string, unknown>>>
     security?: unknown[]
   }
