@@ -308,12 +308,22 @@ export async function seedDemo(app: FastifyInstance, options: SeedOptions = {}):
 
   const tokens = {} as Record<Role, string>
   let organizationId = ''
+  // The owner registers with the organization; everyone else joins it through an invitation, as a team does.
   for (const person of PEOPLE) {
+    let invitationToken: string | undefined
+    if (person.role !== 'owner') {
+      const invited = await post(
+        `/organizations/${organizationId}/invitations`,
+        { email: emailFor(email, person.role), role: person.role },
+        tokens.owner,
+      )
+      invitationToken = expectStatus(invited, 201, `invite ${person.role}`).token
+    }
     const registered = await post('/auth/register', {
       email: emailFor(email, person.role),
       password,
       name: person.name,
-      organization_name: person.role === 'owner' ? ORGANIZATION_NAME : `${person.name}'s workspace`,
+      ...(invitationToken ? { invitation_token: invitationToken } : { organization_name: ORGANIZATION_NAME }),
     })
     if (registered.statusCode === 409) {
       throw new SeedError(
@@ -323,14 +333,6 @@ export async function seedDemo(app: FastifyInstance, options: SeedOptions = {}):
     const body = expectStatus(registered, 201, `register ${person.role}`)
     tokens[person.role] = body.access_token
     if (person.role === 'owner') organizationId = body.organization_id
-  }
-  for (const person of PEOPLE.slice(1)) {
-    const added = await post(
-      `/organizations/${organizationId}/members`,
-      { email: emailFor(email, person.role), role: person.role },
-      tokens.owner,
-    )
-    expectStatus(added, 201, `add ${person.role}`)
   }
 
   const contactIds: string[] = []
