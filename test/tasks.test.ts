@@ -569,7 +569,7 @@ describe('GET /tasks', () => {
     assert.equal(defaults.total, 7)
     assert.equal(defaults.pages, 1)
     const none = (await api.get(`/tasks?due_after=${inDays(100)}`)).json()
-    assert.deepEqual(none, { items: [], total: 0, page: 1, page_size: 20, pages: 0 })
+    assert.deepEqual(none, { items: [], total: 0, page: 1, page_size: 20, pages: 0, next_cursor: null })
   })
 })
 

@@ -117,7 +117,7 @@ describe('webhook endpoints', () => {
     assert.match(rotated.json().secret, /^whsec_/)
     assert.notEqual(rotated.json().secret, hook.secret)
     const log = await client.get(`/webhooks/${hook.id}/deliveries?status=pending`)
-    assert.deepEqual(log.json(), { items: [], total: 0, page: 1, page_size: 20, pages: 0 })
+    assert.deepEqual(log.json(), { items: [], total: 0, page: 1, page_size: 20, pages: 0, next_cursor: null })
     expectProblem(await client.get(`/webhooks/${hook.id}/deliveries?status=lost`), 400, 'VALIDATION_ERROR')
     expectProblem(await client.post(`/webhooks/${hook.id}/deliveries/${uuidv7()}/retry`), 404, 'NOT_FOUND')
   })
