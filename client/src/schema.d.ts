@@ -89,7 +89,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's API keys (every key of the organization for owners and admins) */
+        /**
+         * The caller's API keys (every key of the organization for owners and admins)
+         * @description Lists the caller's own keys, or every key of the organization for owners and admins; the key itself is never shown again, only its prefix.
+         */
         get: operations["listApiKeys"];
         put?: never;
         /**
@@ -113,7 +116,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key (one of your own; owners and admins: any); it stops working at once */
+        /**
+         * Revoke an API key (one of your own; owners and admins: any); it stops working at once
+         * @description Revokes a key: requests with it answer 401 at once, on every instance. Members revoke their own keys; owners and admins any key of the organization.
+         */
         delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
@@ -947,7 +953,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organization's webhooks, oldest first */
+        /**
+         * The organization's webhooks, oldest first
+         * @description Lists the organization's webhook endpoints (owner, admin), without their secrets.
+         */
         get: operations["listWebhooks"];
         put?: never;
         /**
@@ -968,15 +977,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One webhook */
+        /**
+         * One webhook
+         * @description One webhook endpoint of the organization, without its secret (owner, admin).
+         */
         get: operations["getWebhook"];
         put?: never;
         post?: never;
-        /** Delete a webhook with its delivery log */
+        /**
+         * Delete a webhook with its delivery log
+         * @description Deletes the webhook endpoint; its pending deliveries are dropped with its delivery log (owner, admin).
+         */
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
-        /** Change the URL, events, description or enabled flag */
+        /**
+         * Change the URL, events, description or enabled flag
+         * @description Changes the URL (checked against private addresses again), the event patterns, the description or the enabled flag (owner, admin).
+         */
         patch: operations["updateWebhook"];
         trace?: never;
     };
@@ -987,7 +1005,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The webhook's delivery log, newest first */
+        /**
+         * The webhook's delivery log, newest first
+         * @description The delivery log of the webhook, newest first, filterable by status: attempts made, the last response status, error and duration, and when the next attempt is due.
+         */
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
@@ -1006,7 +1027,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Make one more attempt of a delivery now, whatever its status */
+        /**
+         * Make one more attempt of a delivery now, whatever its status
+         * @description Schedules one more attempt of the delivery now, whatever its status; a failed delivery becomes pending again.
+         */
         post: operations["retryWebhookDelivery"];
         delete?: never;
         options?: never;
@@ -1023,7 +1047,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a `webhook.ping` event to this webhook, whatever it subscribes to */
+        /**
+         * Send a `webhook.ping` event to this webhook, whatever it subscribes to
+         * @description Queues a `webhook.ping` event for this endpoint only, signed like every delivery, to test the receiver (owner, admin).
+         */
         post: operations["pingWebhook"];
         delete?: never;
         options?: never;
@@ -1095,6 +1122,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "token": "Z3b0nQk1m1Yp6V0cJr9WmQ2c8Jx4Lq7TtHh5Ss3Dd0E"
+         *     }
+         */
         AcceptByTokenBody: {
             token: string;
         };
@@ -1184,6 +1216,12 @@ export interface components {
              */
             user_id: string;
         };
+        /**
+         * @example {
+         *       "current_password": "correct horse battery",
+         *       "new_password": "staple paper clip 42"
+         *     }
+         */
         ChangePasswordBody: {
             current_password: string;
             new_password: string;
@@ -1246,6 +1284,12 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "name": "CRM sync",
+         *       "scope": "write"
+         *     }
+         */
         CreateApiKeyBody: {
             /** @description A future time; omitted or null: never */
             expires_at?: string | null;
@@ -1275,6 +1319,12 @@ export interface components {
              */
             type?: "comment";
         };
+        /**
+         * @example {
+         *       "name": "Analytical Engines Ltd",
+         *       "domain": "analytical-engines.example"
+         *     }
+         */
         CreateCompanyBody: {
             domain?: string | null;
             name: string;
@@ -1424,6 +1474,12 @@ export interface components {
             updated_at: string;
             url: string;
         };
+        /**
+         * @example {
+         *       "email": "grace@example.com",
+         *       "role": "manager"
+         *     }
+         */
         CreateInvitationBody: {
             /** @description Trimmed and compared case-insensitively */
             email: string;
@@ -1467,6 +1523,15 @@ export interface components {
             due_date?: string | null;
             title: string;
         };
+        /**
+         * @example {
+         *       "url": "https://hooks.example.com/mini-crm",
+         *       "events": [
+         *         "deal.*",
+         *         "contact.created"
+         *       ]
+         *     }
+         */
         CreateWebhookBody: {
             description?: string | null;
             /** @default true */
@@ -1862,6 +1927,11 @@ export interface components {
             /** @description The same text whether or not the email belongs to an account */
             detail: string;
         };
+        /**
+         * @example {
+         *       "email": "ada@example.com"
+         *     }
+         */
         PasswordResetBody: {
             /**
              * Format: email
@@ -1869,6 +1939,12 @@ export interface components {
              */
             email: string;
         };
+        /**
+         * @example {
+         *       "token": "Z3b0nQk1m1Yp6V0cJr9WmQ2c8Jx4Lq7TtHh5Ss3Dd0E",
+         *       "new_password": "staple paper clip 42"
+         *     }
+         */
         PasswordResetConfirmBody: {
             new_password: string;
             token: string;
@@ -2016,6 +2092,11 @@ export interface components {
             /** @constant */
             token_type: "bearer";
         };
+        /**
+         * @example {
+         *       "name": "Analytical Engines plc"
+         *     }
+         */
         UpdateCompanyBody: {
             /** @description null clears it */
             domain?: string | null;
@@ -2087,6 +2168,11 @@ export interface components {
             status?: "new" | "in_progress" | "won" | "lost";
             title?: string;
         };
+        /**
+         * @example {
+         *       "name": "Ada King"
+         *     }
+         */
         UpdateMeBody: {
             name?: string;
         };
@@ -2122,6 +2208,11 @@ export interface components {
             is_done?: boolean;
             title?: string;
         };
+        /**
+         * @example {
+         *       "enabled": false
+         *     }
+         */
         UpdateWebhookBody: {
             description?: string | null;
             enabled?: boolean;
@@ -2549,6 +2640,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "CRM sync",
+                 *       "scope": "write"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateApiKeyBody"];
             };
         };
@@ -2931,6 +3028,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Ada King"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateMeBody"];
             };
         };
@@ -3012,6 +3114,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "current_password": "correct horse battery",
+                 *       "new_password": "staple paper clip 42"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangePasswordBody"];
             };
         };
@@ -3099,6 +3207,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PasswordResetBody"];
             };
         };
@@ -3177,6 +3290,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "token": "Z3b0nQk1m1Yp6V0cJr9WmQ2c8Jx4Lq7TtHh5Ss3Dd0E",
+                 *       "new_password": "staple paper clip 42"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PasswordResetConfirmBody"];
             };
         };
@@ -3643,6 +3762,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Analytical Engines Ltd",
+                 *       "domain": "analytical-engines.example"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateCompanyBody"];
             };
         };
@@ -3916,6 +4041,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Analytical Engines plc"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateCompanyBody"];
             };
         };
@@ -5720,6 +5850,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "token": "Z3b0nQk1m1Yp6V0cJr9WmQ2c8Jx4Lq7TtHh5Ss3Dd0E"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AcceptByTokenBody"];
             };
         };
@@ -6063,6 +6198,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Analytical Engines",
+                 *       "default_currency": "EUR"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateOrganizationRequest"];
             };
         };
@@ -6242,6 +6383,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "grace@example.com",
+                 *       "role": "manager"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateInvitationBody"];
             };
         };
@@ -6948,6 +7095,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "probabilities": {
+                 *         "proposal": 35,
+                 *         "negotiation": 65
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdatePipelineRequest"];
             };
         };
@@ -7721,6 +7876,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/mini-crm",
+                 *       "events": [
+                 *         "deal.*",
+                 *         "contact.created"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateWebhookBody"];
             };
         };
@@ -7976,6 +8140,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateWebhookBody"];
             };
         };

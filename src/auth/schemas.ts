@@ -76,7 +76,10 @@ export const Registered = Type.Object({
 
 export const Me = Type.Object({ id: Uuid, email: Type.String(), name: Type.String(), created_at: Timestamp })
 
-export const UpdateMeBody = Type.Object({ name: Type.Optional(Name) }, { additionalProperties: false })
+export const UpdateMeBody = Type.Object(
+  { name: Type.Optional(Name) },
+  { additionalProperties: false, examples: [{ name: 'Ada King' }] },
+)
 
 export const Session = Type.Object({
   id: Uuid,
@@ -89,10 +92,16 @@ export const Session = Type.Object({
 
 export const ChangePasswordBody = Type.Object(
   { current_password: Type.String({ minLength: 1, maxLength: 128 }), new_password: Password },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ current_password: 'correct horse battery', new_password: 'staple paper clip 42' }],
+  },
 )
 
-export const PasswordResetBody = Type.Object({ email: Email }, { additionalProperties: false })
+export const PasswordResetBody = Type.Object(
+  { email: Email },
+  { additionalProperties: false, examples: [{ email: 'ada@example.com' }] },
+)
 
 export const PasswordResetAccepted = Type.Object({
   detail: Type.String({ description: 'The same text whether or not the email belongs to an account' }),
@@ -100,5 +109,10 @@ export const PasswordResetAccepted = Type.Object({
 
 export const PasswordResetConfirmBody = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: 512 }), new_password: Password },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { token: 'Z3b0nQk1m1Yp6V0cJr9WmQ2c8Jx4Lq7TtHh5Ss3Dd0E', new_password: 'staple paper clip 42' },
+    ],
+  },
 )

@@ -19,6 +19,13 @@ export const TAGS = [
   { name: 'activities', description: "A deal's feed: status and stage changes, tasks, comments" },
   { name: 'pipeline', description: 'Pipeline stages and their probabilities' },
   { name: 'analytics', description: 'Deal summary and funnel, always fresh' },
+  {
+    name: 'invitations',
+    description: 'Invitations to an organization: sent by owners and admins, answered by the invitee',
+  },
+  { name: 'search', description: 'One search over contacts, companies and deals' },
+  { name: 'api-keys', description: 'Keys for servers that call the API as their user' },
+  { name: 'webhooks', description: 'Signed event deliveries to your endpoints, with a delivery log' },
   { name: 'service', description: 'Liveness and readiness' },
 ]
 

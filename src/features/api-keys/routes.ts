@@ -70,6 +70,8 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         tags,
         operationId: 'listApiKeys',
         summary: "The caller's API keys (every key of the organization for owners and admins)",
+        description:
+          "Lists the caller's own keys, or every key of the organization for owners and admins; the key itself is never shown again, only its prefix.",
         security,
         headers: TenantHeaders,
         response: { 200: Type.Array(Type.Ref('ApiKey')), ...problems(400, 401, 403) },
@@ -98,6 +100,8 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         tags,
         operationId: 'revokeApiKey',
         summary: 'Revoke an API key (one of your own; owners and admins: any); it stops working at once',
+        description:
+          'Revokes a key: requests with it answer 401 at once, on every instance. Members revoke their own keys; owners and admins any key of the organization.',
         security,
         headers: TenantHeaders,
         params: IdParams,

@@ -29,7 +29,7 @@ export const CreateApiKeyBody = Type.Object(
       Type.Union([Timestamp, Type.Null()], { description: 'A future time; omitted or null: never' }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'CRM sync', scope: 'write' }] },
 )
 
 export function toApiKey(row: typeof apiKeys.$inferSelect) {

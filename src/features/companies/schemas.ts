@@ -29,7 +29,10 @@ export const CreateCompanyBody = Type.Object(
     domain: Type.Optional(Type.Union([DomainInput, Type.Null()])),
     owner_id: Type.Optional(Uuid),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ name: 'Analytical Engines Ltd', domain: 'analytical-engines.example' }],
+  },
 )
 
 export type CreateCompanyBody = Static<typeof CreateCompanyBody>
@@ -40,7 +43,7 @@ export const UpdateCompanyBody = Type.Object(
     domain: Type.Optional(Type.Union([DomainInput, Type.Null()], { description: 'null clears it' })),
     owner_id: Type.Optional(Uuid),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Analytical Engines plc' }] },
 )
 
 export type UpdateCompanyBody = Static<typeof UpdateCompanyBody>

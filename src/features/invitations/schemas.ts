@@ -13,7 +13,7 @@ export const CreateInvitationBody = Type.Object(
     }),
     role: Type.Optional(StringEnum(ROLES, { default: 'member' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ email: 'grace@example.com', role: 'manager' }] },
 )
 
 /** An invitation as the organization's owners and admins see it (the token never again after creation). */
@@ -45,7 +45,7 @@ export const Accepted = Type.Object({ organization_id: Uuid, role: RoleSchema })
 
 export const AcceptByTokenBody = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: 512 }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ token: 'Z3b0nQk1m1Yp6V0cJr9WmQ2c8Jx4Lq7TtHh5Ss3Dd0E' }] },
 )
 
 export const OrganizationInvitationParams = Type.Object(

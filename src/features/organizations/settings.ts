@@ -31,7 +31,7 @@ const UpdateOrganizationBody = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     default_currency: Type.Optional(CurrencyInput),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Analytical Engines', default_currency: 'EUR' }] },
 )
 
 /** The role re-read under the organization's row lock (a concurrent demotion or removal is respected). */

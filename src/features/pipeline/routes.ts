@@ -33,7 +33,7 @@ const UpdatePipelineBody = Type.Object(
       { additionalProperties: false, description: 'Stage → integer 0..100; stages left out keep theirs' },
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ probabilities: { proposal: 35, negotiation: 65 } }] },
 )
 
 /** Every stage's probability: the organization's own, else the default (stage_probability, migration 0002). */

@@ -112,6 +112,7 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
         tags,
         operationId: 'listWebhooks',
         summary: "The organization's webhooks, oldest first",
+        description: "Lists the organization's webhook endpoints (owner, admin), without their secrets.",
         security,
         headers: TenantHeaders,
         response: { 200: Type.Array(Type.Ref('Webhook')), ...problems(400, 401, 403) },
@@ -134,6 +135,7 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
         tags,
         operationId: 'getWebhook',
         summary: 'One webhook',
+        description: 'One webhook endpoint of the organization, without its secret (owner, admin).',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -157,6 +159,8 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
         tags,
         operationId: 'updateWebhook',
         summary: 'Change the URL, events, description or enabled flag',
+        description:
+          'Changes the URL (checked against private addresses again), the event patterns, the description or the enabled flag (owner, admin).',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -192,6 +196,8 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
         tags,
         operationId: 'deleteWebhook',
         summary: 'Delete a webhook with its delivery log',
+        description:
+          'Deletes the webhook endpoint; its pending deliveries are dropped with its delivery log (owner, admin).',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -248,6 +254,8 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
         tags,
         operationId: 'pingWebhook',
         summary: 'Send a `webhook.ping` event to this webhook, whatever it subscribes to',
+        description:
+          'Queues a `webhook.ping` event for this endpoint only, signed like every delivery, to test the receiver (owner, admin).',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -300,6 +308,8 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
         tags,
         operationId: 'listWebhookDeliveries',
         summary: "The webhook's delivery log, newest first",
+        description:
+          'The delivery log of the webhook, newest first, filterable by status: attempts made, the last response status, error and duration, and when the next attempt is due.',
         security,
         headers: TenantHeaders,
         params: IdParams,
@@ -342,6 +352,8 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
         tags,
         operationId: 'retryWebhookDelivery',
         summary: 'Make one more attempt of a delivery now, whatever its status',
+        description:
+          'Schedules one more attempt of the delivery now, whatever its status; a failed delivery becomes pending again.',
         security,
         headers: TenantHeaders,
         params: DeliveryParams,

@@ -45,7 +45,10 @@ export const CreateWebhookBody = Type.Object(
     description: Type.Optional(Description),
     enabled: Type.Optional(Type.Boolean({ default: true })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ url: 'https://hooks.example.com/mini-crm', events: ['deal.*', 'contact.created'] }],
+  },
 )
 
 export const UpdateWebhookBody = Type.Object(
@@ -55,7 +58,7 @@ export const UpdateWebhookBody = Type.Object(
     description: Type.Optional(Description),
     enabled: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ enabled: false }] },
 )
 
 export const Delivery = Type.Object(
