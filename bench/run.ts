@@ -463,7 +463,9 @@ async function checkAnalyticsAfterWrites(
   try {
     const aggregates = async () => {
       const byStatus = await client.query<{ status: string; count: number; total: string }>(
-        `SELECT status, count(*)::int AS count, sum(amount)::numeric(15,2)::text AS total
+        // Spec §13: counts cover every deal, amounts only the summary's currency (the organization's USD).
+        `SELECT status, count(*)::int AS count,
+                coalesce(sum(amount) FILTER (WHERE currency = 'USD'), 0)::numeric(15,2)::text AS total
            FROM deals WHERE organization_id = $1 GROUP BY status ORDER BY status`,
         [tenant.organizationId],
       )
