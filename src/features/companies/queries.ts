@@ -1,7 +1,7 @@
-import { and, asc, count, desc, eq, ilike, or, type SQL, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
 import { companies } from '../../db/schema.js'
-import { type SortOrder, substringPattern } from '../../lib/search.js'
+import type { SortOrder } from '../../lib/search.js'
 import type { COMPANY_SORT_FIELDS } from './schemas.js'
 
 export type CompanyRow = typeof companies.$inferSelect
@@ -42,29 +42,7 @@ export interface CompanyFilters {
   offset: number
 }
 
-const SORT_COLUMNS = { created_at: companies.createdAt, name: companies.name }
-
-export async function listCompanies(db: Executor, organizationId: string, filters: CompanyFilters) {
-  const conditions: SQL[] = [eq(companies.organizationId, organizationId)]
-  if (filters.ownerId) conditions.push(eq(companies.ownerId, filters.ownerId))
-  if (filters.search) {
-    const pattern = substringPattern(filters.search)
-    conditions.push(or(ilike(companies.name, pattern), ilike(companies.domain, pattern)) as SQL)
-  }
-  const where = and(...conditions)
-  const direction = filters.order === 'asc' ? asc : desc
-  const [rows, [counted]] = await Promise.all([
-    db
-      .select()
-      .from(companies)
-      .where(where)
-      .orderBy(direction(SORT_COLUMNS[filters.orderBy]), direction(companies.id))
-      .limit(filters.limit)
-      .offset(filters.offset),
-    db.select({ total: count() }).from(companies).where(where),
-  ])
-  return { rows, total: counted?.total ?? 0 }
-}
+const _SORT_COLUMNS = { created_at: companies.createdAt, name: companies.name }
 
 export async function insertCompany(db: Executor, values: typeof companies.$inferInsert) {
   const [row] = await db.insert(companies).values(values).returning()

@@ -1,7 +1,7 @@
-import { and, asc, count, desc, eq, ilike, or, type Placeholder, type SQL, sql } from 'drizzle-orm'
+import { and, eq, type Placeholder, sql } from 'drizzle-orm'
 import { type Db, type Executor, prepared, type Tx } from '../../db/client.js'
 import { contacts } from '../../db/schema.js'
-import { type SortOrder, substringPattern } from '../../lib/search.js'
+import type { SortOrder } from '../../lib/search.js'
 import type { CONTACT_SORT_FIELDS } from './schemas.js'
 
 export type ContactRow = typeof contacts.$inferSelect
@@ -41,31 +41,7 @@ export interface ContactFilters {
   offset: number
 }
 
-const SORT_COLUMNS = { created_at: contacts.createdAt, name: contacts.name }
-
-/** One page and the total under the same filters; the two queries run side by side on the pool. */
-export async function listContacts(db: Executor, organizationId: string, filters: ContactFilters) {
-  const conditions: SQL[] = [eq(contacts.organizationId, organizationId)]
-  if (filters.ownerId) conditions.push(eq(contacts.ownerId, filters.ownerId))
-  if (filters.companyId) conditions.push(eq(contacts.companyId, filters.companyId))
-  if (filters.search) {
-    const pattern = substringPattern(filters.search)
-    conditions.push(or(ilike(contacts.name, pattern), ilike(contacts.email, pattern)) as SQL)
-  }
-  const where = and(...conditions)
-  const direction = filters.order === 'asc' ? asc : desc
-  const [rows, [counted]] = await Promise.all([
-    db
-      .select()
-      .from(contacts)
-      .where(where)
-      .orderBy(direction(SORT_COLUMNS[filters.orderBy]), direction(contacts.id))
-      .limit(filters.limit)
-      .offset(filters.offset),
-    db.select({ total: count() }).from(contacts).where(where),
-  ])
-  return { rows, total: counted?.total ?? 0 }
-}
+const _SORT_COLUMNS = { created_at: contacts.createdAt, name: contacts.name }
 
 export async function insertContact(db: Executor, values: typeof contacts.$inferInsert) {
   const [row] = await db.insert(contacts).values(values).returning()

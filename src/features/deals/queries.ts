@@ -1,21 +1,7 @@
-import {
-  and,
-  asc,
-  count,
-  desc,
-  eq,
-  getTableColumns,
-  gte,
-  ilike,
-  inArray,
-  lte,
-  type Placeholder,
-  type SQL,
-  sql,
-} from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, type Placeholder, type SQL, sql } from 'drizzle-orm'
 import { type Db, type Executor, prepared, queryRows, type Tx } from '../../db/client.js'
 import { contacts, type DealStage, type DealStatus, deals } from '../../db/schema.js'
-import { type SortOrder, substringPattern } from '../../lib/search.js'
+import type { SortOrder } from '../../lib/search.js'
 import type { DEAL_SORT_FIELDS, DealContact, DealRow } from './schemas.js'
 
 export type { DealRow }
@@ -118,7 +104,7 @@ const SORT_COLUMNS = {
   expected_close_date: deals.expectedCloseDate,
 }
 
-function orderOf(filters: DealFilters): SQL[] {
+function _orderOf(filters: DealFilters): SQL[] {
   const column = SORT_COLUMNS[filters.orderBy]
   if (filters.orderBy === 'expected_close_date') {
     // Deals without a date come last in both directions (spec §12); deals_org_close_date_idx.
@@ -127,68 +113,6 @@ function orderOf(filters: DealFilters): SQL[] {
   }
   const direction = filters.order === 'asc' ? asc : desc
   return [direction(column), direction(deals.id)]
-}
-
-/** One page and the total under the same filters; the two queries run side by side on the pool. */
-export async function listDeals(db: Executor, organizationId: string, filters: DealFilters) {
-  const conditions: SQL[] = [eq(deals.organizationId, organizationId)]
-  if (filters.statuses?.length) conditions.push(inArray(deals.status, filters.statuses))
-  if (filters.stages?.length) conditions.push(inArray(deals.stage, filters.stages))
-  if (filters.ownerId) conditions.push(eq(deals.ownerId, filters.ownerId))
-  if (filters.contactId) conditions.push(eq(deals.contactId, filters.contactId))
-  if (filters.companyId) {
-    // Deals whose contact belongs to the company (contacts_org_company_idx).
-    conditions.push(
-      inArray(
-        deals.contactId,
-        db
-          .select({ id: contacts.id })
-          .from(contacts)
-          .where(and(eq(contacts.organizationId, organizationId), eq(contacts.companyId, filters.companyId))),
-      ),
-    )
-  }
-  if (filters.minAmount !== undefined) conditions.push(gte(deals.amount, filters.minAmount))
-  if (filters.maxAmount !== undefined) conditions.push(lte(deals.amount, filters.maxAmount))
-  if (filters.search) conditions.push(ilike(deals.title, substringPattern(filters.search)))
-  if (filters.expectedCloseAfter !== undefined) {
-    conditions.push(gte(deals.expectedCloseDate, filters.expectedCloseAfter))
-  }
-  if (filters.expectedCloseBefore !== undefined) {
-    conditions.push(lte(deals.expectedCloseDate, filters.expectedCloseBefore))
-  }
-  const where = and(...conditions)
-  const counting = db.select({ total: count() }).from(deals).where(where)
-  if (filters.expandContact) {
-    // The page and its contacts in one query (a join on the contact's primary key), never one per deal.
-    const [rows, [counted]] = await Promise.all([
-      db
-        .select({ deal: dealSelection, contact: contactSelection })
-        .from(deals)
-        .innerJoin(contacts, withContact())
-        .where(where)
-        .orderBy(...orderOf(filters))
-        .limit(filters.limit)
-        .offset(filters.offset),
-      counting,
-    ])
-    return {
-      rows: rows.map((row) => row.deal),
-      contacts: rows.map((row) => row.contact),
-      total: counted?.total ?? 0,
-    }
-  }
-  const [rows, [counted]] = await Promise.all([
-    db
-      .select(dealSelection)
-      .from(deals)
-      .where(where)
-      .orderBy(...orderOf(filters))
-      .limit(filters.limit)
-      .offset(filters.offset),
-    counting,
-  ])
-  return { rows, contacts: undefined, total: counted?.total ?? 0 }
 }
 
 /** Inserts a deal; without a currency it takes the organization's default_currency (spec §10). */
