@@ -103,6 +103,10 @@ describe('connections ended by the server', { skip }, () => {
         statuses.every((s) => s === 201 || s === 503),
         statuses.join(','),
       )
+      // No connection was lost to the pool: every client is back (idle) or gone, none held by a dead
+      // request (a leaked client would leave later requests waiting for a connection forever).
+      const pool = database.poolStats?.()
+      assert.ok(pool && pool.idle === pool.total && pool.waiting === 0, JSON.stringify(pool))
       // Recovers by itself: the next requests succeed.
       assert.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200)
       assert.equal(

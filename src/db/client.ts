@@ -7,6 +7,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import pg from 'pg'
 import { describeError, redactUrl, StartupError } from '../lib/startup-error.js'
 import { lockDataDir } from './data-lock.js'
+import './pg-transactions.js'
 import { embeddedStartOptions, guardEmbedded } from './embedded.js'
 import * as schema from './schema.js'
 
