@@ -10,6 +10,8 @@ export interface NodeChild {
   baseUrl: string
   /** Peak resident set size so far (VmHWM of /proc/<pid>/status), in bytes; undefined off Linux. */
   peakRss(): number | undefined
+  /** CPU time the process has used so far (user + system, /proc/<pid>/stat), in seconds; undefined off Linux. */
+  cpuSeconds(): number | undefined
   /** Sends SIGTERM, waits for a graceful exit (SIGKILL after the grace period); resolves to the exit code. */
   stop(): Promise<number | null>
   /** The last lines the process wrote, for error messages. */
@@ -94,6 +96,7 @@ export async function startNode(options: {
     pid: child.pid ?? -1,
     baseUrl,
     peakRss: () => peakRss(child),
+    cpuSeconds: () => cpuSeconds(child),
     stop: async () => {
       if (hasExited) return exited
       child.kill('SIGTERM')
@@ -124,6 +127,20 @@ export async function startNode(options: {
       // not listening yet
     }
     await sleep(100)
+  }
+}
+
+// USER_HZ: the unit of /proc/<pid>/stat's times; 100 on every Linux architecture node runs on.
+const CLOCK_TICKS_PER_SECOND = 100
+
+function cpuSeconds(child: ChildProcess): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces and parentheses): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
+  } catch {
+    return undefined
   }
 }
 

@@ -10,6 +10,8 @@ export interface RunStats {
   non2xx: number
   /** Connection errors and timeouts. */
   errors: number
+  /** CPU time of the target process per answered request, in microseconds (Linux). */
+  cpuUsPerRequest?: number
   statusCodes: Record<string, number>
 }
 
@@ -17,7 +19,7 @@ export interface RunStats {
 export interface Measured {
   runs: RunStats[]
   warmup: RunStats | undefined
-  median: { reqPerSec: number; p50Ms: number; p99Ms: number }
+  median: { reqPerSec: number; p50Ms: number; p99Ms: number; cpuUsPerRequest?: number }
   /** Non-2xx responses over every run, warm-up included. */
   non2xx: number
   errors: number
@@ -78,6 +80,9 @@ export function summarizeRuns(runs: RunStats[], warmup: RunStats | undefined, sa
       reqPerSec: median(runs.map((run) => run.reqPerSec)),
       p50Ms: median(runs.map((run) => run.p50Ms)),
       p99Ms: median(runs.map((run) => run.p99Ms)),
+      ...(runs.every((run) => run.cpuUsPerRequest !== undefined)
+        ? { cpuUsPerRequest: median(runs.map((run) => run.cpuUsPerRequest as number)) }
+        : {}),
     },
     non2xx: all.reduce((sum, run) => sum + run.non2xx, 0),
     errors: all.reduce((sum, run) => sum + run.errors, 0),
@@ -114,12 +119,34 @@ function fixed(value: number | undefined, digits: number): string {
 /** The stdout table of one database mode. */
 export function formatTable(mode: ModeResult, header: string): string {
   const rows: string[][] = [
-    ['workload', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'floor req/s', 'ratio', 'target'],
+    [
+      'workload',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'cpu us/req',
+      'non-2xx',
+      'floor req/s',
+      'floor us/req',
+      'ratio',
+      'target',
+    ],
   ]
   for (const w of mode.workloads) {
     const name = `${w.id} ${w.label}`
     if (w.notAvailable || !w.service) {
-      rows.push([name, '-', '-', '-', '-', '-', '-', `not available (${w.notAvailable ?? 'not run'})`])
+      rows.push([
+        name,
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        `not available (${w.notAvailable ?? 'not run'})`,
+      ])
       continue
     }
     const s = w.service
@@ -129,8 +156,10 @@ export function formatTable(mode: ModeResult, header: string): string {
       fixed(s.median.reqPerSec, 0),
       fixed(s.median.p50Ms, 1),
       fixed(s.median.p99Ms, 1),
+      fixed(s.median.cpuUsPerRequest, 0),
       non2xx,
       w.floor ? fixed(w.floor.median.reqPerSec, 0) : '-',
+      fixed(w.floor?.median.cpuUsPerRequest, 0),
       fixed(w.ratio, 2),
       w.misses && w.misses.length > 0 ? `MISS (${w.misses.join(', ')})` : 'PASS',
     ])
@@ -150,7 +179,10 @@ export function formatTable(mode: ModeResult, header: string): string {
     mode.peakRssBytes === undefined ? 'n/a' : mode.rssMiss ? 'MISS' : 'PASS'
   }`
   const floorLine = mode.workloads.some((w) => w.floor)
-    ? ['floor: bench/floor.ts (node:http + pg, the same SQL, no auth/validation); ratio = service / floor']
+    ? [
+        'floor: bench/floor.ts (node:http + pg, the same SQL, no auth/validation); ratio = service / floor',
+        'cpu us/req: CPU time of the node process per answered request (steady whatever else loads the machine)',
+      ]
     : []
   const analyticsLine =
     mode.analyticsAfterWrites === undefined

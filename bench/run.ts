@@ -329,12 +329,11 @@ function tenantHeaders(tenant: Tenant): Record<string, string> {
 }
 
 async function fire(
-  baseUrl: string,
-  requests: RequestSpec[],
+  target: Pick<Target, 'baseUrl' | 'requests' | 'samples' | 'process'>,
   headers: Record<string, string>,
   seconds: number,
-  samples: string[],
 ): Promise<RunStats> {
+  const { baseUrl, requests, samples } = target
   const sampled = requests.map((request) => ({
     ...request,
     onResponse: (status: number, body: string) => {
@@ -343,6 +342,7 @@ async function fire(
       }
     },
   }))
+  const cpuBefore = target.process?.cpuSeconds()
   const result = await autocannon({
     url: baseUrl,
     connections: settings.connections,
@@ -351,14 +351,21 @@ async function fire(
     requests: sampled,
   })
   await settle(baseUrl)
+  const cpuAfter = target.process?.cpuSeconds()
   const statusCodes = Object.fromEntries(
     Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count]),
   )
+  const answered = Object.values(statusCodes).reduce((sum, count) => sum + count, 0)
   return {
     reqPerSec: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    requests: Object.values(statusCodes).reduce((sum, count) => sum + count, 0),
+    // The target's own CPU per answered request: unlike req/s, it does not move with what else the two cores
+    // run (autocannon, PostgreSQL, other jobs), so it compares commits measured at different times.
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && answered > 0
+      ? { cpuUsPerRequest: ((cpuAfter - cpuBefore) * 1e6) / answered }
+      : {}),
+    requests: answered,
     ok: result['2xx'],
     non2xx: result.non2xx,
     errors: result.errors,
@@ -378,6 +385,8 @@ async function settle(baseUrl: string): Promise<void> {
 interface Target {
   name: 'service' | 'floor'
   baseUrl: string
+  /** The process behind baseUrl, for its CPU time. */
+  process?: NodeChild
   requests: RequestSpec[]
   warmup?: RunStats
   runs: RunStats[]
@@ -388,24 +397,12 @@ interface Target {
 async function measureWorkload(workload: Workload, targets: Target[], headers: Record<string, string>) {
   for (const target of targets) {
     if (settings.warmupSeconds > 0) {
-      target.warmup = await fire(
-        target.baseUrl,
-        target.requests,
-        headers,
-        settings.warmupSeconds,
-        target.samples,
-      )
+      target.warmup = await fire(target, headers, settings.warmupSeconds)
     }
   }
   for (let run = 1; run <= settings.runs; run++) {
     for (const target of targets) {
-      const stats = await fire(
-        target.baseUrl,
-        target.requests,
-        headers,
-        settings.durationSeconds,
-        target.samples,
-      )
+      const stats = await fire(target, headers, settings.durationSeconds)
       target.runs.push(stats)
       log(
         `${workload.id} ${target.name} run ${run}/${settings.runs}: ${stats.reqPerSec.toFixed(0)} req/s, ` +
@@ -545,7 +542,14 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
       continue
     }
     const targets: Target[] = [
-      { name: 'service', baseUrl: service.baseUrl, requests: workload.requests(ids), runs: [], samples: [] },
+      {
+        name: 'service',
+        baseUrl: service.baseUrl,
+        process: service,
+        requests: workload.requests(ids),
+        runs: [],
+        samples: [],
+      },
     ]
     // The --webhook re-run continues the same request sequence (W4's toggle keeps every PATCH a change).
     if (workload.kind === 'write') writeRequests.set(workload.id, (targets[0] as Target).requests)
@@ -553,6 +557,7 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
       targets.push({
         name: 'floor',
         baseUrl: floor.baseUrl,
+        process: floor,
         requests: workload.requests(ids),
         runs: [],
         samples: [],

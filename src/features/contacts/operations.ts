@@ -4,14 +4,14 @@ import { isForeignKeyViolation } from '../../lib/db-errors.js'
 import { AppError, recordNotFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/uuid.js'
 import { assertValidOwnerChoice } from '../organizations/owners.js'
-import { afterWrite } from '../writes/after-write.js'
+import { afterCreateSql, afterWrite } from '../writes/after-write.js'
 import * as queries from './queries.js'
 import type { ContactRow, CreateContactBody, UpdateContactBody } from './schemas.js'
 
 /**
  * Contact writes. Order of checks: the contact exists in the organization (404) → the actor may change it
  * (403 FORBIDDEN) → the requested owner (403 FORBIDDEN, then 400 OWNER_NOT_MEMBER) → conflicts (409).
- * Each is one transaction ending in the after-write hook.
+ * Each is one transaction ending in the after-write hook; the create is one statement (`afterCreateSql`).
  */
 
 /** The composite FK (organization_id, company_id) refuses a company of another organization, atomically. */
@@ -24,20 +24,18 @@ export async function createContact(db: Db, actor: Actor, input: CreateContactBo
   const ownerId = input.owner_id ?? actor.userId
   assertAllowed(actor, 'contact.create')
   await assertValidOwnerChoice(db, actor, ownerId)
-  return db
-    .transaction(async (tx) => {
-      const row = await queries.insertContact(tx, {
-        organizationId: actor.organizationId,
-        id: uuidv7(),
-        ownerId,
-        name: input.name,
-        email: input.email,
-        phone: input.phone,
-        companyId: input.company_id?.toLowerCase() ?? null,
-      })
-      await afterWrite(tx, actor, { resource: 'contact', kind: 'created', after: row })
-      return row
-    })
+  const values = {
+    organizationId: actor.organizationId,
+    id: uuidv7(),
+    ownerId,
+    name: input.name,
+    email: input.email,
+    phone: input.phone,
+    companyId: input.company_id?.toLowerCase() ?? null,
+  }
+  // One statement, no transaction: the after-write effects are CTE members of the insert (W3's hot path).
+  return queries
+    .insertContact(db, values, (inserted) => afterCreateSql(actor, { resource: 'contact', values }, inserted))
     .catch(unknownCompanyAsNotFound)
 }
 

@@ -1,7 +1,7 @@
 import { eq, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/policy.js'
 import type { Executor } from '../../db/client.js'
-import { events, type memberships, users } from '../../db/schema.js'
+import { type contacts, events, type memberships, users } from '../../db/schema.js'
 import { uuidv7 } from '../../lib/uuid.js'
 import { toActivity } from '../activities/schemas.js'
 import { companyBody } from '../companies/queries.js'
@@ -128,4 +128,27 @@ export function dealUpdatedEventSql(before: DealRow, changed: DealRow, updated: 
          FROM jsonb_each(${beforeBody}::jsonb) b WHERE b.value IS DISTINCT FROM d.data -> b.key)
     FROM (SELECT u.organization_id, ${JSON.stringify(toDeal(changed))}::jsonb || ${fromDatabase} AS data
           FROM ${updated} u) d`
+}
+
+/**
+ * `contact.created` of the one-statement contact create, as a CTE member over `inserted`: `data` is the API
+ * body (as `toContact` gives it) of the inserted values, with the timestamps the database decided read from
+ * `inserted`.
+ */
+export function contactCreatedEventSql(values: typeof contacts.$inferInsert, inserted: SQL): SQL {
+  const body = {
+    id: values.id,
+    organization_id: values.organizationId,
+    owner_id: values.ownerId,
+    name: values.name,
+    email: values.email ?? null,
+    phone: values.phone ?? null,
+    company_id: values.companyId ?? null,
+  }
+  const fromDatabase = sql.raw(
+    `jsonb_build_object('created_at', ${iso('i.created_at')}, 'updated_at', ${iso('i.updated_at')})`,
+  )
+  return sql`INSERT INTO ${events} (organization_id, id, type, data)
+    SELECT i.organization_id, ${uuidv7()}::uuid, 'contact.created', ${JSON.stringify(body)}::jsonb || ${fromDatabase}
+    FROM ${inserted} i`
 }

@@ -4,7 +4,7 @@ import type { Executor } from '../../db/client.js'
 import type { activities, companies, contacts, deals, memberships, tasks } from '../../db/schema.js'
 import { bumpGeneration, bumpGenerationSql } from '../analytics/generation.js'
 import type { DealRow } from '../deals/schemas.js'
-import { dealUpdatedEventSql, recordWriteEvent } from '../events/write-events.js'
+import { contactCreatedEventSql, dealUpdatedEventSql, recordWriteEvent } from '../events/write-events.js'
 
 export type WriteKind = 'created' | 'updated' | 'deleted'
 
@@ -32,8 +32,9 @@ export type Write =
  * attaches here (deal writes bump the organization's generation); events for webhooks and audit attach here too
  * (integrations: insert the outbox row from `write.before` / `write.after` in this function).
  *
- * The deal PATCH is one statement, not a transaction: it runs `afterDealChangeSql` instead, the same effects
- * as CTE members. Whatever is added here for deal updates must be added there too.
+ * The deal PATCH and the contact create are one statement, not a transaction: they run `afterDealChangeSql`
+ * and `afterCreateSql` instead, the same effects as CTE members. Whatever is added here for deal updates or
+ * contact creates must be added there too.
  */
 export async function afterWrite(tx: Executor, actor: Actor, write: Write): Promise<void> {
   switch (write.resource) {
@@ -64,4 +65,15 @@ export function afterDealChangeSql(
   changed: DealRow,
 ): SQL[] {
   return [bumpGenerationSql(sql`organization_id`, updated), dealUpdatedEventSql(before, changed, updated)]
+}
+
+/** A create that runs as one statement: what is inserted, before the database fills in its defaults. */
+export type Insert = { resource: 'contact'; values: typeof contacts.$inferInsert }
+
+/**
+ * `afterWrite` for a create that runs as one statement (the contact create): data-modifying CTE members over
+ * `inserted` (the statement's CTE of the inserted row).
+ */
+export function afterCreateSql(_actor: Actor, insert: Insert, inserted: SQL): SQL[] {
+  return [contactCreatedEventSql(insert.values, inserted)]
 }
