@@ -1,5 +1,6 @@
-import helmet from '@fastify/helmet'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyInstance, RouteOptions } from 'fastify'
+import helmet, { type HelmetOptions } from 'helmet'
 import type { Config } from '../config.js'
 
 declare module 'fastify' {
@@ -30,10 +31,29 @@ function routeCarriesCredentials(route: RouteOptions): boolean {
 }
 
 /**
+ * The headers helmet sets for `options`, computed once: with static directives (no nonces) they depend on
+ * nothing in the request. @fastify/helmet built a helmet middleware on every request (two hooks, CSP parsed
+ * each time): about 60 us of CPU per request, a fifth of the W2 read's budget.
+ */
+export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const response = {
+    setHeader(name: string, value: unknown) {
+      headers[name.toLowerCase()] = String(value)
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()]
+    },
+  }
+  helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, () => {})
+  return headers
+}
+
+/**
  * HTTP hardening in one place:
- * - security headers by @fastify/helmet; the CSP allows what the `/docs` UI needs (its scripts are served from
- *   this origin; it sets inline styles and shows data: images), no `upgrade-insecure-requests` so the docs
- *   work over plain HTTP on localhost;
+ * - security headers by helmet (computed once, set on every response); the CSP allows what the `/docs` UI
+ *   needs (its scripts are served from this origin; it sets inline styles and shows data: images), no
+ *   `upgrade-insecure-requests` so the docs work over plain HTTP on localhost;
  * - `Cache-Control: no-store` on every response of a route whose success schema carries a credential (token,
  *   secret, password, api_key) or that sets `config.noStore`: register, login and refresh today, and any
  *   future route returning one without having to remember it.
@@ -41,7 +61,7 @@ function routeCarriesCredentials(route: RouteOptions): boolean {
  */
 export async function registerHttpSecurity(app: FastifyInstance, config: Config): Promise<void> {
   const cors = config.corsOrigins === true || config.corsOrigins.length > 0
-  await app.register(helmet, {
+  const securityHeaders = helmetHeaders({
     contentSecurityPolicy: {
       useDefaults: true,
       directives: {
@@ -52,6 +72,10 @@ export async function registerHttpSecurity(app: FastifyInstance, config: Config)
     },
     // A browser app on another origin (CORS_ORIGINS) must be able to read the answers.
     crossOriginResourcePolicy: { policy: cors ? 'cross-origin' : 'same-origin' },
+  })
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders)
+    done()
   })
 
   app.addHook('onRoute', (route) => {
