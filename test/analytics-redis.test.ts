@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify'
 import { type Database, openDatabase } from '../src/db/client.js'
 import { deals } from '../src/db/schema.js'
 import { analyticsCache, CACHE_TTL_MS } from '../src/features/analytics/cache.js'
-import { bumpGeneration, readGeneration } from '../src/features/analytics/generation.js'
+import { bumpGeneration, readAnalyticsState } from '../src/features/analytics/generation.js'
 import { uuidv7 } from '../src/lib/uuid.js'
 import { funnel, seedDeals, summary } from './analytics-fixtures.js'
 import { as, buildTestApp, createDeal, register, type TestUser } from './helpers.js'
@@ -168,7 +168,7 @@ describe('two instances sharing one database and one Redis', {
 
     // Entries live in Redis under the organization's generation, with a bounded lifetime.
     const redis = a.redis as NonNullable<FastifyInstance['redis']>
-    const generation = await readGeneration(a.db.db, orgId)
+    const generation = (await readAnalyticsState(a.db.db, orgId)).generation
     assert.ok(Number(generation) >= 5, `generation ${generation}`)
     const keys = await redis.keys(`analytics:v3:${orgId}:${generation}:*`)
     assert.deepEqual(keys.sort(), [

@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { deals } from '../src/db/schema.js'
 import { analyticsCache } from '../src/features/analytics/cache.js'
-import { bumpGeneration, readGeneration } from '../src/features/analytics/generation.js'
+import { bumpGeneration, readAnalyticsState } from '../src/features/analytics/generation.js'
 import { conversionRate, dealFunnel, winRate } from '../src/features/analytics/metrics.js'
 import {
   ago,
@@ -413,7 +413,7 @@ describe('analytics freshness', () => {
   it('moves the generation inside the write transaction: with every committed deal write, never a rolled-back one', async () => {
     const owner = await register(app)
     const orgId = owner.organizationId
-    const generation = () => readGeneration(app.db.db, orgId)
+    const generation = async () => (await readAnalyticsState(app.db.db, orgId)).generation
     assert.equal(await generation(), '0')
     const deal = await createDeal(app, owner, orgId, { amount: '10.00' })
     assert.equal(await generation(), '1')
@@ -454,7 +454,7 @@ describe('analytics freshness', () => {
     await Promise.all(
       created.map((deal) => as(app, owner, orgId).patch(`/deals/${deal.id}`, { status: 'in_progress' })),
     )
-    assert.equal(await readGeneration(app.db.db, orgId), '24')
+    assert.equal((await readAnalyticsState(app.db.db, orgId)).generation, '24')
     assert.equal((await summary(app, owner, orgId)).by_status.in_progress.count, 12)
   })
 

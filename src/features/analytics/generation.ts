@@ -1,6 +1,6 @@
 import { eq, type SQL, sql } from 'drizzle-orm'
 import { columnList, type Db, type Executor, prepared } from '../../db/client.js'
-import { ANALYTICS_GENERATION_SHARDS, analyticsGenerations } from '../../db/schema.js'
+import { ANALYTICS_GENERATION_SHARDS, analyticsGenerations, organizations } from '../../db/schema.js'
 
 /**
  * The analytics generation of an organization: the sum of its shards in `analytics_generations`. Every deal
@@ -29,15 +29,29 @@ export async function bumpGeneration(tx: Executor, organizationId: string): Prom
   await tx.execute(bumpGenerationSql(sql`${organizationId}::uuid`))
 }
 
-/** One index range scan of at most ANALYTICS_GENERATION_SHARDS rows, as a named prepared statement. */
-export async function readGeneration(db: Db, organizationId: string): Promise<string> {
-  const statement = prepared(db, 'analytics_generation', (database) =>
+export interface AnalyticsState {
+  /** The organization's analytics generation (see above): the cache key's version. */
+  generation: string
+  /** Its `default_currency`: the summary's and forecast's currency when the request names none. */
+  defaultCurrency: string
+}
+
+/**
+ * What an analytics read needs before it can use the cache, in one round trip: one index range scan of at most
+ * ANALYTICS_GENERATION_SHARDS rows and the organization's primary key, as a named prepared statement.
+ */
+export async function readAnalyticsState(db: Db, organizationId: string): Promise<AnalyticsState> {
+  const statement = prepared(db, 'analytics_state', (database) =>
     database
-      .select({ generation: sql<string>`coalesce(sum(${analyticsGenerations.generation}), 0)::text` })
+      .select({
+        generation: sql<string>`coalesce(sum(${analyticsGenerations.generation}), 0)::text`,
+        defaultCurrency: sql<string | null>`(SELECT ${organizations.defaultCurrency} FROM ${organizations}
+          WHERE ${organizations.id} = ${sql.placeholder('organizationId')})`,
+      })
       .from(analyticsGenerations)
       .where(eq(analyticsGenerations.organizationId, sql.placeholder('organizationId')))
-      .prepare('analytics_generation'),
+      .prepare('analytics_state'),
   )
   const [row] = await statement.execute({ organizationId })
-  return row?.generation ?? '0'
+  return { generation: row?.generation ?? '0', defaultCurrency: row?.defaultCurrency ?? 'USD' }
 }

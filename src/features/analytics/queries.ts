@@ -257,12 +257,3 @@ export async function velocityData(db: Executor, organizationId: string, days: n
   const rows = await queryRows<VelocityRow>(db, velocityQuery(organizationId, days))
   return rows.map((row) => ({ ...row, exits: Number(row.exits) }))
 }
-
-/** The currency analytics use when the request names none (spec §13). */
-export async function defaultCurrency(db: Executor, organizationId: string): Promise<string> {
-  const [row] = await queryRows<{ default_currency: string }>(
-    db,
-    sql`SELECT default_currency FROM organizations WHERE id = ${organizationId}`,
-  )
-  return row?.default_currency ?? 'USD'
-}

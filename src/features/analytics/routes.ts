@@ -1,9 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { problems, TenantHeaders } from '../../lib/schemas.js'
-import { readGeneration } from './generation.js'
+import { readAnalyticsState } from './generation.js'
 import { dealForecast, dealFunnel, dealSummary, dealVelocity } from './metrics.js'
-import { defaultCurrency, forecastData, stageStatusCounts, summaryData, velocityData } from './queries.js'
+import { forecastData, stageStatusCounts, summaryData, velocityData } from './queries.js'
 import {
   DealForecast,
   DealFunnel,
@@ -20,13 +20,11 @@ const tags = ['analytics']
 
 /**
  * `/analytics/deals/*`: any member reads; results are cached under the organization's analytics generation,
- * read from the database first (one prepared index lookup), so no write is ever hidden (see generation.ts).
+ * read from the database first (one prepared statement, with the default currency), so no write is ever hidden (see generation.ts).
  * Computations read the aggregate rows kept exact in every deal write's transaction (see queries.ts).
  */
 export default async function analyticsRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const currencyOf = async (organizationId: string, requested: string | undefined) =>
-    requested?.toUpperCase() ?? (await defaultCurrency(app.db.db, organizationId))
 
   app.get(
     '/summary',
@@ -47,10 +45,8 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     async (request) => {
       const { organizationId } = request.actor
       const { days } = request.query
-      const [generation, currency] = await Promise.all([
-        readGeneration(app.db.db, organizationId),
-        currencyOf(organizationId, request.query.currency),
-      ])
+      const { generation, defaultCurrency } = await readAnalyticsState(app.db.db, organizationId)
+      const currency = request.query.currency?.toUpperCase() ?? defaultCurrency
       return app.analyticsCache.get(organizationId, generation, `summary:${days}:${currency}`, async () => {
         const started = performance.now()
         const data = await summaryData(app.db.db, organizationId, days, currency)
@@ -81,7 +77,7 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     },
     async (request) => {
       const { organizationId } = request.actor
-      const generation = await readGeneration(app.db.db, organizationId)
+      const { generation } = await readAnalyticsState(app.db.db, organizationId)
       return app.analyticsCache.get(organizationId, generation, 'funnel', async () => ({
         value: dealFunnel(await stageStatusCounts(app.db.db, organizationId)),
       }))
@@ -107,10 +103,8 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     async (request) => {
       const { organizationId } = request.actor
       const { months } = request.query
-      const [generation, currency] = await Promise.all([
-        readGeneration(app.db.db, organizationId),
-        currencyOf(organizationId, request.query.currency),
-      ])
+      const { generation, defaultCurrency } = await readAnalyticsState(app.db.db, organizationId)
+      const currency = request.query.currency?.toUpperCase() ?? defaultCurrency
       return app.analyticsCache.get(
         organizationId,
         generation,
