@@ -35,8 +35,8 @@ export interface CsvRow {
 
 export interface ImportFailure {
   row: number
-  /** An error code of the API (§8), e.g. COMPANY_NOT_FOUND once companies exist. */
-  code: ErrorCode | 'COMPANY_NOT_FOUND'
+  /** An error code of the API (§8). */
+  code: ErrorCode
   errors: FieldError[]
 }
 
