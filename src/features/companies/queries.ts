@@ -49,6 +49,14 @@ export async function insertCompany(db: Executor, values: typeof companies.$infe
   return row as CompanyRow
 }
 
+/**
+ * Inserts many companies at once (the import); a company whose domain another company of the organization has
+ * (also one inserted concurrently) is skipped, not an error: the rows returned are those written.
+ */
+export async function insertCompanies(tx: Tx, values: (typeof companies.$inferInsert)[]) {
+  return tx.insert(companies).values(values).onConflictDoNothing().returning()
+}
+
 /** The organization's companies with one of these (normalized) domains. */
 export async function companiesWithDomains(db: Executor, organizationId: string, domains: string[]) {
   return db
