@@ -3,6 +3,7 @@ import { requireTenant } from './auth/access.js'
 import activityRoutes from './features/activities/routes.js'
 import analyticsRoutes from './features/analytics/routes.js'
 import apiKeyRoutes from './features/api-keys/routes.js'
+import companyCsvRoutes from './features/companies/csv-routes.js'
 import companyRoutes from './features/companies/routes.js'
 import contactCsvRoutes from './features/contacts/csv-routes.js'
 import contactRoutes from './features/contacts/routes.js'
@@ -31,6 +32,7 @@ export async function tenantRoutes(app: FastifyInstance) {
   await app.register(dealCsvRoutes, { prefix: '/deals' })
   await app.register(taskCsvRoutes, { prefix: '/tasks' })
   await app.register(companyRoutes, { prefix: '/companies' })
+  await app.register(companyCsvRoutes, { prefix: '/companies' })
   await app.register(pipelineRoutes, { prefix: '/pipeline' })
   await app.register(stageHistoryRoutes, { prefix: '/deals/:deal_id/stage-history' })
   await app.register(apiKeyRoutes, { prefix: '/api-keys' })

@@ -382,6 +382,46 @@ export interface paths {
         patch: operations["updateCompany"];
         trace?: never;
     };
+    "/api/v1/companies/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the company list (its filters and order) as CSV
+         * @description Streams every company matching the list filters, in the list order, as RFC 4180 CSV with a header row; cells that would start a formula are prefixed with an apostrophe.
+         */
+        get: operations["exportCompanies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/companies/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import companies from CSV (match on domain, dry run, per-row report)
+         * @description Columns: name, domain, owner_email (name required; any other column is 400). Rows match existing companies on domain (or none: every row creates); a domain another company has, or an earlier row of the file, fails the row. Valid rows commit in one transaction; failed rows are reported with their line number (header = 1).
+         */
+        post: operations["importCompanies"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contacts": {
         parameters: {
             query?: never;
@@ -1738,6 +1778,8 @@ export interface components {
             };
         };
         /** @description text/csv; charset=utf-8 */
+        ExportCompaniesResponse: string;
+        /** @description text/csv; charset=utf-8 */
         ExportContactsResponse: string;
         /** @description text/csv; charset=utf-8 */
         ExportDealsResponse: string;
@@ -1770,6 +1812,8 @@ export interface components {
                 stage: "qualification" | "proposal" | "negotiation" | "closed";
             }[];
         };
+        /** @description CSV with a header row (RFC 4180), up to 10 MiB */
+        ImportCompaniesRequest: string;
         /** @description CSV with a header row (RFC 4180), up to 10 MiB */
         ImportContactsRequest: string;
         ImportContactsResponse: {
@@ -4097,6 +4141,177 @@ export interface operations {
             };
             /** @description Email already exists; Member already exists; Contact has deals; Last owner; Company domain exists; Company has contacts; Invitation already exists; Idempotency key in use (codes: EMAIL_ALREADY_EXISTS, MEMBER_ALREADY_EXISTS, CONTACT_HAS_DEALS, LAST_OWNER, COMPANY_DOMAIN_EXISTS, COMPANY_HAS_CONTACTS, INVITATION_ALREADY_EXISTS, IDEMPOTENCY_KEY_IN_USE) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (codes: PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (codes: UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportCompanies: {
+        parameters: {
+            query?: {
+                order?: "asc" | "desc";
+                order_by?: "created_at" | "name";
+                /** @description UUID */
+                owner_id?: string;
+                /** @description Case-insensitive substring of name or domain */
+                search?: string;
+            };
+            header: {
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/csv; charset=utf-8 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["ExportCompaniesResponse"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importCompanies: {
+        parameters: {
+            query?: {
+                dry_run?: boolean;
+                match_on?: "domain" | "none";
+            };
+            header: {
+                /** @description Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true) for 24 hours; with another request 422, while the first runs 409 */
+                "idempotency-key"?: string;
+                /** @description Organization the request acts in (optional with an API key: the key's organization) */
+                "x-organization-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CSV with a header row (RFC 4180), up to 10 MiB */
+        requestBody: {
+            content: {
+                "text/csv": components["schemas"]["ImportCompaniesRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportContactsResponse"];
+                };
+            };
+            /** @description Validation failed; Organization header required (codes: VALIDATION_ERROR, ORGANIZATION_HEADER_REQUIRED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized; Invalid token (codes: UNAUTHORIZED, INVALID_TOKEN) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden; Organization access denied (codes: FORBIDDEN, ORGANIZATION_ACCESS_DENIED) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

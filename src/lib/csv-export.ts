@@ -2,8 +2,10 @@ import { Readable } from 'node:stream'
 import { stringify } from 'csv-stringify'
 import type { SQL } from 'drizzle-orm'
 import type { FastifyReply } from 'fastify'
+import { type TObject, type TProperties, Type } from 'typebox'
 import type { CursorValue } from './cursor.js'
 import { keysetRows, type Ordering, type RowQuery } from './list.js'
+import { Defaulted } from './schemas.js'
 
 /** Rows per query: large enough that round trips do not dominate, small enough that memory stays flat. */
 const EXPORT_BATCH = 2_000
@@ -18,6 +20,18 @@ export function csvCell(value: unknown): string {
   const text =
     typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value)
   return FORMULA_START.test(text) ? `'${text}` : text
+}
+
+/** An export's query string: the list's filters and order, without its paging (page, page_size, cursor, count). */
+export function exportQuery<P extends TProperties>(listQuery: TObject<P>) {
+  const {
+    page: _page,
+    page_size: _pageSize,
+    cursor: _cursor,
+    count: _count,
+    ...filters
+  } = listQuery.properties
+  return Defaulted(Type.Object(filters, { additionalProperties: false }))
 }
 
 export interface ExportSpec<Row> {

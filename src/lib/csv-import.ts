@@ -1,10 +1,30 @@
 import { CsvError, parse } from 'csv-parse/sync'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, type ErrorCode, type FieldError } from './errors.js'
 import { StringEnum } from './schemas.js'
 
 /** Imports take up to 10 MiB of CSV (spec §14; the 1 MiB JSON limit does not apply). */
 export const IMPORT_BODY_LIMIT = 10 * 1024 * 1024
+
+/** Only `text/csv` bodies; checked before the body is read, so a large body of another type is refused at once. */
+export function requireCsv(request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+  if (type !== 'text/csv') {
+    done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'The import takes a text/csv body'))
+    return
+  }
+  done()
+}
+
+/** A text/csv body as a string (UTF-8), up to IMPORT_BODY_LIMIT; register it in the import routes' scope only. */
+export function acceptCsv(app: FastifyInstance) {
+  app.addContentTypeParser(
+    'text/csv',
+    { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT },
+    (_request, body, done) => done(null, body),
+  )
+}
 
 export interface CsvRow {
   /** Line of the file where the record starts; the header is line 1. */
@@ -15,8 +35,8 @@ export interface CsvRow {
 
 export interface ImportFailure {
   row: number
-  /** An error code of the API (§8), e.g. COMPANY_NOT_FOUND once companies exist. */
-  code: ErrorCode | 'COMPANY_NOT_FOUND'
+  /** An error code of the API (§8). */
+  code: ErrorCode
   errors: FieldError[]
 }
 

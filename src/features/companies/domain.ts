@@ -8,11 +8,17 @@ const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-
  * no trailing dot, <= 253 characters. Anything else (a URL, an address, a bare word) is 400 VALIDATION_ERROR.
  */
 export function normalizeDomain(input: string, field = 'body.domain'): string {
-  const domain = input.trim().toLowerCase()
-  if (domain.length > 253 || !HOST_NAME.test(domain)) {
+  const domain = domainOf(input)
+  if (domain === undefined) {
     throw new AppError('VALIDATION_ERROR', `${field} must be a host name such as acme.com`, {
       errors: [{ field, message: 'must be a host name such as acme.com' }],
     })
   }
   return domain
+}
+
+/** `input` as a company's domain (trimmed, lower-cased), or undefined when it is none (see normalizeDomain). */
+export function domainOf(input: string): string | undefined {
+  const domain = input.trim().toLowerCase()
+  return domain.length > 253 || !HOST_NAME.test(domain) ? undefined : domain
 }

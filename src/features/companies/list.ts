@@ -23,7 +23,22 @@ const SORT_KEYS: Record<CompanyListFilters['orderBy'], { key: SortKey; value: (r
     name: { key: { column: companies.name, cast: 'text' }, value: (r) => r.name },
   }
 
-/** The contact list for the list engine and the export (see deals/list.ts). */
+/** The list's filters from its query string (the list and the export take the same). */
+export function companyFiltersOf(query: {
+  search?: string | undefined
+  owner_id?: string | undefined
+  order_by?: CompanyListFilters['orderBy'] | undefined
+  order?: SortOrder | undefined
+}): CompanyListFilters {
+  return {
+    search: query.search,
+    ownerId: query.owner_id,
+    orderBy: query.order_by ?? 'created_at',
+    order: query.order ?? 'desc',
+  }
+}
+
+/** The company list for the list engine and the export (see deals/list.ts). */
 export function companyList(db: Executor, organizationId: string, filters: CompanyListFilters) {
   const conditions: SQL[] = [eq(companies.organizationId, organizationId)]
   if (filters.ownerId) conditions.push(eq(companies.ownerId, filters.ownerId))

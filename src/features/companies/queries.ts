@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
 import { companies } from '../../db/schema.js'
 import type { SortOrder } from '../../lib/search.js'
@@ -47,6 +47,22 @@ const _SORT_COLUMNS = { created_at: companies.createdAt, name: companies.name }
 export async function insertCompany(db: Executor, values: typeof companies.$inferInsert) {
   const [row] = await db.insert(companies).values(values).returning()
   return row as CompanyRow
+}
+
+/**
+ * Inserts many companies at once (the import); a company whose domain another company of the organization has
+ * (also one inserted concurrently) is skipped, not an error: the rows returned are those written.
+ */
+export async function insertCompanies(tx: Tx, values: (typeof companies.$inferInsert)[]) {
+  return tx.insert(companies).values(values).onConflictDoNothing().returning()
+}
+
+/** The organization's companies with one of these (normalized) domains. */
+export async function companiesWithDomains(db: Executor, organizationId: string, domains: string[]) {
+  return db
+    .select()
+    .from(companies)
+    .where(and(eq(companies.organizationId, organizationId), inArray(companies.domain, domains)))
 }
 
 export type CompanyChanges = Partial<Pick<CompanyRow, 'name' | 'domain' | 'ownerId'>>

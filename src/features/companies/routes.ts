@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { recordNotFound } from '../../lib/errors.js'
 import { servePage } from '../../lib/list.js'
 import { IdParams, Page, problems, TenantHeaders } from '../../lib/schemas.js'
-import { companyList } from './list.js'
+import { companyFiltersOf, companyList } from './list.js'
 import * as operations from './operations.js'
 import * as queries from './queries.js'
 import { Company, CompanyListQuery, CreateCompanyBody, UpdateCompanyBody } from './schemas.js'
@@ -31,14 +31,8 @@ export default async function companyRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { search, owner_id, order_by, order } = request.query
       const { organizationId } = request.actor
-      const list = companyList(app.db.db, organizationId, {
-        search,
-        ownerId: owner_id,
-        orderBy: order_by ?? 'created_at',
-        order: order ?? 'desc',
-      })
+      const list = companyList(app.db.db, organizationId, companyFiltersOf(request.query))
       return servePage(app, organizationId, request.query, list, queries.companyBody)
     },
   )

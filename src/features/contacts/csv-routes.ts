@@ -1,42 +1,15 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { sendCsv } from '../../lib/csv-export.js'
-import { IMPORT_BODY_LIMIT, ImportResult, importQuery } from '../../lib/csv-import.js'
-import { AppError } from '../../lib/errors.js'
-import { Defaulted, problems, TenantHeaders } from '../../lib/schemas.js'
+import { exportQuery, sendCsv } from '../../lib/csv-export.js'
+import { acceptCsv, IMPORT_BODY_LIMIT, ImportResult, importQuery, requireCsv } from '../../lib/csv-import.js'
+import { problems, TenantHeaders } from '../../lib/schemas.js'
 import { CONTACT_IMPORT_COLUMNS, CONTACT_MATCH_ON, importContacts } from './import.js'
 import { contactList } from './list.js'
 import { Contact, ContactListQuery, toContact } from './schemas.js'
 
-const {
-  page: _page,
-  page_size: _pageSize,
-  cursor: _cursor,
-  count: _count,
-  ...filters
-} = ContactListQuery.properties
 /** The list's filters and order, without its paging. */
-export const ContactExportQuery = Defaulted(Type.Object(filters, { additionalProperties: false }))
-
-/** Only `text/csv` bodies; checked before the body is read, so a large body of another type is refused at once. */
-export function requireCsv(request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) {
-  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
-  if (type !== 'text/csv') {
-    done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'The import takes a text/csv body'))
-    return
-  }
-  done()
-}
-
-/** A text/csv body as a string (UTF-8), up to IMPORT_BODY_LIMIT; registered in the import routes' scope only. */
-export function acceptCsv(app: FastifyInstance) {
-  app.addContentTypeParser(
-    'text/csv',
-    { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT },
-    (_request, body, done) => done(null, body),
-  )
-}
+export const ContactExportQuery = exportQuery(ContactListQuery)
 
 /** `GET /contacts/export` and `POST /contacts/import` (spec §14). */
 export default async function contactCsvRoutes(fastify: FastifyInstance) {

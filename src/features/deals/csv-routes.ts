@@ -1,20 +1,13 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { sendCsv } from '../../lib/csv-export.js'
-import { Defaulted, problems, TenantHeaders } from '../../lib/schemas.js'
+import { exportQuery, sendCsv } from '../../lib/csv-export.js'
+import { problems, TenantHeaders } from '../../lib/schemas.js'
 import { dealFiltersOf, dealList } from './list.js'
 import { Deal, DealListQuery, toDeal } from './schemas.js'
 
-const {
-  page: _page,
-  page_size: _pageSize,
-  cursor: _cursor,
-  count: _count,
-  ...filters
-} = DealListQuery.properties
 /** The list's filters and order, without its paging. */
-export const DealExportQuery = Defaulted(Type.Object(filters, { additionalProperties: false }))
+export const DealExportQuery = exportQuery(DealListQuery)
 
 /** `GET /deals/export`: the deal list's filters and order, every matching row as streamed CSV (spec §14). */
 export default async function dealCsvRoutes(fastify: FastifyInstance) {

@@ -1,20 +1,13 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { sendCsv } from '../../lib/csv-export.js'
-import { Defaulted, problems, TenantHeaders } from '../../lib/schemas.js'
+import { exportQuery, sendCsv } from '../../lib/csv-export.js'
+import { problems, TenantHeaders } from '../../lib/schemas.js'
 import { taskList } from './list.js'
 import { ListTasksQuery, Task, toTask } from './schemas.js'
 
-const {
-  page: _page,
-  page_size: _pageSize,
-  cursor: _cursor,
-  count: _count,
-  ...filters
-} = ListTasksQuery.properties
 /** The list's filters and order, without its paging. */
-export const TaskExportQuery = Defaulted(Type.Object(filters, { additionalProperties: false }))
+export const TaskExportQuery = exportQuery(ListTasksQuery)
 
 /** `GET /tasks/export`: the task list's filters and order as streamed CSV (spec §14). */
 export default async function taskCsvRoutes(fastify: FastifyInstance) {
