@@ -144,6 +144,66 @@ describe('the OpenAPI document', () => {
     assert.equal(response.statusCode, 201, response.body)
   })
 
+  it('gives response examples that validate and name no field the schema lacks, the v1.1 sales ones included', () => {
+    const validate = validator(document)
+    const resolve = (schema: Json): Json =>
+      schema.$ref
+        ? resolve(document.components.schemas[String(schema.$ref).split('/').pop() as string])
+        : schema
+    // Response schemas allow unknown fields (they are not request bodies): a misspelt field would still pass.
+    const unknownFields = (schema: Json, value: unknown, at: string): string[] => {
+      const resolved = resolve(schema)
+      if (Array.isArray(value)) {
+        return resolved.items
+          ? value.flatMap((item, i) => unknownFields(resolved.items, item, `${at}[${i}]`))
+          : []
+      }
+      if (!value || typeof value !== 'object') return []
+      if (resolved.anyOf) {
+        const fits = (resolved.anyOf as Json[]).map((option) => unknownFields(option, value, at))
+        return fits.find((problems) => problems.length === 0) ?? (fits[0] as string[])
+      }
+      if (!resolved.properties) return []
+      return Object.entries(value).flatMap(([key, child]) =>
+        resolved.properties[key]
+          ? unknownFields(resolved.properties[key], child, `${at}.${key}`)
+          : [`${at}.${key}`],
+      )
+    }
+    const withExamples = new Set<string>()
+    for (const { id, operation } of operations(document)) {
+      for (const [status, response] of Object.entries(operation.responses as Json)) {
+        if (Number(status) >= 400) continue
+        for (const media of Object.values(response.content ?? {}) as Json[]) {
+          const examples = [
+            ...(media.example === undefined ? [] : [media.example]),
+            ...Object.values(media.examples ?? {}).map((example) => (example as { value: unknown }).value),
+          ]
+          for (const example of examples) {
+            assert.deepEqual(validate(media.schema, example), [], `${id} ${status} example`)
+            assert.deepEqual(unknownFields(media.schema, example, 'example'), [], `${id} ${status} example`)
+          }
+          if (examples.length > 0) withExamples.add(operation.operationId)
+        }
+      }
+    }
+    // Named components keep their examples (OpenAPI 3.1 schemas): each one validates against its schema too.
+    for (const [name, schema] of Object.entries(document.components.schemas as Json)) {
+      for (const example of schema.examples ?? []) {
+        const ref = { $ref: `#/components/schemas/${name}` }
+        assert.deepEqual(validate(ref, example), [], `${name} example`)
+        assert.deepEqual(unknownFields(ref, example, name), [], `${name} example`)
+      }
+    }
+    const sales = [
+      ['createCompany', 'getCompany', 'updateCompany'],
+      ['createDeal', 'getDeal', 'updateDeal', 'listDealStageHistory', 'getPipeline', 'updatePipeline'],
+      ['getDealSummary', 'getDealForecast', 'getDealVelocity', 'getOrganization', 'updateOrganization'],
+    ].flat()
+    for (const operationId of sales)
+      assert.ok(withExamples.has(operationId), `${operationId} response example`)
+  })
+
   it('is the committed docs/openapi.json, and the client types are generated from it', async () => {
     const { document: served, files } = await generateOpenApiArtifacts()
     assert.deepEqual(served, document)

@@ -1275,7 +1275,18 @@ export interface components {
             /** @enum {string} */
             role: "owner" | "admin" | "manager" | "member";
         };
-        /** @description A company (spec §11) */
+        /**
+         * @description A company (spec §11)
+         * @example {
+         *       "id": "0193c9a1-4e5f-7061-9c73-8d9e0f1a2b34",
+         *       "organization_id": "0193c9a0-1b2c-7d3e-8f40-5a6b7c8d9e01",
+         *       "owner_id": "0193c9a0-2c3d-7e4f-9a51-6b7c8d9e0f12",
+         *       "name": "Analytical Engines Ltd",
+         *       "domain": "analytical-engines.example",
+         *       "created_at": "2026-09-10T08:15:00.000Z",
+         *       "updated_at": "2026-09-10T08:15:00.000Z"
+         *     }
+         */
         Company: {
             /** Format: date-time */
             created_at: string;
@@ -1434,6 +1445,14 @@ export interface components {
          *       "amount": "12500.00",
          *       "currency": "GBP"
          *     }
+         * @example {
+         *       "contact_id": "0193c9a2-7c1e-7b4e-9a51-2f6d4c8e1a10",
+         *       "title": "Analytical Engine service contract",
+         *       "amount": "4800.00",
+         *       "stage": "proposal",
+         *       "status": "in_progress",
+         *       "expected_close_date": "2027-01-31"
+         *     }
          */
         CreateDealBody: {
             /**
@@ -1580,6 +1599,52 @@ export interface components {
             /** @description http(s) URL; private, loopback and link-local targets are refused */
             url: string;
         };
+        /**
+         * @example {
+         *       "id": "0193c9a3-5f60-7172-8d84-9e0f1a2b3c45",
+         *       "organization_id": "0193c9a0-1b2c-7d3e-8f40-5a6b7c8d9e01",
+         *       "contact_id": "0193c9a2-7c1e-7b4e-9a51-2f6d4c8e1a10",
+         *       "owner_id": "0193c9a0-2c3d-7e4f-9a51-6b7c8d9e0f12",
+         *       "title": "Difference Engine No. 2",
+         *       "amount": "12500.00",
+         *       "currency": "GBP",
+         *       "status": "in_progress",
+         *       "stage": "negotiation",
+         *       "created_at": "2026-09-14T09:30:00.000Z",
+         *       "updated_at": "2026-11-02T16:05:00.000Z",
+         *       "expected_close_date": "2026-12-18",
+         *       "lost_reason": null,
+         *       "probability": 60,
+         *       "weighted_amount": "7500.00",
+         *       "closed_at": null,
+         *       "stage_changed_at": "2026-11-02T16:05:00.000Z"
+         *     }
+         * @example {
+         *       "id": "0193c9a3-6071-7283-9e95-0f1a2b3c4d56",
+         *       "organization_id": "0193c9a0-1b2c-7d3e-8f40-5a6b7c8d9e01",
+         *       "contact_id": "0193c9a2-7c1e-7b4e-9a51-2f6d4c8e1a10",
+         *       "owner_id": "0193c9a0-3d4e-7f50-8b62-7c8d9e0f1a23",
+         *       "title": "Analytical Engine maintenance",
+         *       "amount": "4800.00",
+         *       "currency": "USD",
+         *       "status": "lost",
+         *       "stage": "proposal",
+         *       "created_at": "2026-08-03T10:00:00.000Z",
+         *       "updated_at": "2026-09-21T15:40:00.000Z",
+         *       "expected_close_date": "2026-09-30",
+         *       "lost_reason": "Chose a competitor with a lower price",
+         *       "probability": 0,
+         *       "weighted_amount": "0.00",
+         *       "closed_at": "2026-09-21T15:40:00.000Z",
+         *       "stage_changed_at": "2026-08-19T11:20:00.000Z",
+         *       "contact": {
+         *         "id": "0193c9a2-7c1e-7b4e-9a51-2f6d4c8e1a10",
+         *         "name": "Charles Babbage",
+         *         "email": "charles@example.com",
+         *         "company_id": "0193c9a1-4e5f-7061-9c73-8d9e0f1a2b34"
+         *       }
+         *     }
+         */
         Deal: {
             /** @example 1250.00 */
             amount: string;
@@ -1639,6 +1704,71 @@ export interface components {
             id: string;
             name: string;
         };
+        /**
+         * @example {
+         *       "currency": "USD",
+         *       "months": [
+         *         {
+         *           "month": "2026-12",
+         *           "open_count": 1,
+         *           "open_amount": "48000.00",
+         *           "weighted_amount": "28800.00",
+         *           "won_count": 1,
+         *           "won_amount": "120000.00"
+         *         },
+         *         {
+         *           "month": "2027-01",
+         *           "open_count": 1,
+         *           "open_amount": "86000.00",
+         *           "weighted_amount": "25800.00",
+         *           "won_count": 0,
+         *           "won_amount": "0.00"
+         *         },
+         *         {
+         *           "month": "2027-02",
+         *           "open_count": 1,
+         *           "open_amount": "9900.00",
+         *           "weighted_amount": "990.00",
+         *           "won_count": 0,
+         *           "won_amount": "0.00"
+         *         },
+         *         {
+         *           "month": "2027-03",
+         *           "open_count": 1,
+         *           "open_amount": "91000.00",
+         *           "weighted_amount": "9100.00",
+         *           "won_count": 0,
+         *           "won_amount": "0.00"
+         *         },
+         *         {
+         *           "month": "2027-04",
+         *           "open_count": 0,
+         *           "open_amount": "0.00",
+         *           "weighted_amount": "0.00",
+         *           "won_count": 0,
+         *           "won_amount": "0.00"
+         *         },
+         *         {
+         *           "month": "2027-05",
+         *           "open_count": 0,
+         *           "open_amount": "0.00",
+         *           "weighted_amount": "0.00",
+         *           "won_count": 0,
+         *           "won_amount": "0.00"
+         *         }
+         *       ],
+         *       "overdue": {
+         *         "count": 2,
+         *         "amount": "67200.00",
+         *         "weighted_amount": "38720.00"
+         *       },
+         *       "unscheduled": {
+         *         "count": 2,
+         *         "amount": "26200.00",
+         *         "weighted_amount": "3460.00"
+         *       }
+         *     }
+         */
         DealForecast: {
             /** @example USD */
             currency: string;
@@ -1715,6 +1845,100 @@ export interface components {
                 };
             };
         };
+        /**
+         * @example {
+         *       "by_status": {
+         *         "new": {
+         *           "count": 4,
+         *           "total_amount": "127100.00"
+         *         },
+         *         "in_progress": {
+         *           "count": 8,
+         *           "total_amount": "201200.00"
+         *         },
+         *         "won": {
+         *           "count": 7,
+         *           "total_amount": "146900.00"
+         *         },
+         *         "lost": {
+         *           "count": 4,
+         *           "total_amount": "190300.00"
+         *         }
+         *       },
+         *       "average_won_amount": "48966.67",
+         *       "win_rate": 0.6364,
+         *       "new_deals_last_n_days": {
+         *         "count": 7,
+         *         "days": 30
+         *       },
+         *       "currency": "USD",
+         *       "currencies": [
+         *         {
+         *           "currency": "USD",
+         *           "count": 15
+         *         },
+         *         {
+         *           "currency": "EUR",
+         *           "count": 5
+         *         },
+         *         {
+         *           "currency": "GBP",
+         *           "count": 3
+         *         }
+         *       ],
+         *       "pipeline": {
+         *         "open_count": 8,
+         *         "open_amount": "328300.00",
+         *         "weighted_amount": "106870.00"
+         *       }
+         *     }
+         * @example {
+         *       "by_status": {
+         *         "new": {
+         *           "count": 4,
+         *           "total_amount": "0.00"
+         *         },
+         *         "in_progress": {
+         *           "count": 8,
+         *           "total_amount": "37400.00"
+         *         },
+         *         "won": {
+         *           "count": 7,
+         *           "total_amount": "53000.00"
+         *         },
+         *         "lost": {
+         *           "count": 4,
+         *           "total_amount": "0.00"
+         *         }
+         *       },
+         *       "average_won_amount": "17666.67",
+         *       "win_rate": 0.6364,
+         *       "new_deals_last_n_days": {
+         *         "count": 7,
+         *         "days": 30
+         *       },
+         *       "currency": "EUR",
+         *       "currencies": [
+         *         {
+         *           "currency": "USD",
+         *           "count": 15
+         *         },
+         *         {
+         *           "currency": "EUR",
+         *           "count": 5
+         *         },
+         *         {
+         *           "currency": "GBP",
+         *           "count": 3
+         *         }
+         *       ],
+         *       "pipeline": {
+         *         "open_count": 2,
+         *         "open_amount": "37400.00",
+         *         "weighted_amount": "19240.00"
+         *       }
+         *     }
+         */
         DealSummary: {
             /** @example 1250.00 */
             average_won_amount: string;
@@ -1762,6 +1986,42 @@ export interface components {
             /** @description won / (won + lost) rounded to 4 decimals; null when no deal is won or lost */
             win_rate: number | null;
         };
+        /**
+         * @example {
+         *       "days": 90,
+         *       "stages": [
+         *         {
+         *           "stage": "qualification",
+         *           "exits": 16,
+         *           "avg_days": 12.18,
+         *           "median_days": 12.95
+         *         },
+         *         {
+         *           "stage": "proposal",
+         *           "exits": 12,
+         *           "avg_days": 18.94,
+         *           "median_days": 20.4
+         *         },
+         *         {
+         *           "stage": "negotiation",
+         *           "exits": 7,
+         *           "avg_days": 16.69,
+         *           "median_days": 9.4
+         *         },
+         *         {
+         *           "stage": "closed",
+         *           "exits": 0,
+         *           "avg_days": null,
+         *           "median_days": null
+         *         }
+         *       ],
+         *       "won": {
+         *         "count": 6,
+         *         "avg_days_to_close": 46.1,
+         *         "median_days_to_close": 39.9
+         *       }
+         *     }
+         */
         DealVelocity: {
             days: number;
             stages: {
@@ -2175,6 +2435,14 @@ export interface components {
          *       "status": "won",
          *       "stage": "closed"
          *     }
+         * @example {
+         *       "status": "lost",
+         *       "lost_reason": "Chose a competitor with a lower price"
+         *     }
+         * @example {
+         *       "stage": "negotiation",
+         *       "expected_close_date": "2026-12-18"
+         *     }
          */
         UpdateDealBody: {
             /**
@@ -2340,6 +2608,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "currency": "USD",
+                     *       "months": [
+                     *         {
+                     *           "month": "2026-12",
+                     *           "open_count": 1,
+                     *           "open_amount": "48000.00",
+                     *           "weighted_amount": "28800.00",
+                     *           "won_count": 1,
+                     *           "won_amount": "120000.00"
+                     *         },
+                     *         {
+                     *           "month": "2027-01",
+                     *           "open_count": 1,
+                     *           "open_amount": "86000.00",
+                     *           "weighted_amount": "25800.00",
+                     *           "won_count": 0,
+                     *           "won_amount": "0.00"
+                     *         },
+                     *         {
+                     *           "month": "2027-02",
+                     *           "open_count": 1,
+                     *           "open_amount": "9900.00",
+                     *           "weighted_amount": "990.00",
+                     *           "won_count": 0,
+                     *           "won_amount": "0.00"
+                     *         },
+                     *         {
+                     *           "month": "2027-03",
+                     *           "open_count": 1,
+                     *           "open_amount": "91000.00",
+                     *           "weighted_amount": "9100.00",
+                     *           "won_count": 0,
+                     *           "won_amount": "0.00"
+                     *         },
+                     *         {
+                     *           "month": "2027-04",
+                     *           "open_count": 0,
+                     *           "open_amount": "0.00",
+                     *           "weighted_amount": "0.00",
+                     *           "won_count": 0,
+                     *           "won_amount": "0.00"
+                     *         },
+                     *         {
+                     *           "month": "2027-05",
+                     *           "open_count": 0,
+                     *           "open_amount": "0.00",
+                     *           "weighted_amount": "0.00",
+                     *           "won_count": 0,
+                     *           "won_amount": "0.00"
+                     *         }
+                     *       ],
+                     *       "overdue": {
+                     *         "count": 2,
+                     *         "amount": "67200.00",
+                     *         "weighted_amount": "38720.00"
+                     *       },
+                     *       "unscheduled": {
+                     *         "count": 2,
+                     *         "amount": "26200.00",
+                     *         "weighted_amount": "3460.00"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["DealForecast"];
                 };
             };
@@ -2552,6 +2885,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "days": 90,
+                     *       "stages": [
+                     *         {
+                     *           "stage": "qualification",
+                     *           "exits": 16,
+                     *           "avg_days": 12.18,
+                     *           "median_days": 12.95
+                     *         },
+                     *         {
+                     *           "stage": "proposal",
+                     *           "exits": 12,
+                     *           "avg_days": 18.94,
+                     *           "median_days": 20.4
+                     *         },
+                     *         {
+                     *           "stage": "negotiation",
+                     *           "exits": 7,
+                     *           "avg_days": 16.69,
+                     *           "median_days": 9.4
+                     *         },
+                     *         {
+                     *           "stage": "closed",
+                     *           "exits": 0,
+                     *           "avg_days": null,
+                     *           "median_days": null
+                     *         }
+                     *       ],
+                     *       "won": {
+                     *         "count": 6,
+                     *         "avg_days_to_close": 46.1,
+                     *         "median_days_to_close": 39.9
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["DealVelocity"];
                 };
             };
@@ -3822,6 +4191,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0193c9a1-4e5f-7061-9c73-8d9e0f1a2b34",
+                     *       "organization_id": "0193c9a0-1b2c-7d3e-8f40-5a6b7c8d9e01",
+                     *       "owner_id": "0193c9a0-2c3d-7e4f-9a51-6b7c8d9e0f12",
+                     *       "name": "Analytical Engines Ltd",
+                     *       "domain": "analytical-engines.example",
+                     *       "created_at": "2026-09-10T08:15:00.000Z",
+                     *       "updated_at": "2026-09-10T08:15:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Company"];
                 };
             };
@@ -3920,6 +4300,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0193c9a1-4e5f-7061-9c73-8d9e0f1a2b34",
+                     *       "organization_id": "0193c9a0-1b2c-7d3e-8f40-5a6b7c8d9e01",
+                     *       "owner_id": "0193c9a0-2c3d-7e4f-9a51-6b7c8d9e0f12",
+                     *       "name": "Analytical Engines Ltd",
+                     *       "domain": "analytical-engines.example",
+                     *       "created_at": "2026-09-10T08:15:00.000Z",
+                     *       "updated_at": "2026-09-10T08:15:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Company"];
                 };
             };
@@ -4100,6 +4491,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0193c9a1-4e5f-7061-9c73-8d9e0f1a2b34",
+                     *       "organization_id": "0193c9a0-1b2c-7d3e-8f40-5a6b7c8d9e01",
+                     *       "owner_id": "0193c9a0-2c3d-7e4f-9a51-6b7c8d9e0f12",
+                     *       "name": "Analytical Engines Ltd",
+                     *       "domain": "analytical-engines.example",
+                     *       "created_at": "2026-09-10T08:15:00.000Z",
+                     *       "updated_at": "2026-09-10T08:15:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Company"];
                 };
             };
@@ -5115,14 +5517,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "contact_id": "0193c9a2-7c1e-7b4e-9a51-2f6d4c8e1a10",
-                 *       "title": "Difference Engine No. 2",
-                 *       "amount": "12500.00",
-                 *       "currency": "GBP"
-                 *     }
-                 */
                 "application/json": components["schemas"]["CreateDealBody"];
             };
         };
@@ -5431,6 +5825,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "stage": "qualification",
+                     *           "entered_at": "2026-09-14T09:30:00.000Z",
+                     *           "exited_at": "2026-10-01T14:12:00.000Z",
+                     *           "duration_seconds": 1485720,
+                     *           "changed_by": "0193c9a0-2c3d-7e4f-9a51-6b7c8d9e0f12"
+                     *         },
+                     *         {
+                     *           "stage": "proposal",
+                     *           "entered_at": "2026-10-01T14:12:00.000Z",
+                     *           "exited_at": "2026-11-02T16:05:00.000Z",
+                     *           "duration_seconds": 2771580,
+                     *           "changed_by": "0193c9a0-2c3d-7e4f-9a51-6b7c8d9e0f12"
+                     *         },
+                     *         {
+                     *           "stage": "negotiation",
+                     *           "entered_at": "2026-11-02T16:05:00.000Z",
+                     *           "exited_at": null,
+                     *           "duration_seconds": null,
+                     *           "changed_by": "0193c9a0-3d4e-7f50-8b62-7c8d9e0f1a23"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ListDealStageHistoryResponse"];
                 };
             };
@@ -5670,12 +6091,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "status": "won",
-                 *       "stage": "closed"
-                 *     }
-                 */
                 "application/json": components["schemas"]["UpdateDealBody"];
             };
         };
@@ -6261,6 +6676,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0193c9a0-1b2c-7d3e-8f40-5a6b7c8d9e01",
+                     *       "name": "Analytical Engines",
+                     *       "created_at": "2026-03-02T08:00:00.000Z",
+                     *       "role": "owner",
+                     *       "default_currency": "EUR"
+                     *     }
+                     */
                     "application/json": components["schemas"]["GetOrganizationResponse"];
                 };
             };
@@ -6429,6 +6853,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0193c9a0-1b2c-7d3e-8f40-5a6b7c8d9e01",
+                     *       "name": "Analytical Engines",
+                     *       "created_at": "2026-03-02T08:00:00.000Z",
+                     *       "role": "owner",
+                     *       "default_currency": "EUR"
+                     *     }
+                     */
                     "application/json": components["schemas"]["GetOrganizationResponse"];
                 };
             };
@@ -7246,6 +7679,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "stages": [
+                     *         {
+                     *           "stage": "qualification",
+                     *           "position": 1,
+                     *           "probability": 10
+                     *         },
+                     *         {
+                     *           "stage": "proposal",
+                     *           "position": 2,
+                     *           "probability": 35
+                     *         },
+                     *         {
+                     *           "stage": "negotiation",
+                     *           "position": 3,
+                     *           "probability": 65
+                     *         },
+                     *         {
+                     *           "stage": "closed",
+                     *           "position": 4,
+                     *           "probability": 90
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["GetPipelineResponse"];
                 };
             };
@@ -7328,6 +7787,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "stages": [
+                     *         {
+                     *           "stage": "qualification",
+                     *           "position": 1,
+                     *           "probability": 10
+                     *         },
+                     *         {
+                     *           "stage": "proposal",
+                     *           "position": 2,
+                     *           "probability": 35
+                     *         },
+                     *         {
+                     *           "stage": "negotiation",
+                     *           "position": 3,
+                     *           "probability": 65
+                     *         },
+                     *         {
+                     *           "stage": "closed",
+                     *           "position": 4,
+                     *           "probability": 90
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["GetPipelineResponse"];
                 };
             };

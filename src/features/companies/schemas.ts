@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox'
+import { EXAMPLE_IDS } from '../../lib/examples.js'
 import { PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
 
@@ -20,7 +21,20 @@ export const Company = Type.Object(
     created_at: Timestamp,
     updated_at: Timestamp,
   },
-  { description: 'A company (spec §11)' },
+  {
+    description: 'A company (spec §11)',
+    examples: [
+      {
+        id: EXAMPLE_IDS.company,
+        organization_id: EXAMPLE_IDS.organization,
+        owner_id: EXAMPLE_IDS.owner,
+        name: 'Analytical Engines Ltd',
+        domain: 'analytical-engines.example',
+        created_at: '2026-09-10T08:15:00.000Z',
+        updated_at: '2026-09-10T08:15:00.000Z',
+      },
+    ],
+  },
 )
 
 export const CreateCompanyBody = Type.Object(

@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox'
 import { DEAL_STAGES, DEAL_STATUSES, type deals } from '../../db/schema.js'
 import { CurrencyInput } from '../../lib/currency.js'
+import { EXAMPLE_IDS } from '../../lib/examples.js'
 import { AmountInput, formatMoney, Money } from '../../lib/money.js'
 import { DateOnly, Defaulted, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
@@ -29,30 +30,82 @@ const Stage = StringEnum(DEAL_STAGES, {
   description: 'qualification → proposal → negotiation → closed; moving back is owner/admin only',
 })
 
-export const Deal = Type.Object({
-  id: Uuid,
-  organization_id: Uuid,
-  contact_id: Uuid,
-  owner_id: Uuid,
-  title: Type.String(),
-  amount: Money,
-  currency: Type.String(),
-  status: Status,
-  stage: Stage,
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  expected_close_date: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
-  lost_reason: Type.Union([Type.String(), Type.Null()]),
-  probability: Type.Integer({
-    minimum: 0,
-    maximum: 100,
-    description: "100 when won, 0 when lost, else the organization's probability of the stage",
-  }),
-  weighted_amount: Money,
-  closed_at: Type.Union([Timestamp, Type.Null()], { description: 'When the status last became won or lost' }),
-  stage_changed_at: Timestamp,
-  contact: Type.Optional(DealContact),
-})
+export const Deal = Type.Object(
+  {
+    id: Uuid,
+    organization_id: Uuid,
+    contact_id: Uuid,
+    owner_id: Uuid,
+    title: Type.String(),
+    amount: Money,
+    currency: Type.String(),
+    status: Status,
+    stage: Stage,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    expected_close_date: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+    lost_reason: Type.Union([Type.String(), Type.Null()]),
+    probability: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      description: "100 when won, 0 when lost, else the organization's probability of the stage",
+    }),
+    weighted_amount: Money,
+    closed_at: Type.Union([Timestamp, Type.Null()], {
+      description: 'When the status last became won or lost',
+    }),
+    stage_changed_at: Timestamp,
+    contact: Type.Optional(DealContact),
+  },
+  {
+    examples: [
+      {
+        id: EXAMPLE_IDS.deal,
+        organization_id: EXAMPLE_IDS.organization,
+        contact_id: EXAMPLE_IDS.contact,
+        owner_id: EXAMPLE_IDS.owner,
+        title: 'Difference Engine No. 2',
+        amount: '12500.00',
+        currency: 'GBP',
+        status: 'in_progress',
+        stage: 'negotiation',
+        created_at: '2026-09-14T09:30:00.000Z',
+        updated_at: '2026-11-02T16:05:00.000Z',
+        expected_close_date: '2026-12-18',
+        lost_reason: null,
+        probability: 60,
+        weighted_amount: '7500.00',
+        closed_at: null,
+        stage_changed_at: '2026-11-02T16:05:00.000Z',
+      },
+      {
+        id: EXAMPLE_IDS.lostDeal,
+        organization_id: EXAMPLE_IDS.organization,
+        contact_id: EXAMPLE_IDS.contact,
+        owner_id: EXAMPLE_IDS.member,
+        title: 'Analytical Engine maintenance',
+        amount: '4800.00',
+        currency: 'USD',
+        status: 'lost',
+        stage: 'proposal',
+        created_at: '2026-08-03T10:00:00.000Z',
+        updated_at: '2026-09-21T15:40:00.000Z',
+        expected_close_date: '2026-09-30',
+        lost_reason: 'Chose a competitor with a lower price',
+        probability: 0,
+        weighted_amount: '0.00',
+        closed_at: '2026-09-21T15:40:00.000Z',
+        stage_changed_at: '2026-08-19T11:20:00.000Z',
+        contact: {
+          id: EXAMPLE_IDS.contact,
+          name: 'Charles Babbage',
+          email: 'charles@example.com',
+          company_id: EXAMPLE_IDS.company,
+        },
+      },
+    ],
+  },
+)
 export type Deal = Static<typeof Deal>
 
 /** A deal as read: its columns and the derived fields of spec §12, computed by the database. */
@@ -100,10 +153,18 @@ export const CreateDealBody = Defaulted(
       additionalProperties: false,
       examples: [
         {
-          contact_id: '0193c9a2-7c1e-7b4e-9a51-2f6d4c8e1a10',
+          contact_id: EXAMPLE_IDS.contact,
           title: 'Difference Engine No. 2',
           amount: '12500.00',
           currency: 'GBP',
+        },
+        {
+          contact_id: EXAMPLE_IDS.contact,
+          title: 'Analytical Engine service contract',
+          amount: '4800.00',
+          stage: 'proposal',
+          status: 'in_progress',
+          expected_close_date: '2027-01-31',
         },
       ],
     },
@@ -123,7 +184,14 @@ export const UpdateDealBody = Type.Object(
     expected_close_date: Type.Optional(CloseDate),
     lost_reason: Type.Optional(Type.Union([LostReason, Type.Null()])),
   },
-  { additionalProperties: false, examples: [{ status: 'won', stage: 'closed' }] },
+  {
+    additionalProperties: false,
+    examples: [
+      { status: 'won', stage: 'closed' },
+      { status: 'lost', lost_reason: 'Chose a competitor with a lower price' },
+      { stage: 'negotiation', expected_close_date: '2026-12-18' },
+    ],
+  },
 )
 export type UpdateDealBody = Static<typeof UpdateDealBody>
 

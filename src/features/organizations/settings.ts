@@ -8,6 +8,7 @@ import type { Executor, Tx } from '../../db/client.js'
 import { deals, memberships, organizations, type Role } from '../../db/schema.js'
 import { CurrencyCode, CurrencyInput } from '../../lib/currency.js'
 import { AppError } from '../../lib/errors.js'
+import { EXAMPLE_IDS } from '../../lib/examples.js'
 import { problems, Timestamp, Uuid } from '../../lib/schemas.js'
 import { lockOrganizationAsMember } from './queries.js'
 import { OrganizationParams, RoleSchema } from './schemas.js'
@@ -23,7 +24,18 @@ export const OrganizationSettings = Type.Object(
     role: RoleSchema,
     default_currency: CurrencyCode,
   },
-  { description: 'An organization with its settings and the caller’s role' },
+  {
+    description: 'An organization with its settings and the caller’s role',
+    examples: [
+      {
+        id: EXAMPLE_IDS.organization,
+        name: 'Analytical Engines',
+        created_at: '2026-03-02T08:00:00.000Z',
+        role: 'owner',
+        default_currency: 'EUR',
+      },
+    ],
+  },
 )
 
 const UpdateOrganizationBody = Type.Object(

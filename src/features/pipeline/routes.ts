@@ -23,7 +23,20 @@ export const Pipeline = Type.Object(
       }),
     ),
   },
-  { description: 'The stages in pipeline order with the organization’s probability of each' },
+  {
+    description: 'The stages in pipeline order with the organization’s probability of each',
+    // After the update example below: proposal and negotiation changed, the others at their defaults.
+    examples: [
+      {
+        stages: [
+          { stage: 'qualification', position: 1, probability: 10 },
+          { stage: 'proposal', position: 2, probability: 35 },
+          { stage: 'negotiation', position: 3, probability: 65 },
+          { stage: 'closed', position: 4, probability: 90 },
+        ],
+      },
+    ],
+  },
 )
 
 const UpdatePipelineBody = Type.Object(

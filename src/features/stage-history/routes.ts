@@ -5,6 +5,7 @@ import { Type } from 'typebox'
 import type { Executor } from '../../db/client.js'
 import { DEAL_STAGES, dealStageHistory, deals } from '../../db/schema.js'
 import { recordNotFound } from '../../lib/errors.js'
+import { EXAMPLE_IDS } from '../../lib/examples.js'
 import { problems, StringEnum, TenantHeaders, Timestamp, Uuid } from '../../lib/schemas.js'
 
 const StageStay = Type.Object({
@@ -20,7 +21,39 @@ const StageStay = Type.Object({
   }),
 })
 
-export const StageHistory = Type.Object({ items: Type.Array(StageStay) })
+export const StageHistory = Type.Object(
+  { items: Type.Array(StageStay) },
+  {
+    // The history of the first Deal example: created in qualification, now in negotiation.
+    examples: [
+      {
+        items: [
+          {
+            stage: 'qualification',
+            entered_at: '2026-09-14T09:30:00.000Z',
+            exited_at: '2026-10-01T14:12:00.000Z',
+            duration_seconds: 1485720,
+            changed_by: EXAMPLE_IDS.owner,
+          },
+          {
+            stage: 'proposal',
+            entered_at: '2026-10-01T14:12:00.000Z',
+            exited_at: '2026-11-02T16:05:00.000Z',
+            duration_seconds: 2771580,
+            changed_by: EXAMPLE_IDS.owner,
+          },
+          {
+            stage: 'negotiation',
+            entered_at: '2026-11-02T16:05:00.000Z',
+            exited_at: null,
+            duration_seconds: null,
+            changed_by: EXAMPLE_IDS.member,
+          },
+        ],
+      },
+    ],
+  },
+)
 
 const DealParams = Type.Object({ deal_id: Uuid }, { additionalProperties: false })
 
