@@ -97,8 +97,9 @@ export async function login(
  * Times two kinds of request, interleaved, and compares their fastest runs (ms). The fastest run is the
  * request's own work: other test files sharing the two cores only ever add time, which made medians of a few
  * samples differ by 2x on a loaded machine. A path that skips the password hash is still several times faster
- * than one that does it, whatever the load. The tolerance (login and password reset alike): the fastest runs
- * differ by at most a third of the slower one, or 5 ms when both are that fast.
+ * than one that does it (about 10x here), whatever the load. The tolerance (login and password reset alike): the
+ * fastest runs differ by at most half of the slower one, or 5 ms when both are that fast. A third proved too
+ * tight for a loaded CI box (fastest 22.8 vs 14.1 ms with three test files on two cores; equal when quiet).
  */
 export async function compareTimings(
   samples: number,
@@ -125,6 +126,6 @@ export async function compareTimings(
     }
   }
   const fastest = { first: Math.min(...a), second: Math.min(...b) }
-  const allowed = Math.max(5, Math.max(fastest.first, fastest.second) / 3)
+  const allowed = Math.max(5, Math.max(fastest.first, fastest.second) / 2)
   return { ...fastest, similar: Math.abs(fastest.first - fastest.second) <= allowed, allowed }
 }

@@ -202,7 +202,7 @@ describe('password reset', () => {
       )
       assert.ok(reset.similar, `reset: known ${reset.first} ms vs unknown ${reset.second} ms`)
       const loginTimes = await compareTimings(
-        8,
+        16,
         () => post(timed, '/auth/login', { email: user.email, password: 'wrong password' }),
         () => post(timed, '/auth/login', { email: unknown, password: 'wrong password' }),
       )
