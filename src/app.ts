@@ -100,7 +100,8 @@ function createServer(options: BuildOptions): FastifyInstance {
     connectionTimeout: 60_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    // Requests that arrive while closing get our 503 problem body (lib/drain.ts), not Fastify's own JSON.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors,
@@ -208,9 +209,8 @@ function registerRequestHooks(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
-  app.addHook('onRequest', authenticate)
-
   registerDrain(app)
+  app.addHook('onRequest', authenticate)
 }
 
 function registerErrorHandlers(app: FastifyInstance): void {

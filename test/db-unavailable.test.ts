@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
 import { after, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
 import { type Database, openDatabase } from '../src/db/client.js'
 import { ERROR_CODES } from '../src/lib/errors.js'
-import { buildTestApp, expectProblem, register } from './helpers.js'
+import { loggerOptions } from '../src/lib/logging.js'
+import { API, buildTestApp, expectProblem, register, testConfig } from './helpers.js'
 import {
   contractViolation,
   listOperations,
@@ -104,4 +106,52 @@ describe('the database refusing connections: every route answers 503 SERVICE_UNA
       }
     },
   )
+})
+
+describe('logs during a database outage', () => {
+  it('are warnings without SQL or parameters, one per failed request; /ready 503 is not an error', async () => {
+    const lines: Record<string, unknown>[] = []
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line))
+        done()
+      },
+    })
+    const config = testConfig({ logLevel: 'info', databaseUrl: undefined })
+    const database = await openDatabase({ pgliteDataDir: 'memory://' })
+    const app = await buildTestApp({ database, config, logger: { ...loggerOptions(config, false), stream } })
+    try {
+      const user = await register(app)
+      const secretName = `outage-${Date.now()}`
+      await database.close()
+      lines.length = 0
+      const headers = { authorization: `Bearer ${user.token}`, 'x-organization-id': user.organizationId }
+      for (let i = 0; i < 3; i++) {
+        const created = await app.inject({
+          method: 'POST',
+          url: `${API}/contacts`,
+          headers,
+          payload: { name: secretName },
+        })
+        expectProblem(created, 503, 'SERVICE_UNAVAILABLE')
+      }
+      expectProblem(await app.inject({ method: 'GET', url: '/ready' }), 503, 'SERVICE_UNAVAILABLE')
+      const outage = lines.filter(
+        (entry) => entry.msg !== 'incoming request' && entry.msg !== 'request completed',
+      )
+      // Each failed request (three writes, one /ready): one warning (level 40) naming the cause, never an
+      // error with its statement.
+      const warnings = outage.filter((entry) => entry.level === 40 && entry.cause)
+      assert.equal(warnings.length, 4, JSON.stringify(outage))
+      assert.ok(
+        outage.every((entry) => (entry.level as number) < 50),
+        JSON.stringify(outage),
+      )
+      const text = JSON.stringify(lines)
+      assert.ok(!text.includes(secretName), 'no parameters')
+      assert.ok(!/insert into|select |params:/i.test(text), 'no SQL text')
+    } finally {
+      await app.close()
+    }
+  })
 })

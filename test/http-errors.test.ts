@@ -151,3 +151,26 @@ describe('parser error mapping', () => {
     assert.equal(clientErrorProblem(error).status, 408)
   })
 })
+
+describe('a request that arrives while the app closes', () => {
+  it('answers 503 SERVICE_UNAVAILABLE as problem+json with X-Request-Id and Retry-After', async () => {
+    const app = await buildTestApp()
+    // Closing takes a moment (a pool or a mailer finishing): requests keep arriving on open connections.
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    app.addHook('onClose', () => held)
+    const closed = app.close()
+    try {
+      const response = await app.inject({ method: 'GET', url: '/health' })
+      expectProblem(response, 503, 'SERVICE_UNAVAILABLE')
+      assert.match(String(response.headers['x-request-id']), /^[0-9a-f-]{36}$/)
+      assert.equal(response.headers['retry-after'], '1')
+      assert.equal(response.headers.connection, 'close')
+    } finally {
+      release()
+      await closed
+    }
+  })
+})

@@ -13,10 +13,18 @@ import { AppError } from './errors.js'
 export const DRAIN_MS = 2_000
 
 const draining = new WeakSet<FastifyInstance>()
+const closing = new WeakSet<FastifyInstance>()
 
-/** Hooks of the drain; register once in buildApp. */
+/** Hooks of the drain; register once in buildApp, before authentication (a closing app answers without
+ * touching what it is closing). */
 export function registerDrain(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    // Closing (after the drain): in-flight requests finish, a new one is told to go elsewhere. Fastify's own
+    // return503OnClosing answered with a body that was not problem+json and had no request id.
+    if (closing.has(app)) {
+      reply.header('connection', 'close').header('retry-after', '1')
+      throw new AppError('SERVICE_UNAVAILABLE', 'The service is shutting down; retry shortly')
+    }
     if (draining.has(app) && request.url === '/ready') {
       throw new AppError('SERVICE_UNAVAILABLE', 'Shutting down')
     }
@@ -24,6 +32,7 @@ export function registerDrain(app: FastifyInstance): void {
   // Also while closing (in-flight responses of app.close without a drain, e.g. in tests).
   app.addHook('preClose', async () => {
     draining.add(app)
+    closing.add(app)
   })
   app.addHook('onSend', async (_request, reply) => {
     if (draining.has(app)) reply.header('connection', 'close')
