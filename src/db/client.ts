@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
 import { type SQL, sql } from 'drizzle-orm'
@@ -54,7 +55,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // between two statements) only on themselves. Their queries fail on their own (mapped to 503) and the
     // pool drops the broken client when it is released.
     pool.on('error', () => {})
-    pool.on('connect', (client) => client.on('error', () => {}))
+    pool.on('connect', (client) => {
+      client.on('error', () => {})
+      cacheStatements(client)
+    })
     try {
       await pool.query('SELECT 1')
     } catch (error) {
@@ -99,6 +103,49 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         lock?.release()
       }
     },
+  }
+}
+
+/** Statements one connection keeps prepared at most; past it, new texts are sent unnamed (parsed each time). */
+const STATEMENTS_PER_CONNECTION = 256
+/** Longer texts (multi-row inserts of an import) are rarely sent twice: not worth a slot. */
+const MAX_CACHED_TEXT = 16_384
+const statementNames = new Map<string, string>()
+
+/**
+ * Prepares every parameterized statement once per connection. Drizzle sends its queries unnamed, so PostgreSQL
+ * parsed and planned each one on every call, and the client sent its whole text every time (the deal PATCH is
+ * one ~4 KB statement with its triggers' effects): a name derived from the text makes the server keep the
+ * parsed statement and the client send only Bind/Execute. Bounded per connection, as the texts come from code
+ * (their number is the number of query shapes); statements without parameters keep the simple protocol.
+ */
+function cacheStatements(client: pg.PoolClient): void {
+  const prepared = new Set<string>()
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (config: unknown, ...rest) => {
+    const statement = config as { text?: unknown; name?: unknown; values?: unknown; submit?: unknown } | null
+    if (
+      statement &&
+      typeof statement === 'object' &&
+      typeof statement.submit !== 'function' &&
+      typeof statement.text === 'string' &&
+      statement.text.length <= MAX_CACHED_TEXT &&
+      statement.name === undefined &&
+      Array.isArray(statement.values) &&
+      statement.values.length > 0
+    ) {
+      let name = statementNames.get(statement.text)
+      if (name === undefined) {
+        name = `s${createHash('sha1').update(statement.text).digest('base64url')}`
+        if (statementNames.size >= 4 * STATEMENTS_PER_CONNECTION) statementNames.clear()
+        statementNames.set(statement.text, name)
+      }
+      if (prepared.has(name) || prepared.size < STATEMENTS_PER_CONNECTION) {
+        prepared.add(name)
+        return query({ ...statement, name }, ...rest)
+      }
+    }
+    return query(config, ...rest)
   }
 }
 
