@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
-import { type SQL, sql } from 'drizzle-orm'
+import { getTableColumns, type SQL, sql } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import type { PgDatabase, PgQueryResultHKT, PgTable } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import pg from 'pg'
 import { describeError, redactUrl, StartupError } from '../lib/startup-error.js'
@@ -173,6 +173,28 @@ export function prepared<T>(db: Db, name: string, build: (db: Db) => T): T {
     statements.set(name, statement)
   }
   return statement
+}
+
+/**
+ * One statement for a write and its effects: `WITH <name> AS (<write>), effect0 AS (…), … <select>`, where
+ * `effects` are data-modifying CTE members over `<name>` (the written rows; none when the write matched none).
+ * Atomic without a transaction and one round trip: the hot writes (contact create, deal PATCH) use it.
+ */
+export function writeWithEffects(name: string, write: SQL, effects: (rows: SQL) => SQL[], select: SQL): SQL {
+  const members = effects(sql.raw(name)).map(
+    (statement, i) => sql`, ${sql.raw(`effect${i}`)} AS (${statement})`,
+  )
+  return sql`WITH ${sql.raw(name)} AS (${write})${sql.join(members, sql``)} ${select}`
+}
+
+/** A row of `table` read with raw SQL (the database's column names), in the shape drizzle returns. */
+export function rowFromSql<T extends PgTable>(table: T, row: Record<string, unknown>): T['$inferSelect'] {
+  const mapped: Record<string, unknown> = {}
+  for (const [key, column] of Object.entries(getTableColumns(table))) {
+    const value = row[column.name]
+    mapped[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value)
+  }
+  return mapped as T['$inferSelect']
 }
 
 /** `(a, b, c)` column names for a raw INSERT's column list (a `${table.column}` renders qualified there). */

@@ -1,5 +1,13 @@
 import { and, eq, type Placeholder, type SQL, sql } from 'drizzle-orm'
-import { type Db, type Executor, prepared, queryRows, type Tx } from '../../db/client.js'
+import {
+  type Db,
+  type Executor,
+  prepared,
+  queryRows,
+  rowFromSql,
+  type Tx,
+  writeWithEffects,
+} from '../../db/client.js'
 import { contacts } from '../../db/schema.js'
 import type { SortOrder } from '../../lib/search.js'
 import type { CONTACT_SORT_FIELDS } from './schemas.js'
@@ -54,29 +62,11 @@ export async function insertContact(
   effects: (inserted: SQL) => SQL[],
 ): Promise<ContactRow> {
   const insert = db.insert(contacts).values(values).returning()
-  const members = effects(sql`inserted`).map(
-    (statement, i) => sql`, ${sql.raw(`effect${i}`)} AS (${statement})`,
-  )
   const [row] = await queryRows<Record<string, unknown>>(
     db,
-    sql`WITH inserted AS (${insert.getSQL()})${sql.join(members, sql``)} SELECT * FROM inserted`,
+    writeWithEffects('inserted', insert.getSQL(), effects, sql`SELECT * FROM inserted`),
   )
-  return contactRowFromSql(row as Record<string, unknown>)
-}
-
-/** A contacts row read with raw SQL (snake_case columns) in the shape drizzle returns. */
-function contactRowFromSql(row: Record<string, unknown>): ContactRow {
-  return {
-    organizationId: row.organization_id as string,
-    id: row.id as string,
-    ownerId: row.owner_id as string,
-    name: row.name as string,
-    email: (row.email as string | null) ?? null,
-    phone: (row.phone as string | null) ?? null,
-    companyId: (row.company_id as string | null) ?? null,
-    createdAt: new Date(row.created_at as string | Date),
-    updatedAt: new Date(row.updated_at as string | Date),
-  }
+  return rowFromSql(contacts, row as Record<string, unknown>)
 }
 
 export type ContactChanges = Partial<Pick<ContactRow, 'name' | 'email' | 'phone' | 'ownerId' | 'companyId'>>

@@ -1,5 +1,13 @@
 import { and, asc, desc, eq, getTableColumns, type Placeholder, type SQL, sql } from 'drizzle-orm'
-import { type Db, type Executor, prepared, queryRows, type Tx } from '../../db/client.js'
+import {
+  type Db,
+  type Executor,
+  prepared,
+  queryRows,
+  rowFromSql,
+  type Tx,
+  writeWithEffects,
+} from '../../db/client.js'
 import { contacts, type DealStage, type DealStatus, deals } from '../../db/schema.js'
 import type { SortOrder } from '../../lib/search.js'
 import type { DEAL_SORT_FIELDS, DealContact, DealRow } from './schemas.js'
@@ -171,36 +179,22 @@ export async function updateDealIfUnchanged(
       ),
     )
     .returning()
-  const members = effects(sql`updated`).map(
-    (statement, i) => sql`, ${sql.raw(`effect${i}`)} AS (${statement})`,
-  )
   const [row] = await queryRows<Record<string, unknown>>(
     db,
-    sql`WITH updated AS (${update.getSQL()})${sql.join(members, sql``)}
-    SELECT updated.*, ${derivedColumnsOf('updated')} FROM updated`,
+    writeWithEffects(
+      'updated',
+      update.getSQL(),
+      effects,
+      sql`SELECT updated.*, ${derivedColumnsOf('updated')} FROM updated`,
+    ),
   )
   return row && dealRowFromSql(row)
 }
 
-/** A deals row read with raw SQL (snake_case columns) in the shape drizzle returns. */
+/** A deals row read with raw SQL, with the derived columns of `derivedColumnsOf`. */
 function dealRowFromSql(row: Record<string, unknown>): DealRow {
   return {
-    organizationId: row.organization_id as string,
-    id: row.id as string,
-    contactId: row.contact_id as string,
-    ownerId: row.owner_id as string,
-    title: row.title as string,
-    amount: String(row.amount),
-    currency: row.currency as string,
-    status: row.status as DealStatus,
-    stage: row.stage as DealStage,
-    createdAt: new Date(row.created_at as string | Date),
-    updatedAt: new Date(row.updated_at as string | Date),
-    expectedCloseDate: (row.expected_close_date as string | null) ?? null,
-    lostReason: (row.lost_reason as string | null) ?? null,
-    closedAt: row.closed_at ? new Date(row.closed_at as string | Date) : null,
-    stageChangedAt: new Date(row.stage_changed_at as string | Date),
-    stageChangedBy: (row.stage_changed_by as string | null) ?? null,
+    ...rowFromSql(deals, row),
     probability: Number(row.probability),
     weightedAmount: String(row.weighted_amount),
   }
