@@ -1,8 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
 import { companies } from '../../db/schema.js'
-import type { SortOrder } from '../../lib/search.js'
-import type { COMPANY_SORT_FIELDS } from './schemas.js'
 
 export type CompanyRow = typeof companies.$inferSelect
 
@@ -32,17 +30,6 @@ export async function lockCompany(tx: Tx, organizationId: string, id: string) {
   const [row] = await tx.select().from(companies).where(byId(organizationId, id)).for('no key update')
   return row
 }
-
-export interface CompanyFilters {
-  search?: string | undefined
-  ownerId?: string | undefined
-  orderBy: (typeof COMPANY_SORT_FIELDS)[number]
-  order: SortOrder
-  limit: number
-  offset: number
-}
-
-const _SORT_COLUMNS = { created_at: companies.createdAt, name: companies.name }
 
 export async function insertCompany(db: Executor, values: typeof companies.$inferInsert) {
   const [row] = await db.insert(companies).values(values).returning()

@@ -9,8 +9,6 @@ import {
   writeWithEffects,
 } from '../../db/client.js'
 import { contacts } from '../../db/schema.js'
-import type { SortOrder } from '../../lib/search.js'
-import type { CONTACT_SORT_FIELDS } from './schemas.js'
 
 export type ContactRow = typeof contacts.$inferSelect
 
@@ -38,18 +36,6 @@ export async function lockContact(tx: Tx, organizationId: string, id: string) {
   const [row] = await tx.select().from(contacts).where(byId(organizationId, id)).for('no key update')
   return row
 }
-
-export interface ContactFilters {
-  search?: string | undefined
-  ownerId?: string | undefined
-  companyId?: string | undefined
-  orderBy: (typeof CONTACT_SORT_FIELDS)[number]
-  order: SortOrder
-  limit: number
-  offset: number
-}
-
-const _SORT_COLUMNS = { created_at: contacts.createdAt, name: contacts.name }
 
 /**
  * Inserts a contact and runs `effects` (data-modifying CTE members over `inserted`, the inserted row: its

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, type Placeholder, type SQL, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, type Placeholder, type SQL, sql } from 'drizzle-orm'
 import {
   type Db,
   type Executor,
@@ -8,9 +8,8 @@ import {
   type Tx,
   writeWithEffects,
 } from '../../db/client.js'
-import { contacts, type DealStage, type DealStatus, deals } from '../../db/schema.js'
-import type { SortOrder } from '../../lib/search.js'
-import type { DEAL_SORT_FIELDS, DealContact, DealRow } from './schemas.js'
+import { contacts, deals } from '../../db/schema.js'
+import type { DealContact, DealRow } from './schemas.js'
 
 export type { DealRow }
 
@@ -84,43 +83,6 @@ export async function lockDeal(tx: Tx, organizationId: string, id: string) {
     .where(byId(organizationId, id))
     .for('no key update')
   return row
-}
-
-export interface DealFilters {
-  statuses?: DealStatus[] | undefined
-  stages?: DealStage[] | undefined
-  ownerId?: string | undefined
-  contactId?: string | undefined
-  companyId?: string | undefined
-  minAmount?: string | undefined
-  maxAmount?: string | undefined
-  search?: string | undefined
-  expectedCloseBefore?: string | undefined
-  expectedCloseAfter?: string | undefined
-  expandContact?: boolean
-  orderBy: (typeof DEAL_SORT_FIELDS)[number]
-  order: SortOrder
-  limit: number
-  offset: number
-}
-
-const SORT_COLUMNS = {
-  created_at: deals.createdAt,
-  updated_at: deals.updatedAt,
-  amount: deals.amount,
-  title: deals.title,
-  expected_close_date: deals.expectedCloseDate,
-}
-
-function _orderOf(filters: DealFilters): SQL[] {
-  const column = SORT_COLUMNS[filters.orderBy]
-  if (filters.orderBy === 'expected_close_date') {
-    // Deals without a date come last in both directions (spec §12); deals_org_close_date_idx.
-    const direction = sql.raw(filters.order === 'asc' ? 'asc' : 'desc')
-    return [sql`${column} ${direction} nulls last`, sql`${deals.id} ${direction}`]
-  }
-  const direction = filters.order === 'asc' ? asc : desc
-  return [direction(column), direction(deals.id)]
 }
 
 /** Inserts a deal; without a currency it takes the organization's default_currency (spec §10). */
