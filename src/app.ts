@@ -74,8 +74,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await registerHttpSecurity(app, options.config)
   await registerMetrics(app)
   await registerCors(app, options.config)
-  registerRequestHooks(app)
-  await registerLoadShedding(app, database)
+  await registerRequestHooks(app, database)
   registerIntegrations(app, { dispatcher: options.dispatcher })
   await registerApiDocs(app)
   registerServiceRoutes(app, database)
@@ -205,11 +204,13 @@ async function registerCors(app: FastifyInstance, config: Config): Promise<void>
   }
 }
 
-function registerRequestHooks(app: FastifyInstance): void {
+/** In this order: the request id (every answer carries it), closing, overload, then who is asking. */
+async function registerRequestHooks(app: FastifyInstance, database: Database): Promise<void> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
   registerDrain(app)
+  await registerLoadShedding(app, database)
   app.addHook('onRequest', authenticate)
 }
 

@@ -65,11 +65,13 @@ export class AppError extends Error {
   readonly errors: FieldError[] | undefined
   /** Extra response headers, e.g. Retry-After on 429. */
   readonly headers: Record<string, string> | undefined
+  /** Already logged where it was raised (load shedding logs a summary, not every refusal). */
+  readonly logged: boolean
 
   constructor(
     code: ErrorCode,
     detail?: string,
-    options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    options: { errors?: FieldError[]; headers?: Record<string, string>; logged?: boolean } = {},
   ) {
     super(detail ?? ERROR_CODES[code].title)
     this.name = 'AppError'
@@ -77,6 +79,7 @@ export class AppError extends Error {
     this.status = ERROR_CODES[code].status
     this.errors = options.errors
     this.headers = options.headers
+    this.logged = options.logged ?? false
   }
 }
 

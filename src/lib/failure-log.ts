@@ -8,7 +8,7 @@ import type { AppError } from './errors.js'
  * Anything else stays an `error` with the error attached.
  */
 export function logFailure(request: FastifyRequest, error: unknown, appError: AppError): void {
-  if (appError.status < 500) return
+  if (appError.status < 500 || appError.logged) return
   if (appError.code === 'SERVICE_UNAVAILABLE') {
     request.log.warn({ cause: summarize(error) }, appError.message)
     return
