@@ -26,10 +26,11 @@ describe('load shedding', { skip }, () => {
       assert.equal(created.statusCode, 201)
       const path = `/contacts/${created.json().id}`
       // The pool's only connection is busy for a while: reads queue behind it (`.then` starts drizzle's lazy query).
-      const busy = database.db.execute(sql`SELECT pg_sleep(1.5)`).then(() => undefined)
+      const busy = database.db.execute(sql`SELECT pg_sleep(3)`).then(() => undefined)
       await sleep(100)
       const queued = Array.from({ length: 5 }, () => client.get(path))
-      await sleep(200)
+      // Until the reads wait in the pool (a loaded CI box may take a while to get them there).
+      for (let i = 0; i < 100 && (database.waiting?.() ?? 0) <= 3; i++) await sleep(20)
       assert.ok((database.waiting?.() ?? 0) > 3, `waiting ${database.waiting?.()}`)
       const refused = await client.get(path)
       expectProblem(refused, 503, 'SERVICE_UNAVAILABLE')
