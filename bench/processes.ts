@@ -153,3 +153,29 @@ function peakRss(child: ChildProcess): number | undefined {
     return undefined
   }
 }
+
+/**
+ * The measured service's whole environment (nothing else leaks in from the caller's): production mode, a fresh
+ * secret, quiet logs, loopback only, tokens long enough for a long run; `extra` adds a run's own settings.
+ */
+export function serviceEnv(
+  port: number,
+  databaseUrl: string | undefined,
+  secretKey: string,
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    SECRET_KEY: secretKey,
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    // Long enough that no token expires during a long run.
+    ACCESS_TOKEN_EXPIRE_MINUTES: '240',
+    ...extra,
+  }
+  if (databaseUrl) env.DATABASE_URL = databaseUrl
+  return env
+}

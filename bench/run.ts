@@ -12,7 +12,7 @@ import { PGlite } from '@electric-sql/pglite'
 import autocannon, { type RequestSpec } from 'autocannon'
 import pg from 'pg'
 import { PGLITE_EXTENSIONS } from '../src/db/extensions.js'
-import { freePort, type NodeChild, startNode, stopAll } from './processes.js'
+import { freePort, type NodeChild, serviceEnv, startNode, stopAll } from './processes.js'
 import {
   checkTargets,
   formatTable,
@@ -175,26 +175,16 @@ async function register(baseUrl: string, label: string): Promise<Tenant> {
   return { token: body.access_token, organizationId: body.organization_id, userId: body.user_id }
 }
 
-function serviceEnv(port: number, databaseUrl: string | undefined, secretKey: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    SECRET_KEY: secretKey,
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    // Long enough that no token expires during a long run.
-    ACCESS_TOKEN_EXPIRE_MINUTES: '240',
+/** The load test's additions to the service environment. */
+function loadTestEnv(): NodeJS.ProcessEnv {
+  return {
     // The request rate limit would cap the load generator (spec §16: the benchmark turns it off).
     RATE_LIMIT_PER_MINUTE: '0',
     // --webhook: the receiver listens on 127.0.0.1.
     ...(flags.webhook ? { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } : {}),
+    // Redis only when the caller asks for it by setting REDIS_URL for the benchmark.
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   }
-  if (databaseUrl) env.DATABASE_URL = databaseUrl
-  // Redis only when the caller asks for it by setting REDIS_URL for the benchmark.
-  if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL
-  return env
 }
 
 async function startService(
@@ -210,7 +200,7 @@ async function startService(
     entry: join(ROOT, 'dist', 'server.js'),
     // An empty working directory: no developer `.env` leaks in, and PGlite keeps its data in ./data there.
     cwd: workdir,
-    env: serviceEnv(port, databaseUrl, secretKey),
+    env: serviceEnv(port, databaseUrl, secretKey, loadTestEnv()),
     port,
     nodeArgs: profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
     readyPath: '/ready',

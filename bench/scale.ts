@@ -15,7 +15,7 @@ import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { PGLITE_EXTENSIONS } from '../src/db/extensions.js'
 import { cursorCodec } from '../src/lib/cursor.js'
-import { freePort, type NodeChild, startNode, stopAll } from './processes.js'
+import { freePort, type NodeChild, serviceEnv, startNode, stopAll } from './processes.js'
 import { type ScaleShape, scaleShape, seedScaleOrganization } from './scale-seed.js'
 import type { Sql } from './seed.js'
 import { API } from './workloads.js'
@@ -72,21 +72,6 @@ interface ScaleResult {
 }
 
 const cleanups: (() => Promise<unknown>)[] = []
-
-function serviceEnv(port: number, databaseUrl: string | undefined, secretKey: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    SECRET_KEY: secretKey,
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ACCESS_TOKEN_EXPIRE_MINUTES: '240',
-  }
-  if (databaseUrl) env.DATABASE_URL = databaseUrl
-  return env
-}
 
 async function startService(workdir: string, databaseUrl: string | undefined, secretKey: string) {
   const port = await freePort()

@@ -33,46 +33,36 @@ async function toMemberBody(tx: Executor, row: MembershipRow) {
   }
 }
 
+/** `recordChange` of a resource whose API body is a function of its row. */
+function recordBodies<Row>(
+  tx: Executor,
+  organizationId: string,
+  write: {
+    resource: 'contact' | 'company' | 'deal' | 'task'
+    before?: Row | undefined
+    after?: Row | undefined
+  },
+  toBody: (row: Row) => object,
+): Promise<void> {
+  const body = (row: Row | undefined) => (row ? (toBody(row) as Record<string, unknown>) : undefined)
+  return recordChange(tx, organizationId, write.resource, body(write.before), body(write.after))
+}
+
 /**
  * The outbox side of the after-write hook: the event of `write`, with `data` as the API returns the object.
- * Companies (another branch) record theirs with `recordChange(tx, org, 'company', toCompany(before), toCompany(after))`.
  */
 export async function recordWriteEvent(tx: Executor, actor: Actor, write: Write): Promise<void> {
   const organizationId = actor.organizationId
   switch (write.resource) {
     case 'contact':
-      return recordChange(
-        tx,
-        organizationId,
-        'contact',
-        write.before && toContact(write.before),
-        write.after && toContact(write.after),
-      )
+      return recordBodies(tx, organizationId, write, toContact)
+    // Deal rows of the operations carry the derived fields (probability, weighted amount) of every read.
     case 'deal':
-      return recordChange(
-        tx,
-        organizationId,
-        'deal',
-        // Deal rows of the operations carry the derived fields (probability, weighted amount) of every read.
-        write.before && toDeal(write.before as DealRow),
-        write.after && toDeal(write.after as DealRow),
-      )
+      return recordBodies(tx, organizationId, write, (row) => toDeal(row as DealRow))
     case 'company':
-      return recordChange(
-        tx,
-        organizationId,
-        'company',
-        write.before && companyBody(write.before),
-        write.after && companyBody(write.after),
-      )
+      return recordBodies(tx, organizationId, write, companyBody)
     case 'task':
-      return recordChange(
-        tx,
-        organizationId,
-        'task',
-        write.before && toTask(write.before),
-        write.after && toTask(write.after),
-      )
+      return recordBodies(tx, organizationId, write, toTask)
     case 'comment': {
       if (write.kind !== 'created' || !write.after) return
       const row = write.after
