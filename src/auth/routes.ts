@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { eq } from 'drizzle-orm'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { users } from '../db/schema.js'
 import { AppError } from '../lib/errors.js'
 import type { RateLimitRule } from '../lib/rate-limit.js'
@@ -9,6 +9,7 @@ import { register } from './operations.js'
 import { changePassword, confirmPasswordReset, schedulePasswordReset } from './password-flows.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
 import {
+  AccessToken,
   ChangePasswordBody,
   LoginBody,
   Me,
@@ -32,6 +33,14 @@ import {
   type SessionClient,
   startSession,
 } from './sessions.js'
+import {
+  clearSessionCookie,
+  RequiredSessionCookieHeaders,
+  refreshTokenFromCookie,
+  SessionCookieHeaders,
+  setSessionCookie,
+  wantsSessionCookie,
+} from './session-cookie.js'
 
 async function enforceRateLimits(request: FastifyRequest, checks: [string, RateLimitRule][]): Promise<void> {
   const results = await Promise.all(checks.map(([key, rule]) => request.server.rateLimiter.hit(key, rule)))
@@ -64,8 +73,23 @@ export default async function authRoutes(fastify: FastifyInstance) {
     token_type: 'bearer' as const,
     expires_in: tokens.expiresInSeconds,
   })
+  const secureCookie = config.publicUrl.startsWith('https:')
+  /** The console's opt-in: the refresh token also goes into the httpOnly session cookie. */
+  const offerSessionCookie = (request: FastifyRequest, reply: FastifyReply, refreshToken: string) => {
+    if (wantsSessionCookie(request))
+      setSessionCookie(reply, refreshToken, config.refreshTokenExpireDays, secureCookie)
+  }
   /** After a revocation commits: its access tokens fail at once, here and on every instance. */
   const announce = (ended: string[]) => app.revocations.ended(ended)
+  const rotate = async (request: FastifyRequest, refreshToken: string) => {
+    try {
+      return await rotateRefreshToken(app.db.db, refreshToken, config.refreshTokenExpireDays, clientOf(request))
+    } catch (error) {
+      // Reuse ended the session: its access tokens must stop too.
+      if (error instanceof ReuseDetected) await announce(error.endedSessions)
+      throw error
+    }
+  }
 
   app.post(
     '/register',
@@ -78,6 +102,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
           'Register a user, optionally with a new organization they own and/or an invitation to accept',
         description:
           'Creates the user and a new organization in one transaction; the user becomes its owner. Answers the user, the organization and a token pair (`Cache-Control: no-store`). Rate-limited per client address and per email (429 with `Retry-After`).',
+        headers: SessionCookieHeaders,
         body: RegisterBody,
         response: { 201: Registered, ...problems(400, 404, 409, 413, 429) },
       },
@@ -101,6 +126,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
         client: clientOf(request),
         now: app.clock(),
       })
+      offerSessionCookie(request, reply, session.refreshToken)
       return reply.code(201).send({
         user_id: userId,
         email,
@@ -122,11 +148,12 @@ export default async function authRoutes(fastify: FastifyInstance) {
         summary: 'Log in with email and password (starts a session)',
         description:
           'Answers a token pair: a short-lived JWT access token for `Authorization: Bearer` and an opaque refresh token. An unknown email and a wrong password get the same 401. Rate-limited per client address and per email.',
+        headers: SessionCookieHeaders,
         body: LoginBody,
         response: { 200: TokenPair, ...problems(400, 401, 429) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { email } = request.body // trimmed and lower-cased by the Email schema
       const limits = app.rateLimits
       await enforceRateLimits(request, [
@@ -146,6 +173,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
         throw new AppError('INVALID_CREDENTIALS', 'Email or password is incorrect')
       }
       const session = await startSession(app.db.db, user.id, config.refreshTokenExpireDays, clientOf(request))
+      offerSessionCookie(request, reply, session.refreshToken)
       return tokenPair(user.id, session)
     },
   )
@@ -165,19 +193,8 @@ export default async function authRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      try {
-        const rotated = await rotateRefreshToken(
-          app.db.db,
-          request.body.refresh_token,
-          config.refreshTokenExpireDays,
-          clientOf(request),
-        )
-        return tokenPair(rotated.userId, rotated)
-      } catch (error) {
-        // Reuse ended the session: its access tokens must stop too.
-        if (error instanceof ReuseDetected) await announce(error.endedSessions)
-        throw error
-      }
+      const rotated = await rotate(request, request.body.refresh_token)
+      return tokenPair(rotated.userId, rotated)
     },
   )
 
@@ -197,6 +214,52 @@ export default async function authRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       await announce(await revokeByToken(app.db.db, request.body.refresh_token))
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/session/refresh',
+    {
+      config: { public: true, errorCodes: ['INVALID_TOKEN'] },
+      schema: {
+        tags: ['auth'],
+        operationId: 'refreshSessionCookie',
+        summary: 'Exchange the httpOnly session cookie for a new access token (the console\'s refresh)',
+        description:
+          'For browsers that logged in with `X-Session-Cookie: 1`: rotates the refresh token held in the httpOnly `mc_refresh` cookie (setting the new one) and answers only an access token, so the refresh token never reaches a script. No cookie, or a used one, is 401.',
+        headers: RequiredSessionCookieHeaders,
+        response: { 200: AccessToken, ...problems(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const refreshToken = refreshTokenFromCookie(request)
+      if (!refreshToken) throw new AppError('INVALID_TOKEN', 'No session cookie: log in again')
+      const rotated = await rotate(request, refreshToken)
+      setSessionCookie(reply, rotated.refreshToken, config.refreshTokenExpireDays, secureCookie)
+      const { refresh_token: _kept, ...access } = await tokenPair(rotated.userId, rotated)
+      return access
+    },
+  )
+
+  app.post(
+    '/session/logout',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['auth'],
+        operationId: 'logoutSessionCookie',
+        summary: 'End the session of the httpOnly session cookie and clear it',
+        description:
+          'Revokes the session whose refresh token the `mc_refresh` cookie holds (its access tokens stop at once) and clears the cookie. Without a cookie it also answers 204.',
+        headers: RequiredSessionCookieHeaders,
+        response: { 204: { type: 'null', description: 'Logged out' }, ...problems(400) },
+      },
+    },
+    async (request, reply) => {
+      const refreshToken = refreshTokenFromCookie(request)
+      if (refreshToken) await announce(await revokeByToken(app.db.db, refreshToken))
+      clearSessionCookie(reply, secureCookie)
       return reply.code(204).send(null)
     },
   )

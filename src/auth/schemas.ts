@@ -60,6 +60,12 @@ export const TokenPair = Type.Object({
   expires_in: Type.Integer({ description: 'Access token lifetime in seconds' }),
 })
 
+export const AccessToken = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer({ description: 'Access token lifetime in seconds' }),
+})
+
 export const Registered = Type.Object({
   user_id: Uuid,
   email: Type.String(),
