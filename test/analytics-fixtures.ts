@@ -83,7 +83,25 @@ export const EMPTY_SUMMARY = {
   // v1.1 (spec §13): the summary's currency, the currencies in use and the open pipeline.
   currency: 'USD',
   currencies: [],
-  pipeline: { open_count: 0, open_amount: '0.00', weighted_amount: '0.00' },
+  pipeline: { open_count: 0, open_amount: '0.00', weighted_amount: '0.00', by_stage: byStage() },
+}
+
+/** The summary's `pipeline.by_stage`: every stage in order, zeros where `stages` gives nothing. */
+export function byStage(
+  stages: Partial<
+    Record<DealStage, { count: number; currency_count?: number; amount: string; weighted_amount: string }>
+  > = {},
+) {
+  return (['qualification', 'proposal', 'negotiation', 'closed'] as const).map((stage) => {
+    const given = stages[stage]
+    return {
+      stage,
+      count: given?.count ?? 0,
+      currency_count: given?.currency_count ?? given?.count ?? 0,
+      amount: given?.amount ?? '0.00',
+      weighted_amount: given?.weighted_amount ?? '0.00',
+    }
+  })
 }
 
 /** Funnel `stages` with the given counts and zeros everywhere else. */

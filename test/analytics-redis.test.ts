@@ -15,7 +15,7 @@ import { deals } from '../src/db/schema.js'
 import { analyticsCache, CACHE_TTL_MS } from '../src/features/analytics/cache.js'
 import { bumpGeneration, readAnalyticsState } from '../src/features/analytics/generation.js'
 import { uuidv7 } from '../src/lib/uuid.js'
-import { funnel, seedDeals, summary } from './analytics-fixtures.js'
+import { byStage, funnel, seedDeals, summary } from './analytics-fixtures.js'
 import { as, buildTestApp, createDeal, register, type TestUser } from './helpers.js'
 
 const REDIS_URL = process.env.REDIS_URL
@@ -266,7 +266,7 @@ describe('Redis unreachable', () => {
       // v1.1 (spec §13): the summary's currency, the currencies in use and the open pipeline.
       currency: 'USD',
       currencies: [{ currency: 'USD', count: 2 }],
-      pipeline: { open_count: 0, open_amount: '0.00', weighted_amount: '0.00' },
+      pipeline: { open_count: 0, open_amount: '0.00', weighted_amount: '0.00', by_stage: byStage() },
     }
     assert.deepEqual(await summary(a, owner, orgId, '?days=7'), expected)
     assert.deepEqual(await summary(b, owner, orgId, '?days=7'), expected)

@@ -9,6 +9,7 @@ import { bumpGeneration, readAnalyticsState } from '../src/features/analytics/ge
 import { conversionRate, dealFunnel, winRate } from '../src/features/analytics/metrics.js'
 import {
   ago,
+  byStage,
   EMPTY_FUNNEL,
   EMPTY_SUMMARY,
   funnel,
@@ -170,7 +171,18 @@ describe('GET /analytics/deals/summary', () => {
       // at the default probabilities (0.01 + 0.06 + 900.00 + 5999999999999.99 + 1000000000000.00).
       currency: 'USD',
       currencies: [{ currency: 'USD', count: 8 }],
-      pipeline: { open_count: 5, open_amount: '20000000001000.28', weighted_amount: '7000000000900.06' },
+      pipeline: {
+        open_count: 5,
+        open_amount: '20000000001000.28',
+        weighted_amount: '7000000000900.06',
+        // The board's columns: open deals per stage (0.10 + 9999999999999.99 in qualification, and so on).
+        by_stage: byStage({
+          qualification: { count: 2, amount: '10000000000000.09', weighted_amount: '1000000000000.01' },
+          proposal: { count: 1, amount: '0.20', weighted_amount: '0.06' },
+          negotiation: { count: 1, amount: '9999999999999.99', weighted_amount: '5999999999999.99' },
+          closed: { count: 1, amount: '1000.00', weighted_amount: '900.00' },
+        }),
+      },
     })
   })
 

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { queryRows } from '../src/db/client.js'
+import { byStage } from './analytics-fixtures.js'
 import {
   as,
   buildTestApp,
@@ -71,7 +72,21 @@ async function recount(user: TestUser, organizationId: string, currency: string)
   const currencies = new Map<string, number>()
   const stages: Record<string, Record<string, number>> = {}
   let open = { count: 0, amount: 0n, weighted: 0n }
+  const openByStage = new Map<
+    string,
+    { count: number; currency_count: number; amount: bigint; weighted: bigint }
+  >()
   for (const row of rows) {
+    if (OPEN.has(row.status)) {
+      const column = openByStage.get(row.stage) ?? { count: 0, currency_count: 0, amount: 0n, weighted: 0n }
+      column.count += 1
+      if (row.currency === currency) {
+        column.currency_count += 1
+        column.amount += cents(row.amount)
+        column.weighted += weightedCents(row.amount, p[row.stage] as number)
+      }
+      openByStage.set(row.stage, column)
+    }
     const entry = byStatus[row.status] as { count: number; total: bigint }
     entry.count += 1
     if (row.currency === currency) entry.total += cents(row.amount)
@@ -98,6 +113,19 @@ async function recount(user: TestUser, organizationId: string, currency: string)
       open_count: open.count,
       open_amount: money(open.amount),
       weighted_amount: money(open.weighted),
+      by_stage: byStage(
+        Object.fromEntries(
+          [...openByStage].map(([stage, column]) => [
+            stage,
+            {
+              count: column.count,
+              currency_count: column.currency_count,
+              amount: money(column.amount),
+              weighted_amount: money(column.weighted),
+            },
+          ]),
+        ),
+      ),
     },
     stages,
   }
@@ -214,12 +242,25 @@ describe('analytics v1.1: summary per currency (spec §13)', () => {
       { currency: 'EUR', count: 2 },
       { currency: 'JPY', count: 1 },
     ])
-    assert.deepEqual(usd.pipeline, { open_count: 1, open_amount: '100.00', weighted_amount: '60.00' })
+    assert.deepEqual(usd.pipeline, {
+      open_count: 1,
+      open_amount: '100.00',
+      weighted_amount: '60.00',
+      by_stage: byStage({ negotiation: { count: 1, amount: '100.00', weighted_amount: '60.00' } }),
+    })
     const eur = (await api.get('/analytics/deals/summary?currency=eur')).json()
     assert.equal(eur.currency, 'EUR')
     assert.equal(eur.by_status.won.total_amount, '4000.03')
     assert.equal(eur.average_won_amount, '2000.02') // 2000.015 half up
-    assert.deepEqual(eur.pipeline, { open_count: 0, open_amount: '0.00', weighted_amount: '0.00' })
+    assert.deepEqual(eur.pipeline, {
+      open_count: 0,
+      open_amount: '0.00',
+      weighted_amount: '0.00',
+      // The USD deal is counted in its column, its amount is not added to euros.
+      by_stage: byStage({
+        negotiation: { count: 1, currency_count: 0, amount: '0.00', weighted_amount: '0.00' },
+      }),
+    })
     const chf = (await api.get('/analytics/deals/summary?currency=CHF')).json()
     assert.equal(chf.by_status.won.count, 4)
     assert.equal(chf.by_status.won.total_amount, '0.00')
@@ -233,7 +274,12 @@ describe('analytics v1.1: summary per currency (spec §13)', () => {
     for (let i = 0; i < 3; i++)
       await createDeal(app, owner, owner.organizationId, { contact_id: contact.id, amount: '0.05' })
     const summary = (await as(app, owner, owner.organizationId).get('/analytics/deals/summary')).json()
-    assert.deepEqual(summary.pipeline, { open_count: 3, open_amount: '0.15', weighted_amount: '0.03' })
+    assert.deepEqual(summary.pipeline, {
+      open_count: 3,
+      open_amount: '0.15',
+      weighted_amount: '0.03',
+      by_stage: byStage({ qualification: { count: 3, amount: '0.15', weighted_amount: '0.03' } }),
+    })
     await as(app, owner, owner.organizationId).patch('/pipeline', { probabilities: { qualification: 30 } })
     // 0.05 × 30 % = 0.015 → 0.02 each.
     const after = (await as(app, owner, owner.organizationId).get('/analytics/deals/summary')).json()

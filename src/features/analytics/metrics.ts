@@ -54,6 +54,16 @@ export function dealSummary(data: SummaryData, days: number, currency: string) {
       open_count: data.pipeline.open_count,
       open_amount: formatMoney(data.pipeline.open_amount),
       weighted_amount: formatMoney(data.pipeline.weighted_amount),
+      by_stage: DEAL_STAGES.map((stage) => {
+        const row = data.openByStage.find((r) => r.stage === stage)
+        return {
+          stage,
+          count: row?.count ?? 0,
+          currency_count: row?.currency_count ?? 0,
+          amount: formatMoney(row?.amount ?? '0'),
+          weighted_amount: formatMoney(row?.weighted ?? '0'),
+        }
+      }),
     },
   }
 }

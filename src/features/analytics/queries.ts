@@ -36,6 +36,8 @@ export interface SummaryData {
   byStatus: StatusTotals[]
   currencies: { currency: string; count: number }[]
   pipeline: { open_count: number; open_amount: string; weighted_amount: string }
+  /** Open deals (new, in_progress) per stage that has any: the board's column totals. */
+  openByStage: { stage: DealStage; count: number; currency_count: number; amount: string; weighted: string }[]
   recentCount: number
   /** Milliseconds until the oldest deal counted as recent leaves the window; null when none is counted. */
   recentWindowMovesInMs: number | null
@@ -43,14 +45,14 @@ export interface SummaryData {
 
 export function summaryByStatusQuery(organizationId: string, currency: string): SQL {
   return sql`
-    SELECT t.status, sum(t.deal_count)::int AS count,
+    SELECT t.status, t.stage, sum(t.deal_count)::int AS count,
            coalesce(sum(t.amount) FILTER (WHERE t.currency = ${currency}), 0)::text AS total_amount,
            coalesce(sum(t.deal_count) FILTER (WHERE t.currency = ${currency}), 0)::int AS currency_count,
            coalesce(sum(${weightedOfRow}) FILTER (WHERE t.currency = ${currency}
                     AND t.status IN ('new', 'in_progress')), 0)::text AS weighted
     FROM deal_totals t ${stageProbabilityJoin}
     WHERE t.organization_id = ${organizationId}
-    GROUP BY t.status`
+    GROUP BY t.status, t.stage`
 }
 
 export function currenciesQuery(organizationId: string): SQL {
@@ -100,9 +102,10 @@ export async function summaryData(
   days: number,
   currency: string,
 ): Promise<SummaryData> {
-  const [statusRows, currencyRows, recentRows] = await Promise.all([
+  const [statusStageRows, currencyRows, recentRows] = await Promise.all([
     queryRows<{
       status: DealStatus
+      stage: DealStage
       count: number
       total_amount: string
       currency_count: number
@@ -114,20 +117,37 @@ export async function summaryData(
       recentQuery(organizationId, days),
     ),
   ])
-  const open = statusRows.filter((row) => row.status === 'new' || row.status === 'in_progress')
+  type Row = (typeof statusStageRows)[number]
+  const totalsOf = (rows: Row[]) => ({
+    count: rows.reduce((sum, row) => sum + Number(row.count), 0),
+    currency_count: rows.reduce((sum, row) => sum + Number(row.currency_count), 0),
+    amount: addDecimals(rows.map((row) => String(row.total_amount))),
+    weighted: addDecimals(rows.map((row) => String(row.weighted))),
+  })
+  const groupBy = <K extends string>(rows: Row[], key: (row: Row) => K) => {
+    const groups = new Map<K, Row[]>()
+    for (const row of rows) groups.set(key(row), [...(groups.get(key(row)) ?? []), row])
+    return [...groups]
+  }
+  const open = statusStageRows.filter((row) => row.status === 'new' || row.status === 'in_progress')
+  const openTotals = totalsOf(open)
   return {
-    byStatus: statusRows.map((row) => ({
-      status: row.status,
-      count: Number(row.count),
-      total_amount: String(row.total_amount),
-      currency_count: Number(row.currency_count),
-    })),
+    byStatus: groupBy(statusStageRows, (row) => row.status).map(([status, rows]) => {
+      const totals = totalsOf(rows)
+      return {
+        status,
+        count: totals.count,
+        total_amount: totals.amount,
+        currency_count: totals.currency_count,
+      }
+    }),
     currencies: currencyRows.map((row) => ({ currency: row.currency, count: Number(row.count) })),
     pipeline: {
-      open_count: open.reduce((sum, row) => sum + Number(row.currency_count), 0),
-      open_amount: addDecimals(open.map((row) => String(row.total_amount))),
-      weighted_amount: addDecimals(open.map((row) => String(row.weighted))),
+      open_count: openTotals.currency_count,
+      open_amount: openTotals.amount,
+      weighted_amount: openTotals.weighted,
     },
+    openByStage: groupBy(open, (row) => row.stage).map(([stage, rows]) => ({ stage, ...totalsOf(rows) })),
     recentCount: Number(recentRows[0]?.recent_count ?? 0),
     recentWindowMovesInMs: recentRows[0]?.recent_window_moves_in_ms ?? null,
   }

@@ -47,7 +47,21 @@ export const DealSummary = Type.Object(
     currencies: Type.Array(Type.Object({ currency: Type.String(), count: Count }), {
       description: 'Every currency of the organization’s deals, by count desc, then code',
     }),
-    pipeline: Type.Object({ open_count: Count, open_amount: Money, weighted_amount: Money }),
+    pipeline: Type.Object({
+      open_count: Count,
+      open_amount: Money,
+      weighted_amount: Money,
+      by_stage: Type.Array(
+        Type.Object({
+          stage: StringEnum(DEAL_STAGES),
+          count: Type.Integer({ minimum: 0, description: 'Open deals in the stage, every currency' }),
+          currency_count: Type.Integer({ minimum: 0, description: 'Of them, in `currency`' }),
+          amount: Money,
+          weighted_amount: Money,
+        }),
+        { description: 'Open deals (new, in_progress) per stage, every stage in pipeline order' },
+      ),
+    }),
   },
   {
     // The demo organization (npm run seed) in its default currency, then in EUR: same counts, other amounts.
@@ -68,7 +82,35 @@ export const DealSummary = Type.Object(
           { currency: 'EUR', count: 5 },
           { currency: 'GBP', count: 3 },
         ],
-        pipeline: { open_count: 8, open_amount: '328300.00', weighted_amount: '106870.00' },
+        pipeline: {
+          open_count: 8,
+          open_amount: '328300.00',
+          weighted_amount: '106870.00',
+          by_stage: [
+            {
+              stage: 'qualification',
+              count: 5,
+              currency_count: 4,
+              amount: '126100.00',
+              weighted_amount: '12610.00',
+            },
+            {
+              stage: 'proposal',
+              count: 3,
+              currency_count: 2,
+              amount: '90200.00',
+              weighted_amount: '27060.00',
+            },
+            {
+              stage: 'negotiation',
+              count: 4,
+              currency_count: 2,
+              amount: '112000.00',
+              weighted_amount: '67200.00',
+            },
+            { stage: 'closed', count: 0, currency_count: 0, amount: '0.00', weighted_amount: '0.00' },
+          ],
+        },
       },
       {
         by_status: {
@@ -86,7 +128,29 @@ export const DealSummary = Type.Object(
           { currency: 'EUR', count: 5 },
           { currency: 'GBP', count: 3 },
         ],
-        pipeline: { open_count: 2, open_amount: '37400.00', weighted_amount: '19240.00' },
+        pipeline: {
+          open_count: 2,
+          open_amount: '37400.00',
+          weighted_amount: '19240.00',
+          by_stage: [
+            {
+              stage: 'qualification',
+              count: 5,
+              currency_count: 1,
+              amount: '6400.00',
+              weighted_amount: '640.00',
+            },
+            { stage: 'proposal', count: 3, currency_count: 0, amount: '0.00', weighted_amount: '0.00' },
+            {
+              stage: 'negotiation',
+              count: 4,
+              currency_count: 1,
+              amount: '31000.00',
+              weighted_amount: '18600.00',
+            },
+            { stage: 'closed', count: 0, currency_count: 0, amount: '0.00', weighted_amount: '0.00' },
+          ],
+        },
       },
     ],
   },
