@@ -9,6 +9,7 @@ import authRoutes from './auth/routes.js'
 import { accessTokens } from './auth/tokens.js'
 import { watchUserDeletions } from './auth/user-deletions.js'
 import type { Config } from './config.js'
+import { isConsolePage, registerConsole } from './console/serve.js'
 import { type Database, openDatabase } from './db/client.js'
 import { migrateUp } from './db/migrate.js'
 import { analyticsCache } from './features/analytics/cache.js'
@@ -54,6 +55,8 @@ export interface BuildOptions {
   /** How often revocations are re-read from the database as a backstop (default 5 s). */
   revocationPollMs?: number
   dispatcher?: IntegrationOptions['dispatcher']
+  /** Serve the web console from `web/dist` when it is built (default true). */
+  console?: boolean
 }
 
 const BODY_LIMIT = 1024 * 1024
@@ -79,6 +82,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await registerApiDocs(app)
   registerServiceRoutes(app, database)
   await registerApi(app)
+  if (options.console !== false) await registerConsole(app)
   return app
 }
 
@@ -222,10 +226,14 @@ function registerErrorHandlers(app: FastifyInstance): void {
     return reply.code(appError.status).type('application/problem+json').send(toProblem(appError, request.id))
   })
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .type('application/problem+json')
-      .send(toProblem(new AppError('NOT_FOUND', `No route ${request.method} ${request.url}`), request.id)),
+    app.consoleIndex && isConsolePage(request)
+      ? app.consoleIndex(reply)
+      : reply
+          .code(404)
+          .type('application/problem+json')
+          .send(
+            toProblem(new AppError('NOT_FOUND', `No route ${request.method} ${request.url}`), request.id),
+          ),
   )
 }
 

@@ -110,6 +110,8 @@ describe('the OpenAPI document', () => {
       'POST /api/v1/auth/login',
       'POST /api/v1/auth/refresh',
       'POST /api/v1/auth/logout',
+      'POST /api/v1/auth/session/refresh',
+      'POST /api/v1/auth/session/logout',
       'POST /api/v1/auth/password-reset',
       'POST /api/v1/auth/password-reset/confirm',
       'GET /health',

@@ -17,7 +17,10 @@ function sessionCookieOf(response: { headers: Record<string, unknown> }) {
   const line = (Array.isArray(raw) ? raw : [raw]).find((value) => String(value).startsWith('mc_refresh='))
   if (!line) return undefined
   const [pair, ...attributes] = String(line).split(/;\s*/)
-  return { value: pair?.slice('mc_refresh='.length) ?? '', attributes: attributes.map((a) => a.toLowerCase()) }
+  return {
+    value: pair?.slice('mc_refresh='.length) ?? '',
+    attributes: attributes.map((a) => a.toLowerCase()),
+  }
 }
 
 async function loginWithCookie(email: string) {
@@ -114,7 +117,11 @@ describe('the console session cookie', () => {
     assert.equal(cleared.value, '')
     assert.ok(cleared.attributes.includes('max-age=0'))
     expectProblem(await sessionRefresh(value), 401, 'INVALID_TOKEN')
-    const me = await app.inject({ method: 'GET', url: `${API}/auth/me`, headers: { authorization: `Bearer ${access}` } })
+    const me = await app.inject({
+      method: 'GET',
+      url: `${API}/auth/me`,
+      headers: { authorization: `Bearer ${access}` },
+    })
     assert.equal(me.statusCode, 401)
   })
 })

@@ -290,6 +290,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/session/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the session of the httpOnly session cookie and clear it
+         * @description Revokes the session whose refresh token the `mc_refresh` cookie holds (its access tokens stop at once) and clears the cookie. Without a cookie it also answers 204.
+         */
+        post: operations["logoutSessionCookie"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/session/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange the httpOnly session cookie for a new access token (the console's refresh)
+         * @description For browsers that logged in with `X-Session-Cookie: 1`: rotates the refresh token held in the httpOnly `mc_refresh` cookie (setting the new one) and answers only an access token, so the refresh token never reaches a script. No cookie, or a used one, is 401.
+         */
+        post: operations["refreshSessionCookie"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/sessions": {
         parameters: {
             query?: never;
@@ -1179,6 +1219,13 @@ export interface components {
             /** @enum {string} */
             role: "owner" | "admin" | "manager" | "member";
         };
+        AccessToken: {
+            access_token: string;
+            /** @description Access token lifetime in seconds */
+            expires_in: number;
+            /** @constant */
+            token_type: "bearer";
+        };
         Activity: {
             /** @description The user who caused the activity; null once that user no longer exists */
             author: {
@@ -1889,7 +1936,37 @@ export interface components {
          *       "pipeline": {
          *         "open_count": 8,
          *         "open_amount": "328300.00",
-         *         "weighted_amount": "106870.00"
+         *         "weighted_amount": "106870.00",
+         *         "by_stage": [
+         *           {
+         *             "stage": "qualification",
+         *             "count": 5,
+         *             "currency_count": 4,
+         *             "amount": "126100.00",
+         *             "weighted_amount": "12610.00"
+         *           },
+         *           {
+         *             "stage": "proposal",
+         *             "count": 3,
+         *             "currency_count": 2,
+         *             "amount": "90200.00",
+         *             "weighted_amount": "27060.00"
+         *           },
+         *           {
+         *             "stage": "negotiation",
+         *             "count": 4,
+         *             "currency_count": 2,
+         *             "amount": "112000.00",
+         *             "weighted_amount": "67200.00"
+         *           },
+         *           {
+         *             "stage": "closed",
+         *             "count": 0,
+         *             "currency_count": 0,
+         *             "amount": "0.00",
+         *             "weighted_amount": "0.00"
+         *           }
+         *         ]
          *       }
          *     }
          * @example {
@@ -1935,7 +2012,37 @@ export interface components {
          *       "pipeline": {
          *         "open_count": 2,
          *         "open_amount": "37400.00",
-         *         "weighted_amount": "19240.00"
+         *         "weighted_amount": "19240.00",
+         *         "by_stage": [
+         *           {
+         *             "stage": "qualification",
+         *             "count": 5,
+         *             "currency_count": 1,
+         *             "amount": "6400.00",
+         *             "weighted_amount": "640.00"
+         *           },
+         *           {
+         *             "stage": "proposal",
+         *             "count": 3,
+         *             "currency_count": 0,
+         *             "amount": "0.00",
+         *             "weighted_amount": "0.00"
+         *           },
+         *           {
+         *             "stage": "negotiation",
+         *             "count": 4,
+         *             "currency_count": 1,
+         *             "amount": "31000.00",
+         *             "weighted_amount": "18600.00"
+         *           },
+         *           {
+         *             "stage": "closed",
+         *             "count": 0,
+         *             "currency_count": 0,
+         *             "amount": "0.00",
+         *             "weighted_amount": "0.00"
+         *           }
+         *         ]
          *       }
          *     }
          */
@@ -1977,6 +2084,19 @@ export interface components {
                 days: number;
             };
             pipeline: {
+                /** @description Open deals (new, in_progress) per stage, every stage in pipeline order */
+                by_stage: {
+                    /** @example 1250.00 */
+                    amount: string;
+                    /** @description Open deals in the stage, every currency */
+                    count: number;
+                    /** @description Of them, in `currency` */
+                    currency_count: number;
+                    /** @enum {string} */
+                    stage: "qualification" | "proposal" | "negotiation" | "closed";
+                    /** @example 1250.00 */
+                    weighted_amount: string;
+                }[];
                 /** @example 1250.00 */
                 open_amount: string;
                 open_count: number;
@@ -3220,7 +3340,10 @@ export interface operations {
     login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With 1, the refresh token is also set as an httpOnly cookie for `/auth/session/*` */
+                "x-session-cookie"?: "1";
+            };
             path?: never;
             cookie?: never;
         };
@@ -3862,7 +3985,10 @@ export interface operations {
     register: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With 1, the refresh token is also set as an httpOnly cookie for `/auth/session/*` */
+                "x-session-cookie"?: "1";
+            };
             path?: never;
             cookie?: never;
         };
@@ -3936,6 +4062,113 @@ export interface operations {
             };
             /** @description Too many requests (codes: RATE_LIMITED) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    logoutSessionCookie: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Must be 1: proves a same-origin script made the request (a cross-site form cannot) */
+                "x-session-cookie": "1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Logged out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (codes: INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (codes: SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refreshSessionCookie: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Must be 1: proves a same-origin script made the request (a cross-site form cannot) */
+                "x-session-cookie": "1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessToken"];
+                };
+            };
+            /** @description Validation failed (codes: VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid token (codes: INVALID_TOKEN) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -24,6 +24,14 @@ import {
   UpdateMeBody,
 } from './schemas.js'
 import {
+  clearSessionCookie,
+  RequiredSessionCookieHeaders,
+  refreshTokenFromCookie,
+  SessionCookieHeaders,
+  setSessionCookie,
+  wantsSessionCookie,
+} from './session-cookie.js'
+import {
   type IssuedSession,
   listSessions,
   ReuseDetected,
@@ -33,14 +41,6 @@ import {
   type SessionClient,
   startSession,
 } from './sessions.js'
-import {
-  clearSessionCookie,
-  RequiredSessionCookieHeaders,
-  refreshTokenFromCookie,
-  SessionCookieHeaders,
-  setSessionCookie,
-  wantsSessionCookie,
-} from './session-cookie.js'
 
 async function enforceRateLimits(request: FastifyRequest, checks: [string, RateLimitRule][]): Promise<void> {
   const results = await Promise.all(checks.map(([key, rule]) => request.server.rateLimiter.hit(key, rule)))
@@ -83,7 +83,12 @@ export default async function authRoutes(fastify: FastifyInstance) {
   const announce = (ended: string[]) => app.revocations.ended(ended)
   const rotate = async (request: FastifyRequest, refreshToken: string) => {
     try {
-      return await rotateRefreshToken(app.db.db, refreshToken, config.refreshTokenExpireDays, clientOf(request))
+      return await rotateRefreshToken(
+        app.db.db,
+        refreshToken,
+        config.refreshTokenExpireDays,
+        clientOf(request),
+      )
     } catch (error) {
       // Reuse ended the session: its access tokens must stop too.
       if (error instanceof ReuseDetected) await announce(error.endedSessions)
@@ -225,7 +230,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['auth'],
         operationId: 'refreshSessionCookie',
-        summary: 'Exchange the httpOnly session cookie for a new access token (the console\'s refresh)',
+        summary: "Exchange the httpOnly session cookie for a new access token (the console's refresh)",
         description:
           'For browsers that logged in with `X-Session-Cookie: 1`: rotates the refresh token held in the httpOnly `mc_refresh` cookie (setting the new one) and answers only an access token, so the refresh token never reaches a script. No cookie, or a used one, is 401.',
         headers: RequiredSessionCookieHeaders,

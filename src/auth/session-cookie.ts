@@ -53,6 +53,12 @@ export function setSessionCookie(reply: FastifyReply, token: string, days: numbe
 export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
   reply.header(
     'set-cookie',
-    serialize(REFRESH_COOKIE, '', { httpOnly: true, sameSite: 'strict', secure, path: SESSION_COOKIE_PATH, maxAge: 0 }),
+    serialize(REFRESH_COOKIE, '', {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure,
+      path: SESSION_COOKIE_PATH,
+      maxAge: 0,
+    }),
   )
 }
