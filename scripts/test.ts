@@ -1,11 +1,13 @@
 /**
- * `npm test`: runs every test file with node's test runner.
+ * `npm test`: runs every test file with node's test runner, and the console's browser tests (web/e2e) when a
+ * Chromium is installed (CHROMIUM_PATH, default /usr/bin/chromium; CI installs it and sets CONSOLE_E2E=required
+ * so a missing browser fails instead of being passed over). The console is built first for them.
  * With DATABASE_URL set, a fresh database is created on that server for this run (migrated once, dropped
  * afterwards); without it, each test file gets its own in-memory PGlite.
  * Extra arguments are test files to run instead of all of them.
  */
-import { spawn } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
 import { openDatabase } from '../src/db/client.js'
@@ -19,6 +21,25 @@ const files =
         .filter((file) => file.endsWith('.test.ts'))
         .sort()
         .map((file) => join('test', file))
+
+const explicit = process.argv.slice(2).length > 0
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const browserTests = explicit
+  ? []
+  : readdirSync(join('web', 'e2e'))
+      .filter((file) => file.endsWith('.e2e.ts'))
+      .map((file) => join('web', 'e2e', file))
+if (browserTests.length > 0 && !existsSync(chromium)) {
+  console.log(`Browser tests (web/e2e) not run: no Chromium at ${chromium} (apt-get install -y chromium)`)
+  if (process.env.CONSOLE_E2E === 'required') process.exit(1)
+  browserTests.length = 0
+}
+if (browserTests.length > 0 || files.some((file) => file.endsWith('.e2e.ts'))) {
+  const build = spawnSync('npm', ['run', 'build:web', '--silent'], { stdio: 'inherit' })
+  if (build.status !== 0) process.exit(build.status ?? 1)
+}
+// The browser tests first: the longest file starts at once instead of last.
+files.unshift(...browserTests)
 
 const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test' }
 let dropDatabase: (() => Promise<void>) | undefined

@@ -16,6 +16,7 @@ const ForgotPassword = lazy(() => import('./pages/ForgotPassword.tsx'))
 const ResetPassword = lazy(() => import('./pages/ResetPassword.tsx'))
 const AcceptInvitation = lazy(() => import('./pages/AcceptInvitation.tsx'))
 const NoOrganization = lazy(() => import('./pages/NoOrganization.tsx'))
+const NewOrganization = lazy(() => import('./pages/NewOrganization.tsx'))
 const Deals = lazy(() => import('./pages/Deals.tsx'))
 const Deal = lazy(() => import('./pages/Deal.tsx'))
 const Contacts = lazy(() => import('./pages/Contacts.tsx'))
@@ -78,6 +79,7 @@ function SignedInRoutes() {
         <Route path="/tasks" element={<Tasks />} />
         <Route path="/dashboard" element={<Dashboard />} />
         <Route path="/settings/*" element={<Settings />} />
+        <Route path="/organizations/new" element={<NewOrganization />} />
         <Route path="/invite" element={<AcceptInvitation />} />
         <Route path="/reset-password" element={<ResetPassword />} />
       </Route>

@@ -1,5 +1,5 @@
 /** The frame of every signed-in page: navigation, organization switcher, the signed-in user. */
-import { Navigate, NavLink, Outlet, useNavigate, useSearchParams } from 'react-router'
+import { Link, Navigate, NavLink, Outlet, useNavigate, useSearchParams } from 'react-router'
 import { useSession } from './session.tsx'
 
 const PAGES = [
@@ -53,6 +53,9 @@ export function Shell() {
               </option>
             ))}
           </select>
+          <Link to="/organizations/new" className="button secondary small" aria-label="New organization">
+            +
+          </Link>
           <span className="muted user-name">{me?.name}</span>
           <button type="button" className="secondary" onClick={() => void signOut()}>
             Sign out

@@ -1,0 +1,252 @@
+/**
+ * The console end to end, in Chromium against the real service (PGlite, or PostgreSQL with DATABASE_URL):
+ * register → invite a colleague → company, contact, deal → drag across the board (and a manager's refused
+ * rollback) → a task added and completed → won → the dashboard shows it; a CSV import with a bad row; switching
+ * organization. Every page is checked with axe-core and photographed into docs/console/.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { Page } from 'playwright-core'
+import { uniqueEmail } from '../../test/helpers.js'
+import {
+  assertFitsWidth,
+  assertNoPageErrors,
+  dragCard,
+  type Harness,
+  startHarness,
+  visit,
+} from './harness.js'
+
+const PASSWORD = 'correct horse battery 2026'
+const owner = { name: 'Olivia Owner', email: uniqueEmail('e2e-owner'), organization: 'Northwind E2E' }
+const manager = { name: 'Max Manager', email: uniqueEmail('e2e-manager') }
+const DEAL = 'Cold-chain pilot'
+
+let h: Harness
+let ownerPage: Page
+let managerPage: Page
+let invitationLink = ''
+
+const column = (page: Page, stage: string) => page.locator(`section[data-stage="${stage}"]`)
+const cardIn = (page: Page, stage: string, title: string) =>
+  column(page, stage).locator('.deal-card', { hasText: title })
+
+describe('the console in a real browser', { timeout: 240_000 }, () => {
+  before(async () => {
+    h = await startHarness()
+    ownerPage = (await h.context()).page
+    managerPage = (await h.context()).page
+  })
+  after(() => h?.close())
+
+  it('registers an owner with a new organization and lands on the board', async () => {
+    const page = ownerPage
+    await page.goto('/')
+    await page.waitForURL(/\/login/)
+    await visit(page, 'login')
+    await page.getByRole('link', { name: 'Create an account' }).click()
+    await page.getByLabel('Your name').fill(owner.name)
+    await page.getByLabel('Email').fill(owner.email)
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByLabel('Organization name').fill(owner.organization)
+    await visit(page, 'register')
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await page.getByRole('heading', { name: 'Pipeline' }).waitFor()
+    // A reload keeps the session (the httpOnly cookie), and no token is in web storage.
+    await page.reload()
+    await page.getByRole('heading', { name: 'Pipeline' }).waitFor()
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }))
+    assert.doesNotMatch(stored, /ey[A-Za-z0-9_-]{10,}\./, 'no JWT in web storage')
+  })
+
+  it('invites a colleague as a manager, who registers through the link and joins', async () => {
+    await ownerPage.goto('/settings/invitations')
+    await ownerPage.getByLabel('Email').fill(manager.email)
+    await ownerPage.getByLabel('Role').selectOption('manager')
+    await ownerPage.getByRole('button', { name: 'Invite' }).click()
+    const link = ownerPage.getByLabel('Invitation link')
+    await link.waitFor()
+    invitationLink = await link.inputValue()
+    assert.match(invitationLink, /\/invite\?token=/)
+    await visit(ownerPage, 'settings-invitations')
+
+    await managerPage.goto(invitationLink)
+    await visit(managerPage, 'invitation')
+    await managerPage.getByRole('link', { name: 'Create an account' }).click()
+    await managerPage.getByLabel('Your name').fill(manager.name)
+    await managerPage.getByLabel('Email').fill(manager.email)
+    await managerPage.getByLabel('Password').fill(PASSWORD)
+    await managerPage.getByRole('button', { name: 'Create account' }).click()
+    await managerPage.getByRole('heading', { name: 'Pipeline' }).waitFor()
+    assert.match(
+      await managerPage.getByLabel('Organization').innerText(),
+      new RegExp(`${owner.organization}.*manager`),
+    )
+  })
+
+  it('creates a company, a contact and a deal', async () => {
+    const page = ownerPage
+    await page.goto('/companies')
+    await page.getByLabel('Name', { exact: true }).fill('Polar Foods')
+    await page.getByLabel('Domain').fill('polar-foods.example')
+    await page.getByRole('button', { name: 'Create company' }).click()
+    await page.getByRole('link', { name: 'Polar Foods' }).waitFor()
+    await visit(page, 'companies')
+
+    await page.goto('/contacts')
+    await page.getByLabel('Name', { exact: true }).fill('Kenji Watanabe')
+    await page.getByLabel('Email', { exact: true }).fill('kenji@polar-foods.example')
+    await page.getByLabel('Company').selectOption({ label: 'Polar Foods' })
+    await page.getByRole('button', { name: 'Create contact' }).click()
+    await page.getByRole('link', { name: 'Kenji Watanabe' }).waitFor()
+    await visit(page, 'contacts')
+
+    await page.goto('/deals')
+    await page.getByRole('button', { name: 'New deal' }).click()
+    const dialog = page.getByRole('dialog', { name: 'New deal' })
+    await dialog.getByLabel('Find contact').fill('Kenji')
+    await dialog
+      .getByLabel('Contact', { exact: true })
+      .selectOption({ label: 'Kenji Watanabe (kenji@polar-foods.example)' })
+    await dialog.getByLabel('Title').fill(DEAL)
+    await dialog.getByLabel('Amount').fill('48000')
+    await visit(page, 'deal-new')
+    await dialog.getByRole('button', { name: 'Create deal' }).click()
+    await page.getByRole('heading', { name: DEAL }).waitFor()
+    await visit(page, 'deal')
+    await page.goto('/deals')
+    await page.getByRole('link', { name: DEAL }).waitFor()
+    await visit(page, 'deals')
+  })
+
+  it('moves the deal across the board by drag and drop; the column totals follow', async () => {
+    const page = ownerPage
+    await page.goto('/')
+    await cardIn(page, 'qualification', DEAL).waitFor()
+    await visit(page, 'board')
+    const patched = page.waitForResponse(
+      (r) => r.url().includes('/api/v1/deals/') && r.request().method() === 'PATCH',
+    )
+    await dragCard(page, DEAL, 'negotiation')
+    assert.equal((await patched).status(), 200)
+    await cardIn(page, 'negotiation', DEAL).waitFor()
+    assert.equal(await cardIn(page, 'qualification', DEAL).count(), 0)
+    await page.getByTestId('totals-negotiation').filter({ hasText: '1 deals' }).waitFor()
+    await page.getByTestId('totals-qualification').filter({ hasText: '0 deals' }).waitFor()
+  })
+
+  it("refuses a manager's rollback: the reason is shown and the card goes back", async () => {
+    const page = managerPage
+    await page.goto('/')
+    await cardIn(page, 'negotiation', DEAL).waitFor()
+    const refused = page.waitForResponse(
+      (r) => r.url().includes('/api/v1/deals/') && r.request().method() === 'PATCH',
+    )
+    await dragCard(page, DEAL, 'proposal')
+    assert.equal((await refused).status(), 403)
+    await page.getByRole('alert').filter({ hasText: DEAL }).waitFor()
+    await cardIn(page, 'negotiation', DEAL).waitFor()
+    assert.equal(await cardIn(page, 'proposal', DEAL).count(), 0)
+    assertNoPageErrors(page)
+  })
+
+  it('adds a task to the deal and completes it; the feed shows both', async () => {
+    const page = ownerPage
+    await page.goto('/')
+    await page.getByRole('link', { name: DEAL }).click()
+    await page.getByRole('heading', { name: DEAL }).waitFor()
+    await page.getByLabel('Task').fill('Send the pilot contract')
+    await page.getByRole('button', { name: 'Add task' }).click()
+    await page.getByRole('button', { name: 'Complete Send the pilot contract' }).click()
+    await page.getByText('Task completed: Send the pilot contract').waitFor()
+    await page.getByText('Task added: Send the pilot contract').waitFor()
+    await page.getByLabel('Comment').fill('<b>Budget</b> approved')
+    await page.getByRole('button', { name: 'Add comment' }).click()
+    // User text is text: the markup shows as typed, no element is made from it.
+    await page.getByText('<b>Budget</b> approved').waitFor()
+    assert.equal(await page.locator('.feed b').count(), 0)
+  })
+
+  it('marks the deal won, and the dashboard counts it', async () => {
+    const page = ownerPage
+    await page.getByRole('button', { name: 'Mark won' }).click()
+    await page.locator('.badge.won').first().waitFor()
+    await page.getByText('Stage: Negotiation → Closed').waitFor()
+    await visit(page, 'deal-won')
+    await page.goto('/dashboard')
+    const won = page.locator('.kpi', { hasText: 'Won' }).first()
+    await won.filter({ hasText: '1 deals' }).waitFor()
+    assert.match(await won.innerText(), /48,000\.00/)
+    await visit(page, 'dashboard')
+  })
+
+  it('imports contacts from a CSV with a bad row: the dry run reports it, the import skips it', async () => {
+    const page = ownerPage
+    await page.goto('/import/contacts')
+    const csv =
+      'name,email\nAda Import,ada@import.example\nBad Row,not-an-email\nBob Import,bob@import.example\n'
+    await page
+      .getByLabel('CSV file')
+      .setInputFiles({ name: 'contacts.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) })
+    await page.getByRole('button', { name: 'Check file' }).click()
+    await page.getByText('Row 3').waitFor()
+    await visit(page, 'import-report')
+    await page.getByRole('button', { name: 'Import', exact: true }).click()
+    await page.getByText(/2 created/i).waitFor()
+    await page.goto('/contacts')
+    await page.getByRole('link', { name: 'Ada Import' }).waitFor()
+    assert.equal(await page.getByRole('link', { name: 'Bad Row' }).count(), 0)
+  })
+
+  it('switches organization: another organization shows its own board', async () => {
+    const page = ownerPage
+    await page.goto('/organizations/new')
+    await page.getByLabel('Organization name').fill('Second Shop')
+    await page.getByRole('button', { name: 'Create organization' }).click()
+    await page.getByRole('heading', { name: 'Pipeline' }).waitFor()
+    assert.match(await page.getByLabel('Organization').inputValue(), /.+/)
+    assert.equal(await page.locator('.deal-card').count(), 0)
+    await page.getByLabel('Organization').selectOption({ label: `${owner.organization} (owner)` })
+    await cardIn(page, 'closed', DEAL).or(page.getByTestId('totals-closed')).first().waitFor()
+    await page.goto('/deals')
+    await page.getByRole('link', { name: DEAL }).waitFor()
+  })
+
+  it('visits every other page: accessible, photographed, no errors', async () => {
+    const page = ownerPage
+    for (const [path, name] of [
+      ['/tasks', 'tasks'],
+      ['/settings', 'settings-organization'],
+      ['/settings/members', 'settings-members'],
+      ['/settings/api-keys', 'settings-api-keys'],
+      ['/settings/webhooks', 'settings-webhooks'],
+    ] as const) {
+      await page.goto(path)
+      await page.locator('h1').first().waitFor()
+      await visit(page, name)
+    }
+    await page.goto('/contacts')
+    await page.getByRole('link', { name: 'Kenji Watanabe' }).click()
+    await page.getByRole('heading', { name: 'Kenji Watanabe' }).waitFor()
+    await visit(page, 'contact')
+    await page.goto('/companies')
+    await page.getByRole('link', { name: 'Polar Foods' }).click()
+    await page.getByRole('heading', { name: 'Polar Foods' }).waitFor()
+    await visit(page, 'company')
+  })
+
+  it('works at 390 px wide: the board and a deal page fit the screen', async () => {
+    const { page } = await h.context({ width: 390, height: 844 })
+    await page.goto('/login')
+    await page.getByLabel('Email').fill(owner.email)
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('heading', { name: 'Pipeline' }).waitFor()
+    await assertFitsWidth(page)
+    await visit(page, 'board-mobile')
+    await page.goto('/deals')
+    await page.getByRole('link', { name: DEAL }).click()
+    await page.getByRole('heading', { name: DEAL }).waitFor()
+    await assertFitsWidth(page)
+  })
+})
