@@ -11,6 +11,7 @@ import { useSession } from '../session.tsx'
 import { ErrorMessage, formatTime, Loading, useNotify } from '../ui.tsx'
 import { AuthFrame } from './auth-frame.tsx'
 import { roleLabel } from './settings/shared.tsx'
+import './settings/settings.css'
 
 type Received = Schemas['ReceivedInvitation']
 const RECEIVED_KEY = ['me', 'invitations']
@@ -184,7 +185,7 @@ function SignedIn({ token }: { token: string | undefined }) {
                       {invitation.invited_by.name}{' '}
                       <span className="muted">({invitation.invited_by.email})</span>
                     </td>
-                    <td>{formatTime(invitation.expires_at)}</td>
+                    <td className="time">{formatTime(invitation.expires_at)}</td>
                     <td>
                       <div className="actions">
                         <button

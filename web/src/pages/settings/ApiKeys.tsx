@@ -149,7 +149,7 @@ export default function ApiKeys() {
                     </td>
                     <td>{apiKey.scope === 'write' ? 'Read and write' : 'Read'}</td>
                     {manageAny ? <td>{memberName(apiKey.user_id)}</td> : null}
-                    <td>{formatTime(apiKey.created_at)}</td>
+                    <td className="time">{formatTime(apiKey.created_at)}</td>
                     <td>{apiKey.last_used_at ? formatTime(apiKey.last_used_at) : 'Never'}</td>
                     <td>
                       {apiKey.expires_at ? formatTime(apiKey.expires_at) : 'Never'}

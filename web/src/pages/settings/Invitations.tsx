@@ -129,8 +129,8 @@ export default function Invitations() {
                     <td className="cell-wrap">{invitation.email}</td>
                     <td>{roleLabel(invitation.role)}</td>
                     <td>{memberName(invitation.invited_by)}</td>
-                    <td>{formatTime(invitation.created_at)}</td>
-                    <td>{formatTime(invitation.expires_at)}</td>
+                    <td className="time">{formatTime(invitation.created_at)}</td>
+                    <td className="time">{formatTime(invitation.expires_at)}</td>
                     <td>
                       {roles.includes(invitation.role) ? (
                         <ConfirmButton

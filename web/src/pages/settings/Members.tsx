@@ -129,7 +129,7 @@ export default function Members() {
                           <span className="badge">{roleLabel(member.role)}</span>
                         )}
                       </td>
-                      <td>{formatTime(member.joined_at)}</td>
+                      <td className="time">{formatTime(member.joined_at)}</td>
                       {can('member.remove') ? (
                         <td>
                           {mayManage(member, 'member.remove') ? (

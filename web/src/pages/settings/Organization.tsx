@@ -75,7 +75,7 @@ function OrganizationForm() {
           <ErrorMessage error={error} />
           <div className="form-grid">
             <TextField
-              label="Name"
+              label="Organization name"
               name="name"
               required
               maxLength={255}

@@ -152,8 +152,8 @@ export default function WebhookDeliveries() {
                   <td className="number">
                     {delivery.duration_ms === null ? '—' : `${delivery.duration_ms} ms`}
                   </td>
-                  <td>{formatTime(delivery.created_at)}</td>
-                  <td>{formatTime(delivery.next_attempt_at)}</td>
+                  <td className="time">{formatTime(delivery.created_at)}</td>
+                  <td className="time">{formatTime(delivery.next_attempt_at)}</td>
                   <td>
                     {delivery.status === 'failed' ? (
                       <button

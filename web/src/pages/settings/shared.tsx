@@ -7,7 +7,11 @@ import { Dialog, ErrorMessage } from '../../ui.tsx'
 async function copyText(text: string, select: () => void): Promise<'copied' | 'selected'> {
   try {
     if (!navigator.clipboard) throw new Error('No clipboard')
-    await navigator.clipboard.writeText(text)
+    // A browser that neither allows nor refuses (a pending permission) counts as refused after a moment.
+    await Promise.race([
+      navigator.clipboard.writeText(text),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('Clipboard timeout')), 1500)),
+    ])
     return 'copied'
   } catch {
     select()
