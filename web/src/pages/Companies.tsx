@@ -100,7 +100,7 @@ export default function Companies() {
             <p>{term || ownerId ? 'No companies match these filters.' : 'No companies yet.'}</p>
           ) : (
             <div className="table-wrap">
-              <table>
+              <table className="records-table">
                 <caption className="visually-hidden">Companies</caption>
                 <thead>
                   <tr>

@@ -101,7 +101,7 @@ export default function Contacts() {
             <p>{term || ownerId ? 'No contacts match these filters.' : 'No contacts yet.'}</p>
           ) : (
             <div className="table-wrap">
-              <table>
+              <table className="records-table">
                 <caption className="visually-hidden">Contacts</caption>
                 <thead>
                   <tr>

@@ -9,6 +9,7 @@ import { Link, useParams } from 'react-router'
 import { ApiError, crm, org, unwrap } from '../api.ts'
 import { useOrganizationId, useSession } from '../session.tsx'
 import { ErrorMessage, SelectField } from '../ui.tsx'
+import './records.css'
 
 type Report = Schemas['ImportContactsResponse']
 type Kind = 'contacts' | 'companies'
@@ -265,13 +266,19 @@ function ProblemDetails({ error }: { error: unknown }) {
         <ul className="field-errors">
           {errors.map((item) => (
             <li key={`${item.field}:${item.message}`}>
-              {item.field.replace(/^(body|querystring)\.?/, '') || 'File'}: {item.message}
+              {fieldName(item.field)}: {item.message}
             </li>
           ))}
         </ul>
       ) : null}
     </div>
   )
+}
+
+/** `header.nom` → Column “nom”; `querystring.match_on` → match_on; the body itself → File. */
+function fieldName(field: string): string {
+  if (field.startsWith('header.')) return `Column “${field.slice('header.'.length)}”`
+  return field.replace(/^(body|querystring)\.?/, '') || 'File'
 }
 
 function ReportView({ report }: { report: Report }) {
