@@ -129,7 +129,7 @@ export function SortHeader<F extends string>({
   )
 }
 
-/** "Owner" filter: anyone, or one member. */
+/** "Filter by owner": anyone, or one member (labelled apart from the "Owner" field of the forms). */
 export function OwnerFilter({ value, onChange }: { value: string; onChange: (ownerId: string) => void }) {
   const { data: members } = useMembers()
   const { me } = useSession()
@@ -142,7 +142,7 @@ export function OwnerFilter({ value, onChange }: { value: string; onChange: (own
   ]
   return (
     <SelectField
-      label="Owner"
+      label="Filter by owner"
       name="owner_id"
       value={value}
       options={options}
