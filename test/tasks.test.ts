@@ -571,6 +571,68 @@ describe('GET /tasks', () => {
     const none = (await api.get(`/tasks?due_after=${inDays(100)}`)).json()
     assert.deepEqual(none, { items: [], total: 0, page: 1, page_size: 20, pages: 0, next_cursor: null })
   })
+
+  it('deal_owner_id keeps only tasks on deals that user owns, and pages through them by cursor', async () => {
+    const { organizationId, owner, member } = await organizationWithRoles(app)
+    const memberDeal = await createDeal(app, member, organizationId)
+    const otherMemberDeal = await createDeal(app, member, organizationId)
+    const ownerDeal = await createDeal(app, owner, organizationId)
+    const mine = [
+      await createTask(member, organizationId, { deal_id: memberDeal.id, title: 'm1', due_date: inDays(1) }),
+      await createTask(member, organizationId, {
+        deal_id: otherMemberDeal.id,
+        title: 'm2',
+        due_date: inDays(2),
+      }),
+      await createTask(member, organizationId, { deal_id: memberDeal.id, title: 'm3', due_date: null }),
+    ].map((task) => task.id)
+    const others = await createTask(owner, organizationId, { deal_id: ownerDeal.id, due_date: inDays(1) })
+    const byMember = `deal_owner_id=${member.id}`
+
+    // Anyone in the organization may ask for anyone's tasks; another owner's deal's task is absent.
+    assert.deepEqual(await listIds(owner, organizationId, byMember), mine)
+    assert.deepEqual(await listIds(member, organizationId, `deal_owner_id=${owner.id}`), [others.id])
+    assert.deepEqual(await listIds(owner, organizationId, `deal_owner_id=${randomUUID()}`), [])
+    assert.deepEqual(await listIds(owner, organizationId, `${byMember}&deal_id=${ownerDeal.id}`), [])
+
+    // Cursor paging over the filtered set: two pages, the cursor bound to the filter.
+    const api = as(app, owner, organizationId)
+    const first = (await api.get(`/tasks?${byMember}&page_size=2`)).json()
+    assert.deepEqual(
+      first.items.map((t: Task) => t.id),
+      mine.slice(0, 2),
+    )
+    assert.equal(first.total, 3)
+    assert.ok(first.next_cursor)
+    const cursor = encodeURIComponent(first.next_cursor)
+    const second = (await api.get(`/tasks?${byMember}&page_size=2&cursor=${cursor}`)).json()
+    assert.deepEqual(
+      second.items.map((t: Task) => t.id),
+      mine.slice(2),
+    )
+    assert.equal(second.next_cursor, null)
+    const unbound = await api.get(`/tasks?page_size=2&cursor=${cursor}`)
+    expectProblem(unbound, 400, 'VALIDATION_ERROR')
+
+    // Handing a deal to someone else moves its tasks out of the filter (and the total follows).
+    const moved = await api.patch(`/deals/${otherMemberDeal.id}`, { owner_id: owner.id })
+    assert.equal(moved.statusCode, 200, moved.body)
+    const afterMove = (await api.get(`/tasks?${byMember}`)).json()
+    assert.deepEqual(
+      afterMove.items.map((t: Task) => t.id),
+      [mine[0], mine[2]],
+    )
+    assert.equal(afterMove.total, 2)
+  })
+
+  it('deal_owner_id must be a UUID', async () => {
+    const { organizationId, owner } = await organizationWithRoles(app)
+    expectProblem(
+      await as(app, owner, organizationId).get(`/tasks?deal_owner_id=me`),
+      400,
+      'VALIDATION_ERROR',
+    )
+  })
 })
 
 describe('tenant isolation', () => {

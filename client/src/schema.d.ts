@@ -963,7 +963,7 @@ export interface paths {
         };
         /**
          * Tasks, by due date (undated last), then creation time
-         * @description Paginated. Filters: `deal_id`, `only_open`, `due_before`, `due_after`. Ordered by due date (undated last), then creation time.
+         * @description Paginated. Filters: `deal_id`, `deal_owner_id` (tasks on deals that user owns), `only_open`, `due_before`, `due_after`. Ordered by due date (undated last), then creation time.
          */
         get: operations["listTasks"];
         put?: never;
@@ -8197,6 +8197,8 @@ export interface operations {
                 cursor?: string;
                 /** @description UUID */
                 deal_id?: string;
+                /** @description Only tasks on deals this user owns (the caller's own id lists "my tasks") */
+                deal_owner_id?: string;
                 /** @description YYYY-MM-DD */
                 due_after?: string;
                 /** @description YYYY-MM-DD */
@@ -8655,6 +8657,8 @@ export interface operations {
             query?: {
                 /** @description UUID */
                 deal_id?: string;
+                /** @description Only tasks on deals this user owns (the caller's own id lists "my tasks") */
+                deal_owner_id?: string;
                 /** @description YYYY-MM-DD */
                 due_after?: string;
                 /** @description YYYY-MM-DD */

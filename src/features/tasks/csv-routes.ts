@@ -32,9 +32,10 @@ export default async function taskCsvRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { deal_id, only_open, due_before, due_after } = request.query
+      const { deal_id, deal_owner_id, only_open, due_before, due_after } = request.query
       const list = taskList(app.db.db, request.actor.organizationId, {
         dealId: deal_id,
+        dealOwnerId: deal_owner_id,
         onlyOpen: only_open,
         dueBefore: due_before,
         dueAfter: due_after,

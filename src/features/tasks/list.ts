@@ -1,12 +1,14 @@
-import { and, eq, gte, lte, type SQL, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
-import { tasks } from '../../db/schema.js'
+import { deals, tasks } from '../../db/schema.js'
 import type { ListRequest } from '../../lib/list.js'
 
 type TaskRow = typeof tasks.$inferSelect
 
 export interface TaskListFilters {
   dealId?: string | undefined
+  /** Only tasks on deals this user owns. */
+  dealOwnerId?: string | undefined
   onlyOpen?: boolean | undefined
   dueBefore?: string | undefined
   dueAfter?: string | undefined
@@ -19,6 +21,18 @@ export interface TaskListFilters {
 export function taskList(db: Executor, organizationId: string, filters: TaskListFilters) {
   const conditions: SQL[] = [eq(tasks.organizationId, organizationId)]
   if (filters.dealId !== undefined) conditions.push(eq(tasks.dealId, filters.dealId))
+  if (filters.dealOwnerId !== undefined) {
+    // The owner's deals in this organization (deals_org_owner_created_idx), then their tasks by deal.
+    conditions.push(
+      inArray(
+        tasks.dealId,
+        db
+          .select({ id: deals.id })
+          .from(deals)
+          .where(and(eq(deals.organizationId, organizationId), eq(deals.ownerId, filters.dealOwnerId))),
+      ),
+    )
+  }
   // Spelled as the partial index's predicate (NOT is_done), so the planner can use it.
   if (filters.onlyOpen) conditions.push(sql`NOT ${tasks.isDone}`)
   if (filters.dueBefore !== undefined) conditions.push(lte(tasks.dueDate, filters.dueBefore))
@@ -36,13 +50,19 @@ export function taskList(db: Executor, organizationId: string, filters: TaskList
     },
     binding: {
       deal_id: filters.dealId,
+      deal_owner_id: filters.dealOwnerId,
       only_open: filters.onlyOpen,
       due_before: filters.dueBefore,
       due_after: filters.dueAfter,
     },
     count:
       conditions.length > 1
-        ? { kind: 'cached' as const, table: tasks, lists: ['tasks'] }
+        ? {
+            kind: 'cached' as const,
+            table: tasks,
+            // A deal changing owner changes which tasks the owner filter matches: deal writes move the count on.
+            lists: filters.dealOwnerId === undefined ? ['tasks'] : ['tasks', 'deals'],
+          }
         : { kind: 'counter' as const, list: 'tasks' },
     valuesOf: (row: TaskRow) => [row.dueDate, row.createdAt.toISOString(), row.id],
     run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>

@@ -22,7 +22,7 @@ export default async function taskRoutes(fastify: FastifyInstance) {
         operationId: 'listTasks',
         summary: 'Tasks, by due date (undated last), then creation time',
         description:
-          'Paginated. Filters: `deal_id`, `only_open`, `due_before`, `due_after`. Ordered by due date (undated last), then creation time.',
+          'Paginated. Filters: `deal_id`, `deal_owner_id` (tasks on deals that user owns), `only_open`, `due_before`, `due_after`. Ordered by due date (undated last), then creation time.',
         security,
         headers: TenantHeaders,
         querystring: ListTasksQuery,
@@ -30,10 +30,11 @@ export default async function taskRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const { deal_id, only_open, due_before, due_after } = request.query
+      const { deal_id, deal_owner_id, only_open, due_before, due_after } = request.query
       const { organizationId } = request.actor
       const list = taskList(app.db.db, organizationId, {
         dealId: deal_id,
+        dealOwnerId: deal_owner_id,
         onlyOpen: only_open,
         dueBefore: due_before,
         dueAfter: due_after,

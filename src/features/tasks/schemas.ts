@@ -44,6 +44,10 @@ export const ListTasksQuery = Defaulted(
     {
       ...PageQuery,
       deal_id: Type.Optional(Uuid),
+      deal_owner_id: Type.Optional({
+        ...Uuid,
+        description: 'Only tasks on deals this user owns (the caller\'s own id lists "my tasks")',
+      } as typeof Uuid),
       only_open: Type.Optional(Type.Boolean({ description: 'true: only tasks that are not done' })),
       /** Inclusive bounds; a task without a due date never matches either. */
       due_before: Type.Optional(DateOnly),
