@@ -52,6 +52,8 @@ export async function startHarness(): Promise<Harness> {
     browser,
     async context(viewport = { width: 1280, height: 900 }) {
       const context = await browser.newContext({ viewport, baseURL: base })
+      // A missing element fails in seconds, not after Playwright's 30 s default.
+      context.setDefaultTimeout(10_000)
       contexts.push(context)
       const page = await context.newPage()
       watchForErrors(page)

@@ -49,7 +49,11 @@ export function refreshAccess(): Promise<boolean> {
         method: 'POST',
         headers: SESSION_HEADER,
       })
-      if (!response.ok) return false
+      if (!response.ok) {
+        // Read the refusal to its end: an unread body keeps the request open in the browser.
+        await response.text()
+        return false
+      }
       accessToken = ((await response.json()) as { access_token: string }).access_token
       return true
     } catch {

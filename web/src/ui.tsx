@@ -247,3 +247,16 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
     </p>
   )
 }
+
+/**
+ * A table's horizontal scroller (narrow screens): focusable and named, so keyboard users can scroll it
+ * (axe: scrollable-region-focusable).
+ */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+    <section className="table-wrap" tabIndex={0} aria-label={label}>
+      {children}
+    </section>
+  )
+}

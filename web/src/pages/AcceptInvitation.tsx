@@ -8,7 +8,7 @@ import { useState } from 'react'
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router'
 import { ApiError, crm, unwrap } from '../api.ts'
 import { useSession } from '../session.tsx'
-import { ErrorMessage, formatTime, Loading, useNotify } from '../ui.tsx'
+import { ErrorMessage, formatTime, Loading, TableWrap, useNotify } from '../ui.tsx'
 import { AuthFrame } from './auth-frame.tsx'
 import { roleLabel } from './settings/shared.tsx'
 import './settings/settings.css'
@@ -163,7 +163,7 @@ function SignedIn({ token }: { token: string | undefined }) {
         <ErrorMessage error={received.error} />
         {received.data && pending.length === 0 ? <p className="muted">No pending invitations.</p> : null}
         {pending.length > 0 ? (
-          <div className="table-wrap">
+          <TableWrap label="Your invitations">
             <table>
               <thead>
                 <tr>
@@ -212,7 +212,7 @@ function SignedIn({ token }: { token: string | undefined }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         ) : null}
       </section>
     </>

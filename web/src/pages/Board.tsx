@@ -147,7 +147,8 @@ export default function Board() {
         onDragEnd={onDragEnd}
         accessibility={{ announcements, screenReaderInstructions: { draggable: '' } }}
       >
-        <div className="board">
+        {/* biome-ignore lint/a11y/noNoninteractiveTabindex: the board scrolls sideways on a phone; keyboard users must reach it */}
+        <section className="board" aria-label="Pipeline board" tabIndex={0}>
           {STAGES.map((stage) => (
             <Column
               key={stage}
@@ -158,7 +159,7 @@ export default function Board() {
               titles={titles}
             />
           ))}
-        </div>
+        </section>
       </DndContext>
     </>
   )
@@ -255,25 +256,38 @@ function loadedTotals(deals: Deal[], total: number, currency: string): ColumnTot
 }
 
 function DealCard({ deal, ownerName, movable }: { deal: Deal; ownerName: string; movable: boolean }) {
-  const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({
+  const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, isDragging } = useDraggable({
     id: deal.id,
     data: { deal },
     disabled: !movable,
   })
   const style = transform ? { transform: `translate3d(${transform.x}px, ${transform.y}px, 0)` } : undefined
+  // The whole card drags with a pointer; by keyboard the "Move" handle does (a link inside a button would be
+  // a nested control, so the card itself is no button).
   return (
     <li
       ref={setNodeRef}
       style={style}
-      className={`deal-card${isDragging ? ' dragging' : ''}`}
+      className={`deal-card${isDragging ? ' dragging' : ''}${movable ? ' movable' : ''}`}
       data-deal-id={deal.id}
-      {...(movable ? { ...attributes, ...listeners, 'aria-describedby': 'board-instructions' } : {})}
-      aria-roledescription={movable ? 'draggable deal' : undefined}
-      aria-label={`${deal.title}, ${stageLabel(deal.stage)}`}
+      {...(movable ? listeners : {})}
     >
-      <Link className="title" to={`/deals/${deal.id}`}>
-        {deal.title}
-      </Link>
+      <div className="spread">
+        <Link className="title" to={`/deals/${deal.id}`}>
+          {deal.title}
+        </Link>
+        {movable ? (
+          <button
+            type="button"
+            ref={setActivatorNodeRef}
+            className="secondary small drag-handle"
+            {...attributes}
+            aria-describedby="board-instructions"
+          >
+            Move<span className="visually-hidden"> {deal.title}</span>
+          </button>
+        ) : null}
+      </div>
       <div className="meta">
         <span>{formatMoney(deal.amount, deal.currency)}</span>
         <span>{deal.contact?.name ?? ''}</span>

@@ -4,7 +4,7 @@ import { useId, useState } from 'react'
 import { Link } from 'react-router'
 import { crm, org, unwrap } from '../api.ts'
 import { useOrganizationId, useSession } from '../session.tsx'
-import { ErrorMessage, formatTime, Loading, TextField, useNotify } from '../ui.tsx'
+import { ErrorMessage, formatTime, Loading, TableWrap, TextField, useNotify } from '../ui.tsx'
 import {
   CompanyFields,
   companyBody,
@@ -99,7 +99,7 @@ export default function Companies() {
           {data.items.length === 0 ? (
             <p>{term || ownerId ? 'No companies match these filters.' : 'No companies yet.'}</p>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="Companies table">
               <table className="records-table">
                 <caption className="visually-hidden">Companies</caption>
                 <thead>
@@ -131,7 +131,7 @@ export default function Companies() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )}
           <Pager pager={pager} nextCursor={data.next_cursor} pages={data.pages} label="Company pages" />
         </section>

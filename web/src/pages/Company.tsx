@@ -3,7 +3,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { Link, useNavigate, useParams } from 'react-router'
 import { crm, org, unwrap } from '../api.ts'
 import { useOrganizationId, useSession } from '../session.tsx'
-import { ErrorMessage, formatTime, Loading, useNotify } from '../ui.tsx'
+import { ErrorMessage, formatTime, Loading, TableWrap, useNotify } from '../ui.tsx'
 import {
   CompanyFields,
   type Company as CompanyRecord,
@@ -133,7 +133,7 @@ function CompanyContacts({ company }: { company: CompanyRecord }) {
   if (data.items.length === 0) return <p className="muted">No contacts at this company.</p>
   return (
     <>
-      <div className="table-wrap">
+      <TableWrap label="Company contacts">
         <table>
           <caption className="visually-hidden">Contacts at {company.name}</caption>
           <thead>
@@ -159,7 +159,7 @@ function CompanyContacts({ company }: { company: CompanyRecord }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <Pager pager={pager} nextCursor={data.next_cursor} pages={data.pages} label="Contact pages" />
     </>
   )

@@ -4,7 +4,7 @@ import { useId, useState } from 'react'
 import { Link } from 'react-router'
 import { crm, org, unwrap } from '../api.ts'
 import { useOrganizationId, useSession } from '../session.tsx'
-import { ErrorMessage, formatTime, Loading, TextField, useNotify } from '../ui.tsx'
+import { ErrorMessage, formatTime, Loading, TableWrap, TextField, useNotify } from '../ui.tsx'
 import {
   CompanyLink,
   ContactFields,
@@ -100,7 +100,7 @@ export default function Contacts() {
           {data.items.length === 0 ? (
             <p>{term || ownerId ? 'No contacts match these filters.' : 'No contacts yet.'}</p>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="Contacts table">
               <table className="records-table">
                 <caption className="visually-hidden">Contacts</caption>
                 <thead>
@@ -138,7 +138,7 @@ export default function Contacts() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )}
           <Pager pager={pager} nextCursor={data.next_cursor} pages={data.pages} label="Contact pages" />
         </section>

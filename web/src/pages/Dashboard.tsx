@@ -200,9 +200,9 @@ function ChartWithTable(props: {
     <figure className="chart-figure">
       <div className="chart" aria-hidden="true">
         <ResponsiveContainer width="100%" height="100%">
-          <BarChart data={rows} margin={{ left: 8, right: 8 }}>
+          <BarChart data={rows} margin={{ left: 8, right: 8 }} accessibilityLayer={false}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="name" />
+            <XAxis dataKey="name" interval={0} tick={{ fontSize: 12 }} />
             <YAxis />
             <Tooltip formatter={(value) => format(Number(value))} />
             <Legend />

@@ -18,6 +18,7 @@ import {
   STATUSES,
   stageLabel,
   statusLabel,
+  TableWrap,
   TextArea,
   TextField,
   todayUtc,
@@ -475,7 +476,7 @@ function StageHistory({ dealId }: { dealId: string }) {
   return (
     <>
       <ErrorMessage error={history.error} />
-      <div className="table-wrap">
+      <TableWrap label="Stage history table">
         <table>
           <thead>
             <tr>
@@ -496,7 +497,7 @@ function StageHistory({ dealId }: { dealId: string }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </>
   )
 }

@@ -20,6 +20,7 @@ import {
   type Status,
   stageLabel,
   statusLabel,
+  TableWrap,
   TextField,
 } from '../ui.tsx'
 
@@ -183,7 +184,7 @@ export default function Deals() {
       {list.isPending ? (
         <Loading />
       ) : (
-        <div className="table-wrap">
+        <TableWrap label="Deals table">
           <table>
             <caption className="visually-hidden">Deals</caption>
             <thead>
@@ -230,7 +231,7 @@ export default function Deals() {
               ) : null}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <nav className="pager" aria-label="Pages">
         <button

@@ -8,7 +8,7 @@ import { useEffect, useId, useRef, useState } from 'react'
 import { Link, useParams } from 'react-router'
 import { ApiError, crm, org, unwrap } from '../api.ts'
 import { useOrganizationId, useSession } from '../session.tsx'
-import { ErrorMessage, SelectField } from '../ui.tsx'
+import { ErrorMessage, SelectField, TableWrap } from '../ui.tsx'
 import './records.css'
 
 type Report = Schemas['ImportContactsResponse']
@@ -299,7 +299,7 @@ function ReportView({ report }: { report: Report }) {
         </li>
       </ul>
       {report.failed.length > 0 ? (
-        <div className="table-wrap">
+        <TableWrap label="Failed rows">
           <table>
             <caption className="visually-hidden">Rows that failed</caption>
             <thead>
@@ -333,7 +333,7 @@ function ReportView({ report }: { report: Report }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
     </>
   )

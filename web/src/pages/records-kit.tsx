@@ -17,6 +17,7 @@ import {
   SelectField,
   stageLabel,
   statusLabel,
+  TableWrap,
   TextField,
   useNotify,
 } from '../ui.tsx'
@@ -271,7 +272,7 @@ export function DealsTable({
   if (data.items.length === 0) return <p className="muted">No deals yet.</p>
   return (
     <>
-      <div className="table-wrap">
+      <TableWrap label={caption}>
         <table>
           <caption className="visually-hidden">{caption}</caption>
           <thead>
@@ -303,7 +304,7 @@ export function DealsTable({
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <Pager pager={pager} nextCursor={data.next_cursor} pages={data.pages} label={`${caption} pages`} />
     </>
   )

@@ -5,7 +5,16 @@ import { type FormEvent, useState } from 'react'
 import { crm, org, unwrap } from '../../api.ts'
 import { useMemberNames } from '../../queries.ts'
 import { useOrganizationId, useSession } from '../../session.tsx'
-import { ErrorMessage, formatTime, Loading, SelectField, TextField, todayUtc, useNotify } from '../../ui.tsx'
+import {
+  ErrorMessage,
+  formatTime,
+  Loading,
+  SelectField,
+  TableWrap,
+  TextField,
+  todayUtc,
+  useNotify,
+} from '../../ui.tsx'
 import { ConfirmButton, localError, SecretBox } from './shared.tsx'
 
 type ApiKey = Schemas['ApiKey']
@@ -124,7 +133,7 @@ export default function ApiKeys() {
         <ErrorMessage error={loadError} />
         {data && data.length === 0 ? <p className="muted">No API keys yet.</p> : null}
         {data && data.length > 0 ? (
-          <div className="table-wrap">
+          <TableWrap label="API keys table">
             <table>
               <thead>
                 <tr>
@@ -173,7 +182,7 @@ export default function ApiKeys() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         ) : null}
       </section>
     </>

@@ -5,7 +5,7 @@ import { type FormEvent, useState } from 'react'
 import { crm, unwrap } from '../../api.ts'
 import { useMemberNames } from '../../queries.ts'
 import { useOrganizationId, useSession } from '../../session.tsx'
-import { ErrorMessage, formatTime, Loading, SelectField, TextField, useNotify } from '../../ui.tsx'
+import { ErrorMessage, formatTime, Loading, SelectField, TableWrap, TextField, useNotify } from '../../ui.tsx'
 import { ConfirmButton, CopyField, grantableRoles, type Role, roleLabel } from './shared.tsx'
 
 type Invitation = Schemas['Invitation']
@@ -109,7 +109,7 @@ export default function Invitations() {
         <ErrorMessage error={loadError} />
         {data && data.length === 0 ? <p className="muted">No pending invitations.</p> : null}
         {data && data.length > 0 ? (
-          <div className="table-wrap">
+          <TableWrap label="Pending invitations">
             <table>
               <thead>
                 <tr>
@@ -147,7 +147,7 @@ export default function Invitations() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         ) : null}
       </section>
     </>

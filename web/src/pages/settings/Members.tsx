@@ -6,7 +6,7 @@ import { useNavigate } from 'react-router'
 import { crm, unwrap } from '../../api.ts'
 import { useMembers } from '../../queries.ts'
 import { useOrganizationId, useSession } from '../../session.tsx'
-import { ErrorMessage, formatTime, Loading, useNotify } from '../../ui.tsx'
+import { ErrorMessage, formatTime, Loading, TableWrap, useNotify } from '../../ui.tsx'
 import { ConfirmButton, grantableRoles, type Role, roleLabel } from './shared.tsx'
 
 type Member = Schemas['Member']
@@ -78,7 +78,7 @@ export default function Members() {
         <ErrorMessage error={loadError} />
         <ErrorMessage error={error} />
         {members ? (
-          <div className="table-wrap">
+          <TableWrap label="Members table">
             <table>
               <thead>
                 <tr>
@@ -149,7 +149,7 @@ export default function Members() {
                 })}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         ) : null}
       </section>
       {can('member.leave') ? (

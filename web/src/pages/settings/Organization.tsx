@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react'
 import { crm, org, unwrap } from '../../api.ts'
 import { useOrganization, usePipeline } from '../../queries.ts'
 import { useOrganizationId, useSession } from '../../session.tsx'
-import { ErrorMessage, Loading, SelectField, stageLabel, TextField, useNotify } from '../../ui.tsx'
+import { ErrorMessage, Loading, SelectField, stageLabel, TableWrap, TextField, useNotify } from '../../ui.tsx'
 import { attachToField, localError, roleLabel } from './shared.tsx'
 
 export default function OrganizationSettings() {
@@ -205,7 +205,7 @@ function PipelineForm() {
       ) : null}
       {data && !editable ? (
         <>
-          <div className="table-wrap">
+          <TableWrap label="Pipeline probabilities">
             <table>
               <thead>
                 <tr>
@@ -224,7 +224,7 @@ function PipelineForm() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
           <p className="muted">Only owners and admins change the pipeline.</p>
         </>
       ) : null}

@@ -4,7 +4,7 @@ import { useState } from 'react'
 import { Link, useParams } from 'react-router'
 import { crm, org, unwrap } from '../../api.ts'
 import { useOrganizationId } from '../../session.tsx'
-import { ErrorMessage, formatTime, Loading, SelectField, useNotify } from '../../ui.tsx'
+import { ErrorMessage, formatTime, Loading, SelectField, TableWrap, useNotify } from '../../ui.tsx'
 
 type Status = 'pending' | 'succeeded' | 'failed'
 const PAGE_SIZE = 20
@@ -113,7 +113,7 @@ export default function WebhookDeliveries() {
         </p>
       ) : null}
       {page && page.items.length > 0 ? (
-        <div className="table-wrap">
+        <TableWrap label="Deliveries table">
           <table>
             <caption className="visually-hidden">Deliveries, newest first</caption>
             <thead>
@@ -171,7 +171,7 @@ export default function WebhookDeliveries() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
       {page ? (
         <nav className="pager" aria-label="Pages of deliveries">
