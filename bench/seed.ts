@@ -61,6 +61,33 @@ export async function seedOrganization(sql: Sql, target: SeedTarget): Promise<vo
   // Deals of random contacts, created after their contact. Status mix 30/30/20/20 (new/in_progress/won/lost),
   // stages that fit the status, amounts spread log-uniformly over 31.62..100000 (8% of new deals still at 0),
   // mostly USD. Deals still in their initial state were never updated.
+  // In statements of DEAL_CHUNK deals, each its own transaction: the per-row trigger updates a few hundred
+  // aggregate rows over and over, and within one transaction every update walks the row's chain of versions
+  // (quadratic: a million deals in one statement did not finish in 25 minutes).
+  for (let first = 1; first <= target.deals; first += DEAL_CHUNK) {
+    await insertDeals(sql, organizationId, ownerId, first, Math.min(target.deals, first + DEAL_CHUNK - 1))
+  }
+
+  // The activities the PATCHes that moved these deals would have written (one step each, at updated_at).
+  await sql(
+    `INSERT INTO activities (organization_id, id, deal_id, author_id, type, payload, created_at)
+     SELECT d.organization_id, ${uuidv7At('d.updated_at')}, d.id, d.owner_id, 'status_changed',
+       jsonb_build_object('old_status', 'new', 'new_status', d.status), d.updated_at
+     FROM deals d WHERE d.organization_id = $1::uuid AND d.status <> 'new'`,
+    [organizationId],
+  )
+  await sql(
+    `INSERT INTO activities (organization_id, id, deal_id, author_id, type, payload, created_at)
+     SELECT d.organization_id, ${uuidv7At('d.updated_at')}, d.id, d.owner_id, 'stage_changed',
+       jsonb_build_object('old_stage', 'qualification', 'new_stage', d.stage), d.updated_at
+     FROM deals d WHERE d.organization_id = $1::uuid AND d.stage <> 'qualification'`,
+    [organizationId],
+  )
+}
+
+const DEAL_CHUNK = 20_000
+
+async function insertDeals(sql: Sql, organizationId: string, ownerId: string, first: number, last: number) {
   await sql(
     `WITH contact_list AS (
        SELECT id, created_at, (row_number() OVER (ORDER BY id) - 1)::int AS i
@@ -70,7 +97,7 @@ export async function seedOrganization(sql: Sql, target: SeedTarget): Promise<vo
        SELECT n, random() AS r_status, random() AS r_stage, random() AS r_amount, random() AS r_currency,
          random() AS r_created, random() AS r_updated,
          floor(random() * (SELECT count(*) FROM contact_list))::int AS contact_index
-       FROM generate_series(1, $3::int) AS n
+       FROM generate_series($3::int, $4::int) AS n
      ),
      shaped AS (
        SELECT raw.*, c.id AS contact_id,
@@ -102,23 +129,7 @@ export async function seedOrganization(sql: Sql, target: SeedTarget): Promise<vo
        CASE WHEN s.status = 'new' AND s.stage = 'qualification' THEN s.created_at
             ELSE date_trunc('milliseconds', s.created_at + s.r_updated * (now() - s.created_at)) END
      FROM staged s`,
-    [organizationId, ownerId, target.deals],
-  )
-
-  // The activities the PATCHes that moved these deals would have written (one step each, at updated_at).
-  await sql(
-    `INSERT INTO activities (organization_id, id, deal_id, author_id, type, payload, created_at)
-     SELECT d.organization_id, ${uuidv7At('d.updated_at')}, d.id, d.owner_id, 'status_changed',
-       jsonb_build_object('old_status', 'new', 'new_status', d.status), d.updated_at
-     FROM deals d WHERE d.organization_id = $1::uuid AND d.status <> 'new'`,
-    [organizationId],
-  )
-  await sql(
-    `INSERT INTO activities (organization_id, id, deal_id, author_id, type, payload, created_at)
-     SELECT d.organization_id, ${uuidv7At('d.updated_at')}, d.id, d.owner_id, 'stage_changed',
-       jsonb_build_object('old_stage', 'qualification', 'new_stage', d.stage), d.updated_at
-     FROM deals d WHERE d.organization_id = $1::uuid AND d.stage <> 'qualification'`,
-    [organizationId],
+    [organizationId, ownerId, first, last],
   )
 }
 

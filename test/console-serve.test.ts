@@ -17,7 +17,7 @@ writeFileSync(join(directory, 'favicon.svg'), '<svg xmlns="http://www.w3.org/200
 let app: FastifyInstance
 before(async () => {
   process.env.CONSOLE_DIR = directory
-  app = await buildTestApp()
+  app = await buildTestApp({ console: true })
 })
 after(async () => {
   await app.close()
@@ -27,7 +27,12 @@ after(async () => {
 
 describe('the console served at /', () => {
   it('answers the app at / and at every console path, with its own CSP and no caching', async () => {
-    for (const url of ['/', '/deals/0192f1c2-0000-7000-8000-000000000000', '/settings/webhooks', '/invite?token=x']) {
+    for (const url of [
+      '/',
+      '/deals/0192f1c2-0000-7000-8000-000000000000',
+      '/settings/webhooks',
+      '/invite?token=x',
+    ]) {
       const response = await app.inject({ url, headers: { accept: 'text/html' } })
       assert.equal(response.statusCode, 200, url)
       assert.match(response.headers['content-type'] as string, /^text\/html/)

@@ -53,6 +53,8 @@ export async function buildTestApp(
     logger: options.logger ?? false,
     // Off unless a test asks: dispatchers of other test files share the PostgreSQL test database.
     dispatcher: options.dispatcher ?? false,
+    // Off unless a test asks: whether web/dist is built must not change what other tests see.
+    console: options.console ?? false,
     rateLimits: {
       loginPerAddress: UNLIMITED,
       loginPerEmail: UNLIMITED,

@@ -157,6 +157,8 @@ export function validRequest(operation: Operation, ids: IdsByName): RequestParts
     else parts.query[parameter.name] = value
   }
   if (operation.body) parts.body = validValue(operation.body, ids)
+  // The console's session routes read their refresh token from a cookie (no parameter describes it).
+  if (parts.headers['x-session-cookie'] === '1') parts.headers.cookie = 'mc_refresh=not-a-live-refresh-token'
   return parts
 }
 

@@ -228,10 +228,21 @@ describe('npm run seed (src/seed/demo.ts) on the test database', () => {
         .map(([currency, list]) => ({ currency, count: list.length }))
         .sort((a, b) => b.count - a.count || (a.currency < b.currency ? -1 : 1)),
     )
+    const openEverywhere = deals.filter((deal) => deal.status === 'new' || deal.status === 'in_progress')
     assert.deepEqual(summary.pipeline, {
       open_count: open.length,
       open_amount: sum(open.map((deal) => deal.amount)),
       weighted_amount: sum(open.map((deal) => deal.weighted_amount)),
+      by_stage: ['qualification', 'proposal', 'negotiation', 'closed'].map((stage) => {
+        const column = open.filter((deal) => deal.stage === stage)
+        return {
+          stage,
+          count: openEverywhere.filter((deal) => deal.stage === stage).length,
+          currency_count: column.length,
+          amount: sum(column.map((deal) => deal.amount)),
+          weighted_amount: sum(column.map((deal) => deal.weighted_amount)),
+        }
+      }),
     })
     assert.ok(cents(summary.pipeline.weighted_amount) > 0)
     const recent = deals.filter((deal) => now - Date.parse(deal.created_at) < 30 * DAY_MS).length

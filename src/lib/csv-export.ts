@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { stringify } from 'csv-stringify'
+import { stringify } from 'csv-stringify/sync'
 import type { SQL } from 'drizzle-orm'
 import type { FastifyReply } from 'fastify'
 import { type TObject, type TProperties, Type } from 'typebox'
@@ -44,32 +44,45 @@ export interface ExportSpec<Row> {
   toJson: (row: Row) => Record<string, unknown>
 }
 
-/** Every matching row in the list's order, read in keyset batches as the consumer asks for them. */
-async function* exportRecords<Row>(spec: ExportSpec<Row>): AsyncGenerator<string[]> {
-  let position: CursorValue[] | undefined
+const CSV_OPTIONS = { record_delimiter: 'windows' } as const
+
+/**
+ * Every matching row in the list's order as CSV text, one chunk per keyset batch: the header, then each batch
+ * formatted at once (csv-stringify's sync API: a stream per record cost about a third of the export's time).
+ * The next batch is already being read while this one is formatted and sent.
+ */
+async function* exportChunks<Row>(spec: ExportSpec<Row>): AsyncGenerator<string> {
+  yield stringify([spec.columns], CSV_OPTIONS)
+  const read = (position: CursorValue[] | undefined) => {
+    const batch = keysetRows(spec.run, spec.base, spec.ordering, position, EXPORT_BATCH)
+    // A consumer that stops early never awaits the read ahead: its failure must not go unhandled.
+    batch.catch(() => {})
+    return batch
+  }
+  let pending = read(undefined)
   for (;;) {
-    const rows = await keysetRows(spec.run, spec.base, spec.ordering, position, EXPORT_BATCH)
-    for (const row of rows) {
-      const body = spec.toJson(row)
-      yield spec.columns.map((column) => csvCell(body[column]))
-    }
+    const rows = await pending
     const last = rows[rows.length - 1]
-    if (rows.length < EXPORT_BATCH || last === undefined) return
-    position = spec.valuesOf(last)
+    const more = rows.length === EXPORT_BATCH && last !== undefined
+    if (more) pending = read(spec.valuesOf(last))
+    if (rows.length > 0) {
+      const records = rows.map((row) => {
+        const body = spec.toJson(row)
+        return spec.columns.map((column) => csvCell(body[column]))
+      })
+      yield stringify(records, CSV_OPTIONS)
+    }
+    if (!more) return
   }
 }
 
 /**
  * Streams the list as RFC 4180 CSV (CRLF records, quotes doubled, fields with separators quoted). Backpressure
- * from the socket pauses the generator, so memory stays flat whatever the size of the list.
+ * from the socket pauses the generator, so memory stays flat (two batches) whatever the size of the list.
  */
 export function sendCsv<Row>(reply: FastifyReply, filename: string, spec: ExportSpec<Row>) {
-  const csv = stringify({ header: true, columns: spec.columns, record_delimiter: 'windows' })
-  const source = Readable.from(exportRecords(spec))
-  source.on('error', (error) => csv.destroy(error))
-  source.pipe(csv)
   return reply
     .type('text/csv; charset=utf-8')
     .header('content-disposition', `attachment; filename="${filename}"`)
-    .send(csv)
+    .send(Readable.from(exportChunks(spec), { objectMode: false }))
 }

@@ -119,11 +119,26 @@ describe('the console in a real browser', { timeout: 240_000 }, () => {
     await visit(page, 'deals')
   })
 
-  it('moves the deal across the board by drag and drop; the column totals follow', async () => {
+  it('moves the deal across the board by keyboard and by drag and drop; the column totals follow', async () => {
     const page = ownerPage
     await page.goto('/')
     await cardIn(page, 'qualification', DEAL).waitFor()
     await visit(page, 'board')
+    // By keyboard: the card's Move button, Space to pick up, an arrow to the next column, Space to drop.
+    const byKeyboard = page.waitForResponse(
+      (r) => r.url().includes('/api/v1/deals/') && r.request().method() === 'PATCH',
+    )
+    // Each step waits for what a screen reader hears (the sensor listens for arrows once the card is picked up).
+    const announced = (text: string) => page.locator('[aria-live]', { hasText: text }).first().waitFor()
+    await page.getByRole('button', { name: `Move ${DEAL}` }).focus()
+    await page.keyboard.press('Space')
+    await announced('Over Qualification.') // "Picked up …", then where it is
+    await page.keyboard.press('ArrowRight')
+    await announced('Over Proposal.')
+    await page.keyboard.press('Space')
+    assert.equal((await byKeyboard).status(), 200)
+    await cardIn(page, 'proposal', DEAL).waitFor()
+    // By mouse, on to negotiation.
     const patched = page.waitForResponse(
       (r) => r.url().includes('/api/v1/deals/') && r.request().method() === 'PATCH',
     )

@@ -22,7 +22,9 @@ export function useInvalidateDeals() {
       queryClient.invalidateQueries({ queryKey: [organizationId, 'analytics'] }),
       // The deal, its stage history (under the deal's key) and its feed (status and stage activities).
       dealId ? queryClient.invalidateQueries({ queryKey: [organizationId, 'deal', dealId] }) : undefined,
-      dealId ? queryClient.invalidateQueries({ queryKey: [organizationId, 'activities', dealId] }) : undefined,
+      dealId
+        ? queryClient.invalidateQueries({ queryKey: [organizationId, 'activities', dealId] })
+        : undefined,
     ])
 }
 
