@@ -169,11 +169,10 @@ export interface ListRequest<Row> {
   ordering: Ordering
   valuesOf: (row: Row) => CursorValue[]
   run: RowQuery<Row>
+  /** The table listed: counted, and walked by its sort keys to find where an offset page starts. */
+  table: PgTable
   /** How the total is known: from the counters (unfiltered), a generation-cached count, or a direct count. */
-  count:
-    | { kind: 'counter'; list: string }
-    | { kind: 'cached'; table: PgTable; lists: string[] }
-    | { kind: 'direct'; table: PgTable }
+  count: { kind: 'counter'; list: string } | { kind: 'cached'; lists: string[] } | { kind: 'direct' }
 }
 
 export interface ListResult<Row> {
@@ -215,16 +214,7 @@ export async function listPage<Row>(request: ListRequest<Row>): Promise<ListResu
   const rowsPromise =
     page === null || page === 1
       ? keysetRows(request.run, request.base, request.ordering, position, pageSize + 1)
-      : request.run(
-          and(...request.base),
-          orderClauses(
-            request.ordering.keys,
-            request.ordering.direction,
-            request.ordering.keys[0]?.nullable ?? false,
-          ),
-          pageSize + 1,
-          (page - 1) * pageSize,
-        )
+      : offsetRows(request, (page - 1) * pageSize, pageSize + 1)
   const [rows, total] = await Promise.all([
     rowsPromise,
     params.count === false ? Promise.resolve(null) : totalOf(request),
@@ -240,6 +230,28 @@ export async function listPage<Row>(request: ListRequest<Row>): Promise<ListResu
     pages: total === null ? null : Math.ceil(total / pageSize),
     next_cursor: more && last !== undefined ? listing.codec.encode(binding, request.valuesOf(last)) : null,
   }
+}
+
+/**
+ * An offset page as a keyset page: the sort keys of the row before it are found by walking only the keys (an
+ * index-only scan of the list's index, not `offset` whole rows fetched and dropped), then the page is read from
+ * there like a cursor page. At the 10,000-row cap this is a few milliseconds instead of tens.
+ */
+async function offsetRows<Row>(request: ListRequest<Row>, offset: number, limit: number): Promise<Row[]> {
+  const { keys, direction } = request.ordering
+  const columns = sql.join(
+    keys.map((key, i) => sql`${key.column}::text AS ${sql.identifier(`k${i}`)}`),
+    sql`, `,
+  )
+  const [before] = await queryRows<Record<string, string | null>>(
+    request.db,
+    sql`SELECT ${columns} FROM ${request.table} WHERE ${and(...request.base)}
+        ORDER BY ${sql.join(orderClauses(keys, direction, keys[0]?.nullable ?? false), sql`, `)}
+        OFFSET ${offset - 1} LIMIT 1`,
+  )
+  if (!before) return []
+  const position = keys.map((_, i) => before[`k${i}`] ?? null)
+  return keysetRows(request.run, request.base, request.ordering, position, limit)
 }
 
 function generationOf(organizationId: string, lists: string[]): SQL {
@@ -264,7 +276,7 @@ async function totalOf<Row>(request: ListRequest<Row>): Promise<number> {
   if (count.kind === 'direct') {
     const [row] = await queryRows<{ n: number }>(
       db,
-      sql`SELECT count(*)::int AS n FROM ${count.table} WHERE ${where}`,
+      sql`SELECT count(*)::int AS n FROM ${request.table} WHERE ${where}`,
     )
     return row?.n ?? 0
   }
@@ -280,7 +292,7 @@ async function totalOf<Row>(request: ListRequest<Row>): Promise<number> {
   const [row] = await queryRows<{ n: number; g: string }>(
     db,
     sql`SELECT count(*)::int AS n, ${generationOf(organizationId, count.lists)} AS g
-        FROM ${count.table} WHERE ${where}`,
+        FROM ${request.table} WHERE ${where}`,
   )
   const n = row?.n ?? 0
   if (cache.size >= COUNT_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string)

@@ -22,7 +22,8 @@ export function activityList(db: Executor, organizationId: string, dealId: strin
       direction: 'desc' as const,
     },
     binding: { deal_id: dealId },
-    count: { kind: 'direct' as const, table: activities },
+    table: activities,
+    count: { kind: 'direct' as const },
     valuesOf: (row: ActivityRow) => [row.createdAt.toISOString(), row.id],
     run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
       selectActivities(db)

@@ -57,9 +57,10 @@ export function companyList(db: Executor, organizationId: string, filters: Compa
       order_by: filters.orderBy,
       order: filters.order,
     },
+    table: companies,
     count:
       conditions.length > 1
-        ? { kind: 'cached' as const, table: companies, lists: ['companies'] }
+        ? { kind: 'cached' as const, lists: ['companies'] }
         : { kind: 'counter' as const, list: 'companies' },
     valuesOf: (row: CompanyRow) => [sort.value(row), row.id],
     run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>

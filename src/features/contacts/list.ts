@@ -45,9 +45,10 @@ export function contactList(db: Executor, organizationId: string, filters: Conta
       order_by: filters.orderBy,
       order: filters.order,
     },
+    table: contacts,
     count:
       conditions.length > 1
-        ? { kind: 'cached' as const, table: contacts, lists: ['contacts'] }
+        ? { kind: 'cached' as const, lists: ['contacts'] }
         : { kind: 'counter' as const, list: 'contacts' },
     valuesOf: (row: ContactRow) => [sort.value(row), row.id],
     run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>

@@ -104,9 +104,10 @@ export function dealList(
       order: filters.order,
     },
     // company_id reads contacts too: its cached count must move with contact writes.
+    table: deals,
     count:
       conditions.length > 1
-        ? { kind: 'cached', table: deals, lists: filters.companyId ? ['deals', 'contacts'] : ['deals'] }
+        ? { kind: 'cached', lists: filters.companyId ? ['deals', 'contacts'] : ['deals'] }
         : { kind: 'counter', list: 'deals' },
     valuesOf: (row) => [sort.value(row.deal), row.deal.id],
     run: async (where, orderBy, limit, offset) => {

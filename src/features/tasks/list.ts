@@ -55,11 +55,11 @@ export function taskList(db: Executor, organizationId: string, filters: TaskList
       due_before: filters.dueBefore,
       due_after: filters.dueAfter,
     },
+    table: tasks,
     count:
       conditions.length > 1
         ? {
             kind: 'cached' as const,
-            table: tasks,
             // A deal changing owner changes which tasks the owner filter matches: deal writes move the count on.
             lists: filters.dealOwnerId === undefined ? ['tasks'] : ['tasks', 'deals'],
           }
