@@ -74,8 +74,34 @@ describe('bench floor SQL', () => {
     const statements = await statementsOf('/deals?page=1&page_size=20')
     assert.deepEqual(byText(statements), byText(dealsPage(owner.organizationId, 20, 0)))
     assert.deepEqual(statements[0]?.values.at(-1), 21, 'one row more than the page, for next_cursor')
-    const later = await statementsOf('/deals?page=3&page_size=7')
-    assert.deepEqual(byText(later), byText(dealsPage(owner.organizationId, 7, 14)))
+  })
+
+  it('reads an offset page as a keyset page: a walk of the sort keys to the row before it, then the page', async () => {
+    for (let i = 0; i < 16; i++) await createDeal(app, owner, owner.organizationId, { contact_id: contactId })
+    const statements = await statementsOf('/deals?page=3&page_size=7')
+    assert.equal(statements.length, 3)
+    const walk = statements.find((query) => query.text.includes('OFFSET'))
+    const count = statements.find((query) => query.text.includes('list_counts'))
+    const page = statements.find((query) => query !== walk && query !== count)
+    // Only the keys, to the 14th row: no whole row is read and dropped.
+    assert.equal(
+      walk?.text,
+      'SELECT "deals"."created_at"::text AS "k0", "deals"."id"::text AS "k1" FROM "deals" WHERE "deals"."organization_id" = $1\n        ORDER BY "deals"."created_at" desc, "deals"."id" desc\n        OFFSET $2 LIMIT 1',
+    )
+    assert.deepEqual(walk?.values, [owner.organizationId, 13])
+    // The page after those keys, one row more than the page (for next_cursor).
+    assert.match(
+      page?.text ?? '',
+      /\("deals"\."created_at", "deals"\."id"\) < \(\$2::timestamptz, \$3::uuid\)/,
+    )
+    assert.equal(page?.values.at(-1), 8)
+    assert.deepEqual(count, dealsPage(owner.organizationId, 7, 0)[1])
+    const listed = (await as(app, owner, owner.organizationId).get('/deals?page=3&page_size=7')).json()
+    const walked = (await as(app, owner, owner.organizationId).get('/deals?page_size=21')).json()
+    assert.deepEqual(
+      listed.items.map((deal: { id: string }) => deal.id),
+      walked.items.slice(14).map((deal: { id: string }) => deal.id),
+    )
   })
 
   it('W7 GET /deals?status=won&min_amount=100&order_by=amount&order=desc sends the floor queries', async () => {
