@@ -2,11 +2,12 @@
  * The console end to end, in Chromium against the real service (PGlite, or PostgreSQL with DATABASE_URL):
  * register → invite a colleague → company, contact, deal → drag across the board (and a manager's refused
  * rollback) → a task added and completed → won → the dashboard shows it; a CSV import with a bad row; switching
- * organization. Every page is checked with axe-core and photographed into docs/console/.
+ * organization; the demo data of `npm run seed`. Every page is checked with axe-core and photographed.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
+import { seedDemo } from '../../src/seed/demo.js'
 import { uniqueEmail } from '../../test/helpers.js'
 import {
   assertFitsWidth,
@@ -269,6 +270,7 @@ describe('the console in a real browser', { timeout: 240_000 }, () => {
     const { page } = await h.context()
     await page.goto('/login')
     await page.getByRole('link', { name: 'Forgot your password?' }).click()
+    await page.getByRole('heading', { name: 'Reset your password' }).waitFor()
     await page.getByLabel('Email').fill(owner.email)
     await visit(page, 'forgot-password')
     await page.getByRole('button', { name: 'Send reset link' }).click()
@@ -279,6 +281,40 @@ describe('the console in a real browser', { timeout: 240_000 }, () => {
     await page.getByRole('button', { name: 'Set new password' }).click()
     await page.getByRole('alert').first().waitFor()
     await visit(page, 'reset-password')
+  })
+
+  it('shows the demo data of npm run seed: a full board and dashboard', async () => {
+    const email = uniqueEmail('demo-owner')
+    const seeded = await seedDemo(h.app, { email })
+    const { page } = await h.context()
+    await page.goto('/login')
+    await page.getByLabel('Email').fill(seeded.email)
+    await page.getByLabel('Password').fill(seeded.password)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('heading', { name: 'Pipeline' }).waitFor()
+    // Every open deal of the demo is on the board, in its column.
+    assert.ok(seeded.counts.deals > 0)
+    await page.locator('.deal-card').first().waitFor()
+    for (const stage of ['qualification', 'proposal', 'negotiation']) {
+      const totals = page.getByTestId(`totals-${stage}`).filter({ hasText: /^\d+ deals/ })
+      await totals.waitFor()
+      const count = Number((await totals.innerText()).split(' ')[0])
+      assert.ok(count > 0, stage)
+      await column(page, stage)
+        .locator('.deal-card')
+        .nth(count - 1)
+        .waitFor()
+      assert.equal(await column(page, stage).locator('.deal-card').count(), count, stage)
+    }
+    await visit(page, 'board-demo')
+    await page.goto('/dashboard')
+    await page.locator('.kpi', { hasText: 'Win rate' }).waitFor()
+    await page.locator('.recharts-bar-rectangle').first().waitFor()
+    await assertFitsWidth(page)
+    await visit(page, 'dashboard-demo')
+    await page.goto('/deals')
+    await page.locator('tbody tr').nth(5).waitFor()
+    await visit(page, 'deals-demo')
   })
 
   it('works at 390 px wide: the board and a deal page fit the screen', async () => {

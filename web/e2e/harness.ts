@@ -1,18 +1,25 @@
 /**
  * The browser test harness: the real service (buildApp, listening on a free port, on PGlite or on the
  * PostgreSQL test database like every other test), the built console from web/dist, and Debian's Chromium
- * driven by playwright-core. Pages are checked with axe-core and photographed into docs/console/.
+ * driven by playwright-core. Pages are checked with axe-core and photographed (see SCREENSHOTS).
  */
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { buildTestApp } from '../../test/helpers.js'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-export const SCREENSHOTS = join(process.cwd(), 'docs', 'console')
+/**
+ * Where `visit` saves its screenshots: a temporary folder, so a test run leaves the tree clean;
+ * `CONSOLE_SCREENSHOTS=docs/console npm test -- web/e2e/console.e2e.ts` refreshes the committed ones.
+ */
+export const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS
+  ? resolve(process.env.CONSOLE_SCREENSHOTS)
+  : join(tmpdir(), 'mini-crm-console-screenshots')
 const axeSource: string = createRequire(import.meta.url)('axe-core').source
 
 export interface Harness {
@@ -117,7 +124,7 @@ interface AxeViolation {
   nodes: { target: string[] }[]
 }
 
-/** The page checked for accessibility and photographed as docs/console/<name>.png. */
+/** The page checked for accessibility and photographed as <SCREENSHOTS>/<name>.png. */
 export async function visit(page: Page, name: string): Promise<void> {
   await page.waitForLoadState('networkidle')
   await page

@@ -91,7 +91,7 @@ export default function Dashboard() {
           </div>
         </section>
       ) : null}
-      <div className="grid-2">
+      <div className="grid-2 dashboard-grid">
         <section className="card" aria-labelledby="funnel-heading">
           <h2 id="funnel-heading">Funnel</h2>
           {funnel.data ? (
