@@ -12,12 +12,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { chromium } from 'playwright-core'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
+import { launchChromium } from '../web/e2e/harness.js'
 
 const DEALS = 1000
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const STAGES = ['qualification', 'proposal', 'negotiation', 'closed'] as const
 
 const build = spawnSync('npm', ['run', 'build:web', '--silent'], { stdio: 'inherit' })
@@ -63,17 +62,7 @@ for (let i = 0; i < DEALS; i++) {
 }
 console.log(`seeded ${DEALS} deals on PGlite in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`)
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-})
+const browser = await launchChromium()
 
 /** A new profile signed in through the session cookie (as after a sign-in), cache empty. */
 async function signedInPage() {

@@ -128,9 +128,20 @@ describe('the console in a real browser', { timeout: 240_000 }, () => {
     // By keyboard: the card's Move button, Space to pick up, an arrow to the next column, Space to drop.
     const byKeyboard = page.waitForResponse(
       (r) => r.url().includes('/api/v1/deals/') && r.request().method() === 'PATCH',
+      { timeout: 30_000 },
     )
     // Each step waits for what a screen reader hears (the sensor listens for arrows once the card is picked up).
-    const announced = (text: string) => page.locator('[aria-live]', { hasText: text }).first().waitFor()
+    const announced = async (text: string) => {
+      try {
+        await page.locator('[aria-live]', { hasText: text }).first().waitFor({ timeout: 20_000 })
+      } catch (error) {
+        const live = await page.locator('[aria-live]').allInnerTexts()
+        const focused = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 200))
+        throw new Error(`no announcement "${text}": live regions ${JSON.stringify(live)}, focus ${focused}`, {
+          cause: error,
+        })
+      }
+    }
     await page.getByRole('button', { name: `Move ${DEAL}` }).focus()
     await page.keyboard.press('Space')
     await announced('Over Qualification.') // "Picked up …", then where it is

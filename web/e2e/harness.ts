@@ -22,6 +22,24 @@ export const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS
   : join(tmpdir(), 'mini-crm-console-screenshots')
 const axeSource: string = createRequire(import.meta.url)('axe-core').source
 
+/**
+ * Debian's Chromium, headless. Without the background-networking flags it keeps trying Google's hosts, which
+ * this machine's closed network refuses.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+}
+
 export interface Harness {
   app: FastifyInstance
   base: string
@@ -41,17 +59,7 @@ export async function startHarness(): Promise<Harness> {
   const address = app.server.address()
   assert.ok(address && typeof address === 'object')
   const base = `http://127.0.0.1:${address.port}`
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  const browser = await launchChromium()
   const contexts: BrowserContext[] = []
   return {
     app,

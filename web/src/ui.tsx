@@ -36,6 +36,26 @@ function fieldMessage(error: unknown, name: string): string | undefined {
   return error instanceof ApiError ? error.fieldError(name) : undefined
 }
 
+/** The label, the control's accessibility attributes and the note under it, for every kind of field. */
+function useField(name: string, error: unknown, hint: string | undefined) {
+  const id = useId()
+  const message = fieldMessage(error, name)
+  const noteId = message || hint ? `${id}-note` : undefined
+  return {
+    id,
+    control: { id, name, 'aria-invalid': message ? true : undefined, 'aria-describedby': noteId },
+    note: message ? (
+      <span id={noteId} className="field-error">
+        {message}
+      </span>
+    ) : hint ? (
+      <span id={noteId} className="hint">
+        {hint}
+      </span>
+    ) : null,
+  }
+}
+
 export function TextField({
   label,
   name,
@@ -43,27 +63,12 @@ export function TextField({
   hint,
   ...input
 }: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
-  const id = useId()
-  const message = fieldMessage(error, name)
+  const field = useField(name, error, hint)
   return (
     <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        name={name}
-        aria-invalid={message ? true : undefined}
-        aria-describedby={message || hint ? `${id}-note` : undefined}
-        {...input}
-      />
-      {message ? (
-        <span id={`${id}-note`} className="field-error">
-          {message}
-        </span>
-      ) : hint ? (
-        <span id={`${id}-note`} className="hint">
-          {hint}
-        </span>
-      ) : null}
+      <label htmlFor={field.id}>{label}</label>
+      <input {...field.control} {...input} />
+      {field.note}
     </div>
   )
 }
@@ -72,25 +77,15 @@ export function TextArea({
   label,
   name,
   error,
+  hint,
   ...input
 }: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
-  const id = useId()
-  const message = fieldMessage(error, name)
+  const field = useField(name, error, hint)
   return (
     <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <textarea
-        id={id}
-        name={name}
-        aria-invalid={message ? true : undefined}
-        aria-describedby={message ? `${id}-note` : undefined}
-        {...input}
-      />
-      {message ? (
-        <span id={`${id}-note`} className="field-error">
-          {message}
-        </span>
-      ) : null}
+      <label htmlFor={field.id}>{label}</label>
+      <textarea {...field.control} {...input} />
+      {field.note}
     </div>
   )
 }
@@ -99,32 +94,22 @@ export function SelectField({
   label,
   name,
   error,
+  hint,
   options,
   ...select
 }: FieldProps & SelectHTMLAttributes<HTMLSelectElement> & { options: { value: string; label: string }[] }) {
-  const id = useId()
-  const message = fieldMessage(error, name)
+  const field = useField(name, error, hint)
   return (
     <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <select
-        id={id}
-        name={name}
-        aria-invalid={message ? true : undefined}
-        aria-describedby={message ? `${id}-note` : undefined}
-        {...select}
-      >
+      <label htmlFor={field.id}>{label}</label>
+      <select {...field.control} {...select}>
         {options.map((option) => (
           <option key={option.value} value={option.value}>
             {option.label}
           </option>
         ))}
       </select>
-      {message ? (
-        <span id={`${id}-note`} className="field-error">
-          {message}
-        </span>
-      ) : null}
+      {field.note}
     </div>
   )
 }
@@ -258,5 +243,69 @@ export function TableWrap({ label, children }: { label: string; children: ReactN
     <section className="table-wrap" tabIndex={0} aria-label={label}>
       {children}
     </section>
+  )
+}
+
+/** A button that asks first (a modal dialog), then runs `action`; its error is shown in the dialog. */
+export function ConfirmButton({
+  label,
+  accessibleLabel,
+  title,
+  question,
+  confirm,
+  action,
+  className = 'danger small',
+}: {
+  label: string
+  accessibleLabel?: string
+  title: string
+  question: ReactNode
+  confirm: string
+  action: () => Promise<unknown>
+  className?: string
+}) {
+  const [open, setOpen] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>()
+  const close = () => {
+    setOpen(false)
+    setError(undefined)
+  }
+  return (
+    <>
+      <button type="button" className={className} aria-label={accessibleLabel} onClick={() => setOpen(true)}>
+        {label}
+      </button>
+      <Dialog title={title} open={open} onClose={close}>
+        <div className="stack">
+          {typeof question === 'string' ? <p>{question}</p> : question}
+          <ErrorMessage error={error} />
+          <div className="row">
+            <button
+              type="button"
+              className="danger"
+              disabled={busy}
+              onClick={async () => {
+                setBusy(true)
+                setError(undefined)
+                try {
+                  await action()
+                  setBusy(false)
+                  close()
+                } catch (failure) {
+                  setBusy(false)
+                  setError(failure)
+                }
+              }}
+            >
+              {busy ? 'Working…' : confirm}
+            </button>
+            <button type="button" className="secondary" onClick={close}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      </Dialog>
+    </>
   )
 }

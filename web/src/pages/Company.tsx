@@ -1,5 +1,5 @@
 /** /companies/:id: the company (editable by whoever may), its contacts and deals, delete. */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query'
 import { Link, useNavigate, useParams } from 'react-router'
 import { crm, org, unwrap } from '../api.ts'
 import { useOrganizationId, useSession } from '../session.tsx'
@@ -15,6 +15,7 @@ import {
   useCompany,
   useCursorPager,
 } from './records-kit.tsx'
+import { RecordEditForm } from './records-list.tsx'
 
 export default function Company() {
   const { id = '' } = useParams()
@@ -76,40 +77,20 @@ export default function Company() {
 }
 
 function EditCompany({ company }: { company: CompanyRecord }) {
-  const organizationId = useOrganizationId()
-  const queryClient = useQueryClient()
-  const notify = useNotify()
-  const save = useMutation({
-    mutationFn: (form: FormData) =>
-      unwrap(
-        crm.PATCH('/api/v1/companies/{id}', {
-          params: { header: org(), path: { id: company.id } },
-          body: companyBody(form),
-        }),
-      ),
-    onSuccess: async (saved) => {
-      queryClient.setQueryData([organizationId, 'companies', saved.id], saved)
-      notify('info', 'Company saved')
-      await queryClient.invalidateQueries({ queryKey: [organizationId, 'companies'] })
-    },
-  })
   return (
-    <form
-      className="stack"
-      aria-label="Edit company"
-      onSubmit={(event) => {
-        event.preventDefault()
-        save.mutate(new FormData(event.currentTarget))
-      }}
-    >
-      <CompanyFields company={company} error={save.error} />
-      <ErrorMessage error={save.error} />
-      <div className="row">
-        <button type="submit" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : 'Save company'}
-        </button>
-      </div>
-    </form>
+    <RecordEditForm
+      list="companies"
+      singular="company"
+      save={(form) =>
+        unwrap(
+          crm.PATCH('/api/v1/companies/{id}', {
+            params: { header: org(), path: { id: company.id } },
+            body: companyBody(form),
+          }),
+        )
+      }
+      fields={(error) => <CompanyFields company={company} error={error} />}
+    />
   )
 }
 

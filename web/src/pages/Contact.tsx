@@ -16,6 +16,7 @@ import {
   OwnerName,
   text,
 } from './records-kit.tsx'
+import { RecordEditForm } from './records-list.tsx'
 
 export default function Contact() {
   const { id = '' } = useParams()
@@ -83,40 +84,20 @@ export default function Contact() {
 }
 
 function EditContact({ contact }: { contact: ContactRecord }) {
-  const organizationId = useOrganizationId()
-  const queryClient = useQueryClient()
-  const notify = useNotify()
-  const save = useMutation({
-    mutationFn: (form: FormData) =>
-      unwrap(
-        crm.PATCH('/api/v1/contacts/{id}', {
-          params: { header: org(), path: { id: contact.id } },
-          body: contactBody(form),
-        }),
-      ),
-    onSuccess: async (saved) => {
-      queryClient.setQueryData([organizationId, 'contacts', saved.id], saved)
-      notify('info', 'Contact saved')
-      await queryClient.invalidateQueries({ queryKey: [organizationId, 'contacts'] })
-    },
-  })
   return (
-    <form
-      className="stack"
-      aria-label="Edit contact"
-      onSubmit={(event) => {
-        event.preventDefault()
-        save.mutate(new FormData(event.currentTarget))
-      }}
-    >
-      <ContactFields contact={contact} error={save.error} />
-      <ErrorMessage error={save.error} />
-      <div className="row">
-        <button type="submit" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : 'Save contact'}
-        </button>
-      </div>
-    </form>
+    <RecordEditForm
+      list="contacts"
+      singular="contact"
+      save={(form) =>
+        unwrap(
+          crm.PATCH('/api/v1/contacts/{id}', {
+            params: { header: org(), path: { id: contact.id } },
+            body: contactBody(form),
+          }),
+        )
+      }
+      fields={(error) => <ContactFields contact={contact} error={error} />}
+    />
   )
 }
 

@@ -7,6 +7,7 @@ import { type Deal as DealRecord, useDealUpdate, useInvalidateDeals } from '../d
 import { useMemberNames, useMembers } from '../queries.ts'
 import { useOrganizationId, useSession } from '../session.tsx'
 import {
+  ConfirmButton,
   Dialog,
   ErrorMessage,
   formatDay,
@@ -264,38 +265,21 @@ function DealFields({ deal, editable }: { deal: DealRecord; editable: boolean })
 function DeleteDeal({ deal }: { deal: DealRecord }) {
   const navigate = useNavigate()
   const invalidate = useInvalidateDeals()
-  const [confirming, setConfirming] = useState(false)
-  const remove = useMutation({
-    mutationFn: () =>
-      unwrap(crm.DELETE('/api/v1/deals/{id}', { params: { path: { id: deal.id }, header: org() } })),
-    onSuccess: async () => {
-      await invalidate()
-      navigate('/deals')
-    },
-  })
   return (
-    <p>
-      <button type="button" className="secondary small" onClick={() => setConfirming(true)}>
-        Delete deal
-      </button>
-      <Dialog title="Delete this deal?" open={confirming} onClose={() => setConfirming(false)}>
-        <p>“{deal.title}”, its tasks and its activity are deleted. This cannot be undone.</p>
-        <ErrorMessage error={remove.error} />
-        <div className="row">
-          <button
-            type="button"
-            className="danger"
-            onClick={() => remove.mutate()}
-            disabled={remove.isPending}
-          >
-            Delete
-          </button>
-          <button type="button" className="secondary" onClick={() => setConfirming(false)}>
-            Cancel
-          </button>
-        </div>
-      </Dialog>
-    </p>
+    <div>
+      <ConfirmButton
+        label="Delete deal"
+        title="Delete this deal?"
+        question={`“${deal.title}”, its tasks and its activity are deleted. This cannot be undone.`}
+        confirm="Delete"
+        className="secondary small"
+        action={async () => {
+          await unwrap(crm.DELETE('/api/v1/deals/{id}', { params: { path: { id: deal.id }, header: org() } }))
+          await invalidate()
+          navigate('/deals')
+        }}
+      />
+    </div>
   )
 }
 

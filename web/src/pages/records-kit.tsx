@@ -10,7 +10,7 @@ import { crm, downloadCsv, messageOf, org, unwrap } from '../api.ts'
 import { useMemberNames, useMembers } from '../queries.ts'
 import { useOrganizationId, useSession } from '../session.tsx'
 import {
-  Dialog,
+  ConfirmButton,
   ErrorMessage,
   formatMoney,
   Loading,
@@ -324,52 +324,15 @@ export function DeleteButton({
   children?: ReactNode
   onDelete: () => Promise<void>
 }) {
-  const [open, setOpen] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
   return (
-    <>
-      <button
-        type="button"
-        className="danger"
-        onClick={() => {
-          setError(undefined)
-          setOpen(true)
-        }}
-      >
-        {label}
-      </button>
-      <Dialog title={question} open={open} onClose={() => setOpen(false)}>
-        <div className="stack">
-          {children}
-          <ErrorMessage error={error} />
-          <div className="row">
-            <button
-              type="button"
-              className="danger"
-              disabled={busy}
-              onClick={async () => {
-                setBusy(true)
-                setError(undefined)
-                try {
-                  await onDelete()
-                  setOpen(false)
-                } catch (failure) {
-                  setError(failure)
-                } finally {
-                  setBusy(false)
-                }
-              }}
-            >
-              {busy ? 'Deleting…' : 'Delete'}
-            </button>
-            <button type="button" className="secondary" onClick={() => setOpen(false)}>
-              Cancel
-            </button>
-          </div>
-        </div>
-      </Dialog>
-    </>
+    <ConfirmButton
+      label={label}
+      title={question}
+      question={<div>{children}</div>}
+      confirm="Delete"
+      action={onDelete}
+      className="danger"
+    />
   )
 }
 

@@ -6,6 +6,7 @@ import { crm, org, unwrap } from '../../api.ts'
 import { useMemberNames } from '../../queries.ts'
 import { useOrganizationId, useSession } from '../../session.tsx'
 import {
+  ConfirmButton,
   ErrorMessage,
   formatTime,
   Loading,
@@ -15,7 +16,7 @@ import {
   todayUtc,
   useNotify,
 } from '../../ui.tsx'
-import { ConfirmButton, localError, SecretBox } from './shared.tsx'
+import { localError, SecretBox } from './shared.tsx'
 
 type ApiKey = Schemas['ApiKey']
 

@@ -5,8 +5,17 @@ import { type FormEvent, useState } from 'react'
 import { crm, unwrap } from '../../api.ts'
 import { useMemberNames } from '../../queries.ts'
 import { useOrganizationId, useSession } from '../../session.tsx'
-import { ErrorMessage, formatTime, Loading, SelectField, TableWrap, TextField, useNotify } from '../../ui.tsx'
-import { ConfirmButton, CopyField, grantableRoles, type Role, roleLabel } from './shared.tsx'
+import {
+  ConfirmButton,
+  ErrorMessage,
+  formatTime,
+  Loading,
+  SelectField,
+  TableWrap,
+  TextField,
+  useNotify,
+} from '../../ui.tsx'
+import { CopyField, grantableRoles, type Role, roleLabel } from './shared.tsx'
 
 type Invitation = Schemas['Invitation']
 

@@ -6,8 +6,8 @@ import { useNavigate } from 'react-router'
 import { crm, unwrap } from '../../api.ts'
 import { useMembers } from '../../queries.ts'
 import { useOrganizationId, useSession } from '../../session.tsx'
-import { ErrorMessage, formatTime, Loading, TableWrap, useNotify } from '../../ui.tsx'
-import { ConfirmButton, grantableRoles, type Role, roleLabel } from './shared.tsx'
+import { ConfirmButton, ErrorMessage, formatTime, Loading, TableWrap, useNotify } from '../../ui.tsx'
+import { grantableRoles, type Role, roleLabel } from './shared.tsx'
 
 type Member = Schemas['Member']
 

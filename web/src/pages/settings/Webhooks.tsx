@@ -5,8 +5,17 @@ import { type FormEvent, useId, useState } from 'react'
 import { Link } from 'react-router'
 import { ApiError, crm, org, unwrap } from '../../api.ts'
 import { useOrganizationId } from '../../session.tsx'
-import { Dialog, ErrorMessage, formatTime, Loading, TextArea, TextField, useNotify } from '../../ui.tsx'
-import { attachToField, ConfirmButton, localError, SecretBox } from './shared.tsx'
+import {
+  ConfirmButton,
+  Dialog,
+  ErrorMessage,
+  formatTime,
+  Loading,
+  TextArea,
+  TextField,
+  useNotify,
+} from '../../ui.tsx'
+import { attachToField, localError, SecretBox } from './shared.tsx'
 
 type Webhook = Schemas['Webhook']
 

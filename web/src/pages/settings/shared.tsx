@@ -1,7 +1,6 @@
 /** Pieces the settings pages share: copying a one-time secret or link, confirming a destructive action. */
 import { type ReactNode, useId, useRef, useState } from 'react'
 import { ApiError } from '../../api.ts'
-import { Dialog, ErrorMessage } from '../../ui.tsx'
 
 /** Copies `text`; when the clipboard is not available, selects `select` so the person can copy by hand. */
 async function copyText(text: string, select: () => void): Promise<'copied' | 'selected'> {
@@ -124,70 +123,6 @@ export function SecretBox({
         <CopyStatus state={state} />
       </div>
     </section>
-  )
-}
-
-/** A button that asks first (a modal dialog), then runs `action`; its error is shown in the dialog. */
-export function ConfirmButton({
-  label,
-  accessibleLabel,
-  title,
-  question,
-  confirm,
-  action,
-  className = 'danger small',
-}: {
-  label: string
-  accessibleLabel?: string
-  title: string
-  question: ReactNode
-  confirm: string
-  action: () => Promise<unknown>
-  className?: string
-}) {
-  const [open, setOpen] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
-  const close = () => {
-    setOpen(false)
-    setError(undefined)
-  }
-  return (
-    <>
-      <button type="button" className={className} aria-label={accessibleLabel} onClick={() => setOpen(true)}>
-        {label}
-      </button>
-      <Dialog title={title} open={open} onClose={close}>
-        <div className="stack">
-          <p>{question}</p>
-          <ErrorMessage error={error} />
-          <div className="row">
-            <button
-              type="button"
-              className="danger"
-              disabled={busy}
-              onClick={async () => {
-                setBusy(true)
-                setError(undefined)
-                try {
-                  await action()
-                  setBusy(false)
-                  close()
-                } catch (failure) {
-                  setBusy(false)
-                  setError(failure)
-                }
-              }}
-            >
-              {busy ? 'Working…' : confirm}
-            </button>
-            <button type="button" className="secondary" onClick={close}>
-              Cancel
-            </button>
-          </div>
-        </div>
-      </Dialog>
-    </>
   )
 }
 
