@@ -126,7 +126,11 @@ export async function summaryData(
   })
   const groupBy = <K extends string>(rows: Row[], key: (row: Row) => K) => {
     const groups = new Map<K, Row[]>()
-    for (const row of rows) groups.set(key(row), [...(groups.get(key(row)) ?? []), row])
+    for (const row of rows) {
+      const group = groups.get(key(row))
+      if (group) group.push(row)
+      else groups.set(key(row), [row])
+    }
     return [...groups]
   }
   const open = statusStageRows.filter((row) => row.status === 'new' || row.status === 'in_progress')
