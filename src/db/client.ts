@@ -131,8 +131,7 @@ function cacheStatements(client: pg.PoolClient): void {
       typeof statement.text === 'string' &&
       statement.text.length <= MAX_CACHED_TEXT &&
       statement.name === undefined &&
-      Array.isArray(statement.values) &&
-      statement.values.length > 0
+      hasValues(Array.isArray(statement.values) ? statement.values : rest[0])
     ) {
       let name = statementNames.get(statement.text)
       if (name === undefined) {
@@ -147,6 +146,11 @@ function cacheStatements(client: pg.PoolClient): void {
     }
     return query(config, ...rest)
   }
+}
+
+/** Drizzle passes the values beside the config (`query(config, values)`), pg's own callers inside it. */
+function hasValues(values: unknown): boolean {
+  return Array.isArray(values) && values.length > 0
 }
 
 /** Runs raw SQL and returns its rows (both drivers answer `{rows}`; drizzle types them as unknown). */
