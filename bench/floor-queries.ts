@@ -5,12 +5,18 @@
  */
 import { parseAmount } from '../src/lib/money.js'
 
+/** The deal's probability as the service inlines it (src/features/pipeline/probability.ts). */
+const probability = (org: string, status: string, stage: string) =>
+  `CASE ${status} WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE coalesce((SELECT sp.p FROM (SELECT organization_id AS org, ` +
+  `stage AS st, probability::integer AS p FROM pipeline_stages) sp WHERE sp.org = ${org} AND sp.st = ${stage}), ` +
+  `CASE ${stage} WHEN 'qualification' THEN 10 WHEN 'proposal' THEN 30 WHEN 'negotiation' THEN 60 ELSE 90 END) END`
+
 // v1.1: the sales fields, and probability / weighted_amount computed by the database on every read.
 const DEAL_COLUMNS =
   '"organization_id", "id", "contact_id", "owner_id", "title", "amount", "currency", "status", "stage", ' +
   '"created_at", "updated_at", "expected_close_date", "lost_reason", "closed_at", "stage_changed_at", ' +
-  '"stage_changed_by", deal_probability("organization_id", "status", "stage") as "probability", ' +
-  'round("amount" * deal_probability("deals"."organization_id", "deals"."status", "deals"."stage") / 100, 2)::text ' +
+  `"stage_changed_by", ${probability('"organization_id"', '"status"', '"stage"')} as "probability", ` +
+  `round("amount" * ${probability('"deals"."organization_id"', '"deals"."status"', '"deals"."stage"')} / 100, 2)::text ` +
   'as "weighted_amount"'
 const CONTACT_COLUMNS =
   '"organization_id", "id", "owner_id", "name", "email", "phone", "created_at", "updated_at", "company_id"'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { and, asc, eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
-import { activities } from '../src/db/schema.js'
+import { activities, events } from '../src/db/schema.js'
 import {
   as,
   buildTestApp,
@@ -367,6 +367,33 @@ describe('pipeline (spec §12)', () => {
     assert.equal((await as(app, b, b.organizationId).get('/pipeline')).json().stages[0].probability, 10)
     const deal = await createDeal(app, b, b.organizationId, { amount: 10 })
     assert.equal(deal.probability, 10)
+  })
+
+  it('reads the organization’s own probability on every path: create, read, lists, PATCH and its event', async () => {
+    const a = await register(app)
+    const b = await register(app)
+    await as(app, a, a.organizationId).patch('/pipeline', { probabilities: { proposal: 1, negotiation: 2 } })
+    await as(app, b, b.organizationId).patch('/pipeline', {
+      probabilities: { proposal: 55, negotiation: 70 },
+    })
+    const api = as(app, b, b.organizationId)
+    const created = await createDeal(app, b, b.organizationId, { amount: '10.00', stage: 'proposal' })
+    assert.deepEqual([created.probability, created.weighted_amount], [55, '5.50'])
+    const read = (await api.get(`/deals/${created.id}`)).json()
+    assert.deepEqual([read.probability, read.weighted_amount], [55, '5.50'])
+    for (const query of ['', '?expand=contact', '?stage=proposal&order_by=amount']) {
+      const [listed] = (await api.get(`/deals${query}`)).json().items
+      assert.deepEqual([listed.probability, listed.weighted_amount], [55, '5.50'], query)
+    }
+    const patched = await api.patch(`/deals/${created.id}`, { stage: 'negotiation' })
+    assert.deepEqual([patched.json().probability, patched.json().weighted_amount], [70, '7.00'])
+    const [event] = await app.db.db
+      .select({ data: events.data })
+      .from(events)
+      .where(and(eq(events.organizationId, b.organizationId), eq(events.type, 'deal.updated')))
+    assert.deepEqual(event?.data, patched.json())
+    const won = (await api.patch(`/deals/${created.id}`, { status: 'won' })).json()
+    assert.deepEqual([won.probability, won.weighted_amount], [100, '10.00'])
   })
 
   it('refuses bad bodies with 400 and changes nothing', async () => {

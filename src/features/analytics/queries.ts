@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Executor, queryRows } from '../../db/client.js'
 import type { DealStage, DealStatus } from '../../db/schema.js'
+import { defaultStageProbabilitySql } from '../pipeline/probability.js'
 
 /*
  * Every query reads the aggregate rows the deals_after_write trigger keeps exact in each writing transaction
@@ -19,8 +20,7 @@ const weightedOfRow = sql.raw(`CASE WHEN t.probability = pr.p
 /** The stage's probability now (its pipeline_stages row, else the default) as `pr.p`, one lookup per stage. */
 const stageProbabilityJoin =
   sql.raw(`LEFT JOIN pipeline_stages ps ON ps.organization_id = t.organization_id AND ps.stage = t.stage
-    CROSS JOIN LATERAL (SELECT coalesce(ps.probability::int, CASE t.stage WHEN 'qualification' THEN 10
-      WHEN 'proposal' THEN 30 WHEN 'negotiation' THEN 60 ELSE 90 END) AS p) pr`)
+    CROSS JOIN LATERAL (SELECT coalesce(ps.probability::int, ${defaultStageProbabilitySql('t.stage')}) AS p) pr`)
 
 export interface StatusTotals {
   status: DealStatus

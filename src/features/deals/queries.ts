@@ -9,12 +9,13 @@ import {
   writeWithEffects,
 } from '../../db/client.js'
 import { contacts, deals } from '../../db/schema.js'
+import { dealProbabilitySql } from '../pipeline/probability.js'
 import type { DealContact, DealRow } from './schemas.js'
 
 export type { DealRow }
 
-/** The organization's probability for the deal now (deal_probability, migration 0002): never stored. */
-const probabilitySql = sql<number>`deal_probability(${deals.organizationId}, ${deals.status}, ${deals.stage})`
+/** The organization's probability for the deal now: never stored. */
+const probabilitySql = dealProbabilitySql(deals.organizationId, deals.status, deals.stage)
 /** amount × probability / 100 rounded half up to cents, in NUMERIC (amounts are never negative). */
 const weightedSql = sql<string>`round(${deals.amount} * ${probabilitySql} / 100, 2)::text`
 
@@ -27,8 +28,9 @@ export const dealSelection = {
 
 /** Raw-SQL form of the derived fields over the row source `alias` (the CTE path of the PATCH). */
 function derivedColumnsOf(alias: string) {
-  const p = `deal_probability(${alias}.organization_id, ${alias}.status, ${alias}.stage)`
-  return sql.raw(`${p} AS probability, round(${alias}.amount * ${p} / 100, 2)::text AS weighted_amount`)
+  const column = (name: string) => sql.raw(`${alias}.${name}`)
+  const p = dealProbabilitySql(column('organization_id'), column('status'), column('stage'))
+  return sql`${p} AS probability, round(${column('amount')} * ${p} / 100, 2)::text AS weighted_amount`
 }
 
 export const contactSelection = {

@@ -7,6 +7,7 @@ import { toActivity } from '../activities/schemas.js'
 import { companyBody } from '../companies/queries.js'
 import { toContact } from '../contacts/schemas.js'
 import { type DealRow, toDeal } from '../deals/schemas.js'
+import { dealProbabilitySql } from '../pipeline/probability.js'
 import { toTask } from '../tasks/schemas.js'
 import type { Write } from '../writes/after-write.js'
 import { changedFields, recordChange, recordEvent } from './record.js'
@@ -104,14 +105,18 @@ const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
  */
 export function dealUpdatedEventSql(before: DealRow, changed: DealRow, updated: SQL): SQL {
   const beforeBody = JSON.stringify(toDeal(before))
-  const probability = 'deal_probability(u.organization_id, u.status, u.stage)'
-  const fromDatabase = sql.raw(`jsonb_build_object(
-      'updated_at', ${iso('u.updated_at')},
-      'closed_at', CASE WHEN u.closed_at IS NULL THEN NULL ELSE ${iso('u.closed_at')} END,
-      'stage_changed_at', ${iso('u.stage_changed_at')},
+  const probability = dealProbabilitySql(
+    sql.raw('u.organization_id'),
+    sql.raw('u.status'),
+    sql.raw('u.stage'),
+  )
+  const fromDatabase = sql`jsonb_build_object(
+      'updated_at', ${sql.raw(iso('u.updated_at'))},
+      'closed_at', CASE WHEN u.closed_at IS NULL THEN NULL ELSE ${sql.raw(iso('u.closed_at'))} END,
+      'stage_changed_at', ${sql.raw(iso('u.stage_changed_at'))},
       'lost_reason', u.lost_reason,
       'probability', ${probability},
-      'weighted_amount', round(u.amount * ${probability} / 100, 2)::text)`)
+      'weighted_amount', round(u.amount * ${probability} / 100, 2)::text)`
   return sql`INSERT INTO ${events} (organization_id, id, type, data, previous)
     SELECT d.organization_id, ${uuidv7()}::uuid, 'deal.updated', d.data,
       (SELECT coalesce(jsonb_object_agg(b.key, b.value), '{}'::jsonb)
