@@ -20,6 +20,7 @@ const TABLES = [
   'companies',
   'contacts',
   'deal_created_days',
+  'deal_durations',
   'deal_stage_history',
   'deal_totals',
   'deals',

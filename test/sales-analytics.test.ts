@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test'
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { queryRows } from '../src/db/client.js'
+import { dealVelocity } from '../src/features/analytics/metrics.js'
+import type { VelocityRow } from '../src/features/analytics/queries.js'
 import { byStage } from './analytics-fixtures.js'
 import {
   as,
@@ -385,6 +387,135 @@ describe('analytics v1.1: velocity (spec §13)', () => {
       [1, 1, 0, 0],
     )
     assert.equal(short.won.count, 1)
+  })
+})
+
+/**
+ * The velocity of a scan of every stay and won deal in the window (the query before migration 0008 kept the
+ * durations): what the kept durations must answer, for any window.
+ */
+async function scanVelocity(organizationId: string, days: number) {
+  const rows = await queryRows<VelocityRow>(
+    app.db.db,
+    sql`WITH stays AS (
+      SELECT h.stage, date_part('epoch', h.exited_at - h.entered_at) AS seconds
+      FROM deal_stage_history h
+      WHERE h.organization_id = ${organizationId} AND h.exited_at IS NOT NULL
+        AND h.exited_at >= now() - make_interval(days => ${days}::int)
+    ), won AS (
+      SELECT date_part('epoch', d.closed_at - d.created_at) AS seconds
+      FROM deals d
+      WHERE d.organization_id = ${organizationId} AND d.status = 'won'
+        AND d.closed_at >= now() - make_interval(days => ${days}::int)
+    )
+    SELECT stage, count(*)::int AS exits,
+           round((avg(seconds) / 86400)::numeric, 2)::text AS avg_days,
+           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds))::numeric / 86400, 2)::text AS median_days
+    FROM stays GROUP BY stage
+    UNION ALL
+    SELECT NULL, count(*)::int,
+           round((avg(seconds) / 86400)::numeric, 2)::text,
+           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds))::numeric / 86400, 2)::text
+    FROM won`,
+  )
+  return dealVelocity(
+    rows.filter((row) => Number(row.exits) > 0).map((row) => ({ ...row, exits: Number(row.exits) })),
+    days,
+  )
+}
+
+describe('analytics v1.1: velocity from kept durations', () => {
+  const WINDOWS = [1, 2, 3, 5, 7, 30, 90, 200, 365]
+
+  async function assertMatchesScan(user: TestUser, organizationId: string, label: string) {
+    for (const days of WINDOWS) {
+      const response = await as(app, user, organizationId).get(`/analytics/deals/velocity?days=${days}`)
+      assert.equal(response.statusCode, 200, response.body)
+      assert.deepEqual(response.json(), await scanVelocity(organizationId, days), `${label}, days=${days}`)
+    }
+  }
+
+  it('equals a scan of every stay and won deal for any window, after every kind of write', async () => {
+    const owner = await register(app)
+    const org = owner.organizationId
+    const api = as(app, owner, org)
+    const stages = ['qualification', 'proposal', 'negotiation', 'closed']
+    const deals = await Promise.all(
+      Array.from({ length: 14 }, () => createDeal(app, owner, org, { amount: 5 })),
+    )
+    // Stays written by SQL over 400 days (the API cannot travel in time): durations from minutes to weeks,
+    // some equal (ties at the median), some ending on the window's first, partial day.
+    for (const [i, deal] of deals.entries()) {
+      await app.db.db.execute(
+        sql`DELETE FROM deal_stage_history WHERE organization_id = ${org} AND deal_id = ${deal.id}`,
+      )
+      const stays = 1 + (i % 4)
+      let end = (i * 29) % 400 // days ago the last stay ended
+      for (let seq = stays; seq >= 1; seq--) {
+        const lasted = i % 5 === 0 ? 2.25 : ((i * 7 + seq * 13) % 30) / 3 + (seq % 2) * 0.04
+        await app.db.db.execute(sql`
+          INSERT INTO deal_stage_history (organization_id, deal_id, seq, stage, entered_at, exited_at)
+          VALUES (${org}, ${deal.id}, ${seq}, ${stages[(seq - 1) % 4]},
+            now() - make_interval(secs => ${Math.round((end + lasted) * 86_400_000 + 3_600_123)} / 1000.0),
+            now() - make_interval(secs => ${Math.round(end * 86_400_000 + 3_600_123)} / 1000.0))`)
+        end += lasted + 0.3
+      }
+    }
+    // Stays that ended just inside and just outside each window (its first day is read from the rows).
+    let seq = 100
+    for (const days of WINDOWS) {
+      for (const minutes of [-25, 25]) {
+        seq += 1
+        await app.db.db.execute(sql`
+          INSERT INTO deal_stage_history (organization_id, deal_id, seq, stage, entered_at, exited_at)
+          SELECT ${org}, ${deals[13]?.id}, ${seq}, ${stages[seq % 4]}, ended - make_interval(secs => ${days * 32_000 + seq}),
+            ended
+          FROM (SELECT now() - make_interval(days => ${days}, mins => ${minutes}) AS ended) e`)
+      }
+    }
+    // Won deals: through the API (closed now), then created earlier by SQL (moves their duration).
+    for (const deal of deals.slice(0, 9)) await api.patch(`/deals/${deal.id}`, { status: 'won' })
+    for (const [i, deal] of deals.slice(0, 6).entries()) {
+      await app.db.db.execute(sql`
+        UPDATE deals SET created_at = now() - make_interval(secs => ${(i % 3) * 86_400 * 40 + i * 7_001}),
+          closed_at = now() - make_interval(secs => ${(i % 3) * 86_400 * 30 + 5})
+        WHERE organization_id = ${org} AND id = ${deal.id}`)
+    }
+    await assertMatchesScan(owner, org, 'after SQL writes')
+    // A stay rewritten, a win undone, a won deal and a deal with stays deleted.
+    await app.db.db.execute(sql`
+      UPDATE deal_stage_history SET entered_at = entered_at - interval '3 days'
+      WHERE organization_id = ${org} AND deal_id = ${deals[10]?.id} AND exited_at IS NOT NULL`)
+    await api.patch(`/deals/${deals[7]?.id}`, { status: 'in_progress' })
+    await api.delete(`/deals/${deals[0]?.id}`)
+    await api.delete(`/deals/${deals[12]?.id}`)
+    await assertMatchesScan(owner, org, 'after changes and deletes')
+    // Concurrent stage moves, wins and deletes through the API.
+    await Promise.all(
+      deals
+        .slice(1)
+        .flatMap((deal, i) => [
+          () => api.patch(`/deals/${deal.id}`, { stage: stages[(i + 1) % 4] }),
+          () => api.patch(`/deals/${deal.id}`, { status: i % 2 ? 'won' : 'lost' }),
+          ...(i % 5 === 4 ? [() => api.delete(`/deals/${deal.id}`)] : []),
+        ])
+        .map((write) => write()),
+    )
+    await assertMatchesScan(owner, org, 'after concurrent writes')
+  })
+
+  it('has nothing to measure for an organization without stays or wins, and ignores other organizations', async () => {
+    const owner = await register(app)
+    const other = await register(app)
+    const deal = await createDeal(app, other, other.organizationId)
+    await as(app, other, other.organizationId).patch(`/deals/${deal.id}`, {
+      stage: 'proposal',
+      status: 'won',
+    })
+    await assertMatchesScan(owner, owner.organizationId, 'empty')
+    const empty = (await as(app, owner, owner.organizationId).get('/analytics/deals/velocity')).json()
+    assert.deepEqual(empty.won, { count: 0, avg_days_to_close: null, median_days_to_close: null })
+    assert.ok(empty.stages.every((stage: { exits: number }) => stage.exits === 0))
   })
 })
 

@@ -278,6 +278,10 @@ export const deals = pgTable(
     check('deals_closed_at_check', sql`(${t.closedAt} IS NOT NULL) = (${t.status} IN ('won', 'lost'))`),
     index('deals_org_close_date_idx').on(t.organizationId, t.expectedCloseDate, t.id),
     index('deals_org_status_closed_idx').on(t.organizationId, t.status, t.closedAt, t.createdAt),
+    // Migration 0008 adds INCLUDE (created_at, closed_at), which drizzle cannot declare.
+    index('deals_org_won_duration_idx')
+      .on(t.organizationId, sql`duration_ms(${t.createdAt}, ${t.closedAt})`)
+      .where(sql`${t.status} = 'won'`),
   ],
 )
 
@@ -392,6 +396,10 @@ export const dealStageHistory = pgTable(
     index('deal_stage_history_org_exited_idx')
       .on(t.organizationId, t.exitedAt, t.stage, t.enteredAt)
       .where(sql`${t.exitedAt} IS NOT NULL`),
+    // Migration 0008 adds INCLUDE (entered_at, exited_at), which drizzle cannot declare.
+    index('deal_stage_history_org_stage_duration_idx')
+      .on(t.organizationId, t.stage, sql`duration_ms(${t.enteredAt}, ${t.exitedAt})`)
+      .where(sql`${t.exitedAt} IS NOT NULL`),
   ],
 )
 
@@ -439,6 +447,27 @@ export const dealCreatedDays = pgTable(
     dealCount: integer('deal_count').notNull().default(0),
   },
   (t) => [primaryKey({ name: 'deal_created_days_pkey', columns: [t.organizationId, t.day, t.shard] })],
+)
+
+/**
+ * Durations for velocity (migration 0008): per kind (a stage's stays, or 'won' from creation to closed_at), UTC
+ * day the duration ended and whole days it lasted, the count and the sum in milliseconds, kept by triggers.
+ */
+export const dealDurations = pgTable(
+  'deal_durations',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    endDay: date('end_day', { mode: 'string' }).notNull(),
+    durationDay: integer('duration_day').notNull(),
+    count: integer('count').notNull().default(0),
+    totalMs: bigint('total_ms', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ name: 'deal_durations_pkey', columns: [t.organizationId, t.kind, t.endDay, t.durationDay] }),
+  ],
 )
 
 export const INVITATION_STATUSES = ['pending', 'accepted', 'declined', 'revoked', 'expired'] as const

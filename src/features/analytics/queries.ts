@@ -249,32 +249,84 @@ export interface VelocityRow {
   median_days: string | null
 }
 
+/** Milliseconds in a day: durations are kept in milliseconds and bucketed by whole days (migration 0008). */
+const DAY_MS = sql.raw('86400000')
+
 /**
- * Stays that ended within the last `days` × 24 h (deal_stage_history_org_exited_idx, index-only) per stage, and
- * deals won within the window, from creation to closed_at (deals_org_status_closed_idx). Days with 2 decimals.
+ * Stays that ended within the last `days` × 24 h per stage, and deals won within the window (creation to
+ * closed_at), from the duration rows of migration 0008 instead of every stay and won deal of the window:
+ * - `parts`: the duration rows of the UTC days wholly inside the window, plus the rows themselves of the
+ *   window's first, partial day (index range scans on deal_stage_history_org_exited_idx and
+ *   deals_org_status_closed_idx);
+ * - the count and average from their sums (exact, in milliseconds);
+ * - the median (`percentile_cont(0.5)`: the middle value, or the mean of the two middle values): the ranks of the
+ *   middle values fall in one or two duration-days, whose rows in the window are read in duration order from the
+ *   expression indexes of migration 0008, skipping to the rank.
+ * Days with 2 decimals.
  */
 export function velocityQuery(organizationId: string, days: number): SQL {
   return sql`
-    WITH stays AS (
-      SELECT h.stage, date_part('epoch', h.exited_at - h.entered_at) AS seconds
-      FROM deal_stage_history h
+    WITH bounds AS (
+      SELECT t0, ((t0 AT TIME ZONE 'UTC')::date + 1) AT TIME ZONE 'UTC' AS first_full_day
+      FROM (SELECT now() - make_interval(days => ${days}::int) AS t0) b
+    ), parts AS (
+      SELECT t.kind, t.duration_day, t.count::bigint AS n, t.total_ms AS ms
+      FROM deal_durations t, bounds b
+      WHERE t.organization_id = ${organizationId} AND t.end_day >= (b.first_full_day AT TIME ZONE 'UTC')::date
+      UNION ALL
+      SELECT h.stage, floor(duration_ms(h.entered_at, h.exited_at) / ${DAY_MS}.0)::int, 1,
+             duration_ms(h.entered_at, h.exited_at)
+      FROM deal_stage_history h, bounds b
       WHERE h.organization_id = ${organizationId} AND h.exited_at IS NOT NULL
-        AND h.exited_at >= now() - make_interval(days => ${days}::int)
-    ), won AS (
-      SELECT date_part('epoch', d.closed_at - d.created_at) AS seconds
-      FROM deals d
+        AND h.exited_at >= b.t0 AND h.exited_at < b.first_full_day
+      UNION ALL
+      SELECT 'won', floor(duration_ms(d.created_at, d.closed_at) / ${DAY_MS}.0)::int, 1,
+             duration_ms(d.created_at, d.closed_at)
+      FROM deals d, bounds b
       WHERE d.organization_id = ${organizationId} AND d.status = 'won'
-        AND d.closed_at >= now() - make_interval(days => ${days}::int)
+        AND d.closed_at >= b.t0 AND d.closed_at < b.first_full_day
+    ), buckets AS (
+      SELECT kind, duration_day, sum(n)::bigint AS n, sum(ms) AS ms FROM parts GROUP BY kind, duration_day
+      HAVING sum(n) > 0
+    ), cumulative AS (
+      SELECT kind, duration_day, n,
+             (sum(n) OVER (PARTITION BY kind ORDER BY duration_day))::bigint AS upto,
+             (sum(n) OVER (PARTITION BY kind))::bigint AS total,
+             sum(ms) OVER (PARTITION BY kind) AS total_ms
+      FROM buckets
+    ), middles AS (
+      SELECT c.kind, c.total, c.total_ms, c.duration_day, r.rank - (c.upto - c.n) AS rank_in_day
+      FROM cumulative c
+      -- Integer division: the middle rank, twice for an odd count; the two middle ranks for an even one.
+      CROSS JOIN LATERAL (VALUES ((c.total + 1) / 2), (c.total / 2 + 1)) r(rank)
+      WHERE r.rank > c.upto - c.n AND r.rank <= c.upto
+    ), middle_values AS (
+      SELECT m.kind, m.total, m.total_ms, v.ms
+      FROM middles m, bounds b
+      CROSS JOIN LATERAL (
+        SELECT s.ms FROM (
+          SELECT duration_ms(h.entered_at, h.exited_at) AS ms FROM deal_stage_history h
+          WHERE m.kind <> 'won' AND h.organization_id = ${organizationId} AND h.stage = m.kind
+            AND h.exited_at IS NOT NULL AND h.exited_at >= b.t0
+            AND duration_ms(h.entered_at, h.exited_at) >= m.duration_day * ${DAY_MS}::bigint
+            AND duration_ms(h.entered_at, h.exited_at) < (m.duration_day + 1) * ${DAY_MS}::bigint
+          ORDER BY duration_ms(h.entered_at, h.exited_at)
+          OFFSET m.rank_in_day - 1 LIMIT 1) s
+        UNION ALL
+        SELECT w.ms FROM (
+          SELECT duration_ms(d.created_at, d.closed_at) AS ms FROM deals d
+          WHERE m.kind = 'won' AND d.organization_id = ${organizationId} AND d.status = 'won'
+            AND d.closed_at >= b.t0
+            AND duration_ms(d.created_at, d.closed_at) >= m.duration_day * ${DAY_MS}::bigint
+            AND duration_ms(d.created_at, d.closed_at) < (m.duration_day + 1) * ${DAY_MS}::bigint
+          ORDER BY duration_ms(d.created_at, d.closed_at)
+          OFFSET m.rank_in_day - 1 LIMIT 1) w
+      ) v
     )
-    SELECT stage, count(*)::int AS exits,
-           round((avg(seconds) / 86400)::numeric, 2)::text AS avg_days,
-           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds))::numeric / 86400, 2)::text AS median_days
-    FROM stays GROUP BY stage
-    UNION ALL
-    SELECT NULL, count(*)::int,
-           round((avg(seconds) / 86400)::numeric, 2)::text,
-           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds))::numeric / 86400, 2)::text
-    FROM won`
+    SELECT CASE kind WHEN 'won' THEN NULL ELSE kind END AS stage, total::int AS exits,
+           round(total_ms / total / ${DAY_MS}.0, 2)::text AS avg_days,
+           round(avg(ms) / ${DAY_MS}.0, 2)::text AS median_days
+    FROM middle_values GROUP BY kind, total, total_ms`
 }
 
 export async function velocityData(db: Executor, organizationId: string, days: number) {
