@@ -1,6 +1,7 @@
 -- Velocity (spec §13) without reading every stay and won deal of the window: per organization, kind (a stage for
--- its stays, 'won' for creation → closed_at), UTC day the duration ended and whole days it lasted, the count and
--- the sum in milliseconds, kept exact by triggers in each writing transaction. A read sums the days wholly inside
+-- its stays, 'won' for creation → closed_at), UTC day the duration ended and whole days it lasted, the count, the
+-- sum in milliseconds and how many lasted exactly those whole days (deals created already won all last 0 ms: the
+-- median is found without reading them), kept exact by triggers in each writing transaction. A read sums the days wholly inside
 -- the window, adds the rows of the window's first (partial) day, and reads only the middle value(s) of the
 -- duration-day that holds the median from the rows themselves (the two expression indexes below).
 CREATE TABLE "deal_durations" (
@@ -10,6 +11,7 @@ CREATE TABLE "deal_durations" (
 	"duration_day" integer NOT NULL,
 	"count" integer DEFAULT 0 NOT NULL,
 	"total_ms" bigint DEFAULT 0 NOT NULL,
+	"at_floor" integer DEFAULT 0 NOT NULL,
 	CONSTRAINT "deal_durations_pkey" PRIMARY KEY("organization_id","kind","end_day","duration_day"),
 	CONSTRAINT "deal_durations_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action
 );
@@ -22,12 +24,15 @@ CREATE FUNCTION "deal_durations_add"(p_organization_id uuid, p_kind text, p_star
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_ms bigint := duration_ms(p_start, p_end);
+	v_day integer := floor(v_ms / 86400000.0)::integer;
+	v_at_floor integer := CASE WHEN v_ms = v_day * 86400000::bigint THEN p_sign ELSE 0 END;
 BEGIN
-	INSERT INTO deal_durations AS t (organization_id, kind, end_day, duration_day, count, total_ms)
-	VALUES (p_organization_id, p_kind, (p_end AT TIME ZONE 'UTC')::date, floor(v_ms / 86400000.0)::integer, p_sign, p_sign * v_ms)
+	INSERT INTO deal_durations AS t (organization_id, kind, end_day, duration_day, count, total_ms, at_floor)
+	VALUES (p_organization_id, p_kind, (p_end AT TIME ZONE 'UTC')::date, v_day, p_sign, p_sign * v_ms, v_at_floor)
 	ON CONFLICT (organization_id, kind, end_day, duration_day) DO UPDATE SET
 		count = t.count + p_sign,
-		total_ms = t.total_ms + p_sign * v_ms;
+		total_ms = t.total_ms + p_sign * v_ms,
+		at_floor = t.at_floor + v_at_floor;
 END
 $$;
 --> statement-breakpoint
@@ -88,8 +93,9 @@ CREATE INDEX "deals_org_won_duration_idx" ON "deals"
 	("organization_id", (duration_ms("created_at", "closed_at"))) INCLUDE ("created_at", "closed_at")
 	WHERE "status" = 'won';
 --> statement-breakpoint
-INSERT INTO "deal_durations" ("organization_id", "kind", "end_day", "duration_day", "count", "total_ms")
-SELECT organization_id, kind, (ended AT TIME ZONE 'UTC')::date, floor(ms / 86400000.0)::integer, count(*), sum(ms)
+INSERT INTO "deal_durations" ("organization_id", "kind", "end_day", "duration_day", "count", "total_ms", "at_floor")
+SELECT organization_id, kind, (ended AT TIME ZONE 'UTC')::date, floor(ms / 86400000.0)::integer, count(*), sum(ms),
+	count(*) FILTER (WHERE ms % 86400000 = 0)
 FROM (
 	SELECT organization_id, stage AS kind, exited_at AS ended, duration_ms(entered_at, exited_at) AS ms
 	FROM deal_stage_history WHERE exited_at IS NOT NULL

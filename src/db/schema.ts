@@ -451,7 +451,8 @@ export const dealCreatedDays = pgTable(
 
 /**
  * Durations for velocity (migration 0008): per kind (a stage's stays, or 'won' from creation to closed_at), UTC
- * day the duration ended and whole days it lasted, the count and the sum in milliseconds, kept by triggers.
+ * day the duration ended and whole days it lasted, the count, the sum in milliseconds and how many lasted exactly
+ * those whole days, kept by triggers.
  */
 export const dealDurations = pgTable(
   'deal_durations',
@@ -464,6 +465,8 @@ export const dealDurations = pgTable(
     durationDay: integer('duration_day').notNull(),
     count: integer('count').notNull().default(0),
     totalMs: bigint('total_ms', { mode: 'number' }).notNull().default(0),
+    /** How many lasted exactly `duration_day` whole days (0 ms for deals created already won). */
+    atFloor: integer('at_floor').notNull().default(0),
   },
   (t) => [
     primaryKey({ name: 'deal_durations_pkey', columns: [t.organizationId, t.kind, t.endDay, t.durationDay] }),

@@ -260,67 +260,77 @@ const DAY_MS = sql.raw('86400000')
  *   deals_org_status_closed_idx);
  * - the count and average from their sums (exact, in milliseconds);
  * - the median (`percentile_cont(0.5)`: the middle value, or the mean of the two middle values): the ranks of the
- *   middle values fall in one or two duration-days, whose rows in the window are read in duration order from the
- *   expression indexes of migration 0008, skipping to the rank.
+ *   middle values fall in one or two duration-days; within one, the values of exactly its whole days come first
+ *   (kept as a count), the others are read from the window's rows of that day in duration order from the
+ *   expression indexes of migration 0008, skipping to the rank: one read per duration-day.
  * Days with 2 decimals.
  */
 export function velocityQuery(organizationId: string, days: number): SQL {
+  const stayMs = sql.raw('duration_ms(h.entered_at, h.exited_at)')
+  const wonMs = sql.raw('duration_ms(d.created_at, d.closed_at)')
   return sql`
     WITH bounds AS (
       SELECT t0, ((t0 AT TIME ZONE 'UTC')::date + 1) AT TIME ZONE 'UTC' AS first_full_day
       FROM (SELECT now() - make_interval(days => ${days}::int) AS t0) b
-    ), parts AS (
-      SELECT t.kind, t.duration_day, t.count::bigint AS n, t.total_ms AS ms
-      FROM deal_durations t, bounds b
-      WHERE t.organization_id = ${organizationId} AND t.end_day >= (b.first_full_day AT TIME ZONE 'UTC')::date
-      UNION ALL
-      SELECT h.stage, floor(duration_ms(h.entered_at, h.exited_at) / ${DAY_MS}.0)::int, 1,
-             duration_ms(h.entered_at, h.exited_at)
+    ), partial_day AS (
+      SELECT h.stage AS kind, ${stayMs} AS ms
       FROM deal_stage_history h, bounds b
       WHERE h.organization_id = ${organizationId} AND h.exited_at IS NOT NULL
         AND h.exited_at >= b.t0 AND h.exited_at < b.first_full_day
       UNION ALL
-      SELECT 'won', floor(duration_ms(d.created_at, d.closed_at) / ${DAY_MS}.0)::int, 1,
-             duration_ms(d.created_at, d.closed_at)
+      SELECT 'won', ${wonMs}
       FROM deals d, bounds b
       WHERE d.organization_id = ${organizationId} AND d.status = 'won'
         AND d.closed_at >= b.t0 AND d.closed_at < b.first_full_day
+    ), parts AS (
+      SELECT t.kind, t.duration_day, t.count::bigint AS n, t.total_ms AS ms, t.at_floor::bigint AS at_floor
+      FROM deal_durations t, bounds b
+      WHERE t.organization_id = ${organizationId} AND t.end_day >= (b.first_full_day AT TIME ZONE 'UTC')::date
+      UNION ALL
+      SELECT kind, floor(ms / ${DAY_MS}.0)::int, 1, ms, (ms % ${DAY_MS} = 0)::int FROM partial_day
     ), buckets AS (
-      SELECT kind, duration_day, sum(n)::bigint AS n, sum(ms) AS ms FROM parts GROUP BY kind, duration_day
-      HAVING sum(n) > 0
+      SELECT kind, duration_day, sum(n)::bigint AS n, sum(ms) AS ms, sum(at_floor)::bigint AS at_floor
+      FROM parts GROUP BY kind, duration_day HAVING sum(n) > 0
     ), cumulative AS (
-      SELECT kind, duration_day, n,
+      SELECT kind, duration_day, n, at_floor,
              (sum(n) OVER (PARTITION BY kind ORDER BY duration_day))::bigint AS upto,
              (sum(n) OVER (PARTITION BY kind))::bigint AS total,
              sum(ms) OVER (PARTITION BY kind) AS total_ms
       FROM buckets
     ), middles AS (
-      SELECT c.kind, c.total, c.total_ms, c.duration_day, r.rank - (c.upto - c.n) AS rank_in_day
+      -- The ranks of the middle values, by integer division: the same rank twice for an odd count, the two middle
+      -- ranks for an even one; per duration-day that holds them, the first and last of them within that day.
+      SELECT c.kind, c.total, c.total_ms, c.duration_day, c.at_floor,
+             min(r.rank - (c.upto - c.n)) AS first_rank, max(r.rank - (c.upto - c.n)) AS last_rank
       FROM cumulative c
-      -- Integer division: the middle rank, twice for an odd count; the two middle ranks for an even one.
       CROSS JOIN LATERAL (VALUES ((c.total + 1) / 2), (c.total / 2 + 1)) r(rank)
       WHERE r.rank > c.upto - c.n AND r.rank <= c.upto
+      GROUP BY c.kind, c.total, c.total_ms, c.duration_day, c.at_floor
     ), middle_values AS (
+      -- Within a duration-day the first \`at_floor\` values are exactly its whole days; the others are read in
+      -- duration order, skipping to the rank.
       SELECT m.kind, m.total, m.total_ms, v.ms
       FROM middles m, bounds b
       CROSS JOIN LATERAL (
+        SELECT m.duration_day * ${DAY_MS}::bigint AS ms
+        FROM generate_series(m.first_rank, least(m.last_rank, m.at_floor))
+        UNION ALL
         SELECT s.ms FROM (
-          SELECT duration_ms(h.entered_at, h.exited_at) AS ms FROM deal_stage_history h
-          WHERE m.kind <> 'won' AND h.organization_id = ${organizationId} AND h.stage = m.kind
+          SELECT ${stayMs} AS ms FROM deal_stage_history h
+          WHERE m.kind <> 'won' AND m.last_rank > m.at_floor
+            AND h.organization_id = ${organizationId} AND h.stage = m.kind
             AND h.exited_at IS NOT NULL AND h.exited_at >= b.t0
-            AND duration_ms(h.entered_at, h.exited_at) >= m.duration_day * ${DAY_MS}::bigint
-            AND duration_ms(h.entered_at, h.exited_at) < (m.duration_day + 1) * ${DAY_MS}::bigint
-          ORDER BY duration_ms(h.entered_at, h.exited_at)
-          OFFSET m.rank_in_day - 1 LIMIT 1) s
+            AND ${stayMs} > m.duration_day * ${DAY_MS}::bigint AND ${stayMs} < (m.duration_day + 1) * ${DAY_MS}::bigint
+          ORDER BY ${stayMs}
+          OFFSET greatest(m.first_rank - m.at_floor, 1) - 1 LIMIT greatest(m.last_rank - greatest(m.first_rank, m.at_floor + 1) + 1, 0)) s
         UNION ALL
         SELECT w.ms FROM (
-          SELECT duration_ms(d.created_at, d.closed_at) AS ms FROM deals d
-          WHERE m.kind = 'won' AND d.organization_id = ${organizationId} AND d.status = 'won'
-            AND d.closed_at >= b.t0
-            AND duration_ms(d.created_at, d.closed_at) >= m.duration_day * ${DAY_MS}::bigint
-            AND duration_ms(d.created_at, d.closed_at) < (m.duration_day + 1) * ${DAY_MS}::bigint
-          ORDER BY duration_ms(d.created_at, d.closed_at)
-          OFFSET m.rank_in_day - 1 LIMIT 1) w
+          SELECT ${wonMs} AS ms FROM deals d
+          WHERE m.kind = 'won' AND m.last_rank > m.at_floor
+            AND d.organization_id = ${organizationId} AND d.status = 'won' AND d.closed_at >= b.t0
+            AND ${wonMs} > m.duration_day * ${DAY_MS}::bigint AND ${wonMs} < (m.duration_day + 1) * ${DAY_MS}::bigint
+          ORDER BY ${wonMs}
+          OFFSET greatest(m.first_rank - m.at_floor, 1) - 1 LIMIT greatest(m.last_rank - greatest(m.first_rank, m.at_floor + 1) + 1, 0)) w
       ) v
     )
     SELECT CASE kind WHEN 'won' THEN NULL ELSE kind END AS stage, total::int AS exits,
