@@ -88,7 +88,7 @@ export async function seedOrganization(sql: Sql, target: SeedTarget): Promise<vo
 const DEAL_CHUNK = 20_000
 
 async function insertDeals(sql: Sql, organizationId: string, ownerId: string, first: number, last: number) {
-  await sql(
+  const inserted = await sql<{ id: string }>(
     `WITH contact_list AS (
        SELECT id, created_at, (row_number() OVER (ORDER BY id) - 1)::int AS i
        FROM contacts WHERE organization_id = $1::uuid
@@ -117,19 +117,43 @@ async function insertDeals(sql: Sql, organizationId: string, ownerId: string, fi
                      WHEN r_stage < 0.7 THEN 'negotiation' ELSE 'closed' END
          END AS stage
        FROM shaped
+     ),
+     timed AS (
+       SELECT staged.*,
+         CASE WHEN status = 'new' AND stage = 'qualification' THEN created_at
+              ELSE date_trunc('milliseconds', created_at + r_updated * (now() - created_at)) END AS updated_at
+       FROM staged
      )
      INSERT INTO deals (organization_id, id, contact_id, owner_id, title, amount, currency, status, stage,
-                        created_at, updated_at)
+                        created_at, updated_at, closed_at)
      SELECT $1::uuid, ${uuidv7At('s.created_at')}, s.contact_id, $2::uuid,
        (${textArray(DEAL_KINDS)})[1 + s.n % ${DEAL_KINDS.length}] || ' #' || s.n,
        CASE WHEN s.status = 'new' AND s.r_amount < 0.08 THEN 0
             ELSE round(power(10, 1.5 + 3.5 * s.r_amount)::numeric, 2) END,
        CASE WHEN s.r_currency < 0.85 THEN 'USD' WHEN s.r_currency < 0.95 THEN 'EUR' ELSE 'GBP' END,
-       s.status, s.stage, s.created_at,
-       CASE WHEN s.status = 'new' AND s.stage = 'qualification' THEN s.created_at
-            ELSE date_trunc('milliseconds', s.created_at + s.r_updated * (now() - s.created_at)) END
-     FROM staged s`,
+       s.status, s.stage, s.created_at, s.updated_at,
+       -- Won and lost deals were closed by the PATCH that last changed them (its activity is at updated_at).
+       CASE WHEN s.status IN ('won', 'lost') THEN s.updated_at END
+     FROM timed s
+     RETURNING id`,
     [organizationId, ownerId, first, last],
+  )
+  // The stays that PATCH left: qualification from creation to updated_at, then the deal's stage (the insert's
+  // trigger wrote one stay in the final stage from creation). One statement per chunk, like the insert.
+  await sql(
+    `WITH moved AS (
+       UPDATE deal_stage_history h SET stage = 'qualification', exited_at = d.updated_at
+       FROM deals d
+       WHERE d.organization_id = $1::uuid AND d.id = ANY($2::uuid[]) AND d.stage <> 'qualification'
+         AND h.organization_id = d.organization_id AND h.deal_id = d.id AND h.seq = 1
+       RETURNING d.organization_id, d.id, d.stage, d.updated_at
+     ), stays AS (
+       INSERT INTO deal_stage_history (organization_id, deal_id, seq, stage, entered_at)
+       SELECT organization_id, id, 2, stage, updated_at FROM moved
+     )
+     UPDATE deals d SET stage_changed_at = m.updated_at
+     FROM moved m WHERE d.organization_id = m.organization_id AND d.id = m.id`,
+    [organizationId, inserted.map((row) => row.id)],
   )
 }
 
