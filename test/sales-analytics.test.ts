@@ -480,7 +480,8 @@ describe('analytics v1.1: velocity from kept durations', () => {
         SELECT ${org}, ${deals[13]?.id}, ${200 + n}, 'proposal', ended - make_interval(days => ${lasted}), ended
         FROM (SELECT now() - make_interval(hours => ${5 + n * 30}) AS ended) e`)
     }
-    for (let n = 0; n < 5; n++) await createDeal(app, owner, org, { status: 'won', stage: 'closed', amount: 3 })
+    for (let n = 0; n < 5; n++)
+      await createDeal(app, owner, org, { status: 'won', stage: 'closed', amount: 3 })
     // Won deals: through the API (closed now), then created earlier by SQL (moves their duration).
     for (const deal of deals.slice(0, 9)) await api.patch(`/deals/${deal.id}`, { status: 'won' })
     for (const [i, deal] of deals.slice(0, 6).entries()) {
