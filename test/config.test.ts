@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { ConfigError, loadConfig } from '../src/config.js'
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'mini-crm-config-'))
+// Every working directory a test uses lives under one folder, removed at the end: npm test leaves no trace.
+const root = mkdtempSync(join(tmpdir(), 'mini-crm-config-'))
+after(() => rmSync(root, { recursive: true, force: true }))
+const tempDir = () => mkdtempSync(join(root, 'case-'))
 const SECRET = 'x'.repeat(40)
 
 describe('loadConfig', () => {

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
@@ -14,12 +13,13 @@ import { buildTestApp } from '../../test/helpers.js'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 /**
- * Where `visit` saves its screenshots: a temporary folder, so a test run leaves the tree clean;
- * `CONSOLE_SCREENSHOTS=docs/console npm test -- web/e2e/console.e2e.ts` refreshes the committed ones.
+ * Where `visit` saves its screenshots when asked: `CONSOLE_SCREENSHOTS=docs/console npm test --
+ * web/e2e/console.e2e.ts` refreshes the committed ones. Otherwise every page is still photographed (a page that
+ * cannot be rendered fails) but nothing is written: a test run leaves neither the tree nor $TMPDIR changed.
  */
 export const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS
   ? resolve(process.env.CONSOLE_SCREENSHOTS)
-  : join(tmpdir(), 'mini-crm-console-screenshots')
+  : undefined
 const axeSource: string = createRequire(import.meta.url)('axe-core').source
 
 /**
@@ -132,7 +132,7 @@ interface AxeViolation {
   nodes: { target: string[] }[]
 }
 
-/** The page checked for accessibility and photographed as <SCREENSHOTS>/<name>.png. */
+/** The page checked for accessibility and photographed (as <SCREENSHOTS>/<name>.png when asked). */
 export async function visit(page: Page, name: string): Promise<void> {
   await page.waitForLoadState('networkidle')
   await page
@@ -142,8 +142,8 @@ export async function visit(page: Page, name: string): Promise<void> {
     .catch(() => {})
   assertNoPageErrors(page)
   await checkAccessibility(page, name)
-  mkdirSync(SCREENSHOTS, { recursive: true })
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
+  if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true })
+  await page.screenshot({ ...(SCREENSHOTS && { path: join(SCREENSHOTS, `${name}.png`) }), fullPage: true })
 }
 
 /** No page is wider than its window (nothing to scroll sideways but the board and tables, which scroll inside). */
