@@ -88,7 +88,7 @@ export async function seedOrganization(sql: Sql, target: SeedTarget): Promise<vo
 const DEAL_CHUNK = 20_000
 
 async function insertDeals(sql: Sql, organizationId: string, ownerId: string, first: number, last: number) {
-  const inserted = await sql<{ id: string }>(
+  const inserted = await sql<{ id: string; stage: string; updated_at: string }>(
     `WITH contact_list AS (
        SELECT id, created_at, (row_number() OVER (ORDER BY id) - 1)::int AS i
        FROM contacts WHERE organization_id = $1::uuid
@@ -135,25 +135,31 @@ async function insertDeals(sql: Sql, organizationId: string, ownerId: string, fi
        -- Won and lost deals were closed by the PATCH that last changed them (its activity is at updated_at).
        CASE WHEN s.status IN ('won', 'lost') THEN s.updated_at END
      FROM timed s
-     RETURNING id`,
+     RETURNING id, stage, updated_at::text`,
     [organizationId, ownerId, first, last],
   )
   // The stays that PATCH left: qualification from creation to updated_at, then the deal's stage (the insert's
-  // trigger wrote one stay in the final stage from creation). One statement per chunk, like the insert.
+  // trigger wrote one stay in the final stage from creation). One statement per chunk, like the insert, driven
+  // by the inserted rows (primary-key lookups whatever the planner knows of the new rows).
+  const moved = inserted.filter((row) => row.stage !== 'qualification')
   await sql(
     `WITH moved AS (
-       UPDATE deal_stage_history h SET stage = 'qualification', exited_at = d.updated_at
-       FROM deals d
-       WHERE d.organization_id = $1::uuid AND d.id = ANY($2::uuid[]) AND d.stage <> 'qualification'
-         AND h.organization_id = d.organization_id AND h.deal_id = d.id AND h.seq = 1
-       RETURNING d.organization_id, d.id, d.stage, d.updated_at
+       SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[]) AS m(id, stage, updated_at)
+     ), exited AS (
+       UPDATE deal_stage_history h SET stage = 'qualification', exited_at = m.updated_at
+       FROM moved m WHERE h.organization_id = $1::uuid AND h.deal_id = m.id AND h.seq = 1
      ), stays AS (
        INSERT INTO deal_stage_history (organization_id, deal_id, seq, stage, entered_at)
-       SELECT organization_id, id, 2, stage, updated_at FROM moved
+       SELECT $1::uuid, id, 2, stage, updated_at FROM moved
      )
      UPDATE deals d SET stage_changed_at = m.updated_at
-     FROM moved m WHERE d.organization_id = m.organization_id AND d.id = m.id`,
-    [organizationId, inserted.map((row) => row.id)],
+     FROM moved m WHERE d.organization_id = $1::uuid AND d.id = m.id`,
+    [
+      organizationId,
+      moved.map((row) => row.id),
+      moved.map((row) => row.stage),
+      moved.map((row) => row.updated_at),
+    ],
   )
 }
 
