@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
 import { getTableColumns, type SQL, sql } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
-import type { PgDatabase, PgQueryResultHKT, PgTable } from 'drizzle-orm/pg-core'
+import { type PgDatabase, PgDialect, type PgQueryResultHKT, type PgTable } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import pg from 'pg'
 import { describeError, redactUrl, StartupError } from '../lib/startup-error.js'
@@ -177,6 +177,29 @@ export function prepared<T>(db: Db, name: string, build: (db: Db) => T): T {
     statements.set(name, statement)
   }
   return statement
+}
+
+const dialect = new PgDialect()
+
+/** A statement whose text never changes: run with the values of its named placeholders. */
+export type FixedStatement = (
+  db: Executor,
+  values: Record<string, unknown>,
+) => Promise<Record<string, unknown>[]>
+
+/**
+ * A raw statement built and compiled once: `build` returns SQL whose values are all `sql.placeholder(name)`,
+ * and each call only fills them in. Drizzle otherwise walks the whole SQL tree on every call (the deal PATCH's
+ * statement with its effects cost ~270 us of the service's CPU per request to build), and one text means one
+ * prepared statement per connection. For hot raw statements; query builders have `.prepare()` (see `prepared`).
+ */
+export function fixedStatement(build: () => SQL): FixedStatement {
+  let compiled: ReturnType<PgDialect['sqlToQuery']> | undefined
+  return async (db, values) => {
+    compiled ??= dialect.sqlToQuery(build())
+    const result = await db._.session.prepareQuery(compiled, undefined, undefined, false).execute(values)
+    return (result as { rows: Record<string, unknown>[] }).rows
+  }
 }
 
 /**

@@ -35,17 +35,27 @@ export async function writeActivities(
 }
 
 /**
- * The same writer as one data-modifying CTE member, for the deal PATCH's single statement: writes `entries` on
- * the deal row of `dealRelation` (a CTE of that statement), so the change and its activities commit together
- * and only if the guarded update matched.
+ * The same writer as one data-modifying CTE member of a fixed statement (the deal PATCH's): writes the entries
+ * given by `writeActivitiesValues` on the deal row of `dealRelation` (a CTE of that statement), so the change and
+ * its activities commit together and only if the guarded update matched. The entries travel as one JSON array,
+ * so the statement's text is the same whatever their number (none writes nothing).
  */
-export function writeActivitiesSql(actor: Actor, dealRelation: SQL, entries: readonly ActivityEntry[]): SQL {
-  const values = entries.map(
-    (entry) => sql`(${uuidv7()}::uuid, ${entry.type}, ${JSON.stringify(entry.payload)}::jsonb)`,
-  )
+export function writeActivitiesSql(dealRelation: SQL): SQL {
   // Raw SQL: a CTE member (INSERT ... SELECT from the caller's updated row).
   const a = activities
   return sql`INSERT INTO ${a} ${columnList(a.organizationId, a.id, a.dealId, a.authorId, a.type, a.payload, a.createdAt)}
-    SELECT d.organization_id, v.id, d.id, ${actor.userId}::uuid, v.type, v.payload, clock_timestamp()
-    FROM ${dealRelation} d CROSS JOIN (VALUES ${sql.join(values, sql`, `)}) AS v (id, type, payload)`
+    SELECT d.organization_id, v.id, d.id, ${sql.placeholder('activityAuthorId')}::uuid, v.type, v.payload,
+      clock_timestamp()
+    FROM ${dealRelation} d
+    CROSS JOIN jsonb_to_recordset(${sql.placeholder('activities')}::jsonb) AS v (id uuid, type text, payload jsonb)`
+}
+
+/** The values of `writeActivitiesSql`'s placeholders: `entries`, in order, written by the actor. */
+export function writeActivitiesValues(actor: Actor, entries: readonly ActivityEntry[]) {
+  return {
+    activityAuthorId: actor.userId,
+    activities: JSON.stringify(
+      entries.map((entry) => ({ id: uuidv7(), type: entry.type, payload: entry.payload })),
+    ),
+  }
 }

@@ -1,4 +1,4 @@
-import { eq, type SQL, sql } from 'drizzle-orm'
+import { eq, type Placeholder, type SQL, sql } from 'drizzle-orm'
 import { columnList, type Db, type Executor, prepared } from '../../db/client.js'
 import { ANALYTICS_GENERATION_SHARDS, analyticsGenerations, organizations } from '../../db/schema.js'
 
@@ -9,19 +9,24 @@ import { ANALYTICS_GENERATION_SHARDS, analyticsGenerations, organizations } from
  * Snapshots see committed transactions as a growing chain, so equal sums mean the same set of deal writes.
  * A random shard per write keeps parallel writers of one organization off a single row lock held to commit.
  */
-function randomShard(): number {
+export function randomShard(): number {
   return Math.floor(Math.random() * ANALYTICS_GENERATION_SHARDS)
 }
 
 /**
  * The statement that bumps the generation of `organizationId`: a value, or a column of `from` (a CTE of the
- * caller's statement; an empty one bumps nothing).
+ * caller's statement; an empty one bumps nothing). `shardValue` is a random shard unless given (a fixed statement
+ * passes a placeholder filled with `randomShard()`).
  */
-export function bumpGenerationSql(organizationId: SQL, from?: SQL): SQL {
+export function bumpGenerationSql(
+  organizationId: SQL,
+  from?: SQL,
+  shardValue: SQL | Placeholder = sql`${randomShard()}`,
+): SQL {
   const { organizationId: org, shard, generation } = analyticsGenerations
   // Raw SQL: an upsert whose row source may be a CTE of the caller's statement (the deal PATCH).
   return sql`INSERT INTO ${analyticsGenerations} ${columnList(org, shard, generation)}
-    SELECT ${organizationId}, ${randomShard()}::smallint, 1 ${from ? sql`FROM ${from}` : sql``}
+    SELECT ${organizationId}, ${shardValue}::smallint, 1 ${from ? sql`FROM ${from}` : sql``}
     ON CONFLICT ${columnList(org, shard)} DO UPDATE SET ${sql.identifier(generation.name)} = ${generation} + 1`
 }
 

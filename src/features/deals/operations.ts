@@ -4,9 +4,9 @@ import { isForeignKeyViolation } from '../../lib/db-errors.js'
 import { AppError, recordNotFound } from '../../lib/errors.js'
 import { parseAmount } from '../../lib/money.js'
 import { uuidv7 } from '../../lib/uuid.js'
-import { writeActivitiesSql } from '../activities/writer.js'
+import { writeActivitiesValues } from '../activities/writer.js'
 import { assertValidOwnerChoice } from '../organizations/owners.js'
-import { afterDealChangeSql, afterWrite } from '../writes/after-write.js'
+import { afterDealChangeValues, afterWrite } from '../writes/after-write.js'
 import * as queries from './queries.js'
 import { assertValidDealChange, assertValidLostReason, dealChangeActivities } from './rules.js'
 import type { CreateDealBody, DealRow, UpdateDealBody } from './schemas.js'
@@ -96,10 +96,10 @@ export async function changeDeal(db: Db, actor: Actor, id: string, input: Update
         ? { ...changes, stageChangedBy: actor.userId }
         : changes
     const written = await queries
-      .updateDealIfUnchanged(db, current, write, (updated) => [
-        ...(activities.length > 0 ? [writeActivitiesSql(actor, updated, activities)] : []),
-        ...afterDealChangeSql(actor, current, updated, { ...current, ...changes }),
-      ])
+      .updateDealIfUnchanged(db, current, write, {
+        ...writeActivitiesValues(actor, activities),
+        ...afterDealChangeValues(actor, current, { ...current, ...changes }),
+      })
       .catch(unknownContactAsNotFound)
     if (written) return written
   }

@@ -1,15 +1,17 @@
-import { and, eq, getTableColumns, type Placeholder, type SQL, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, type Placeholder, sql } from 'drizzle-orm'
 import {
   type Db,
   type Executor,
+  fixedStatement,
   prepared,
-  queryRows,
   rowFromSql,
   type Tx,
   writeWithEffects,
 } from '../../db/client.js'
 import { contacts, deals } from '../../db/schema.js'
+import { writeActivitiesSql } from '../activities/writer.js'
 import { dealProbabilitySql } from '../pipeline/probability.js'
+import { afterDealChangeSql } from '../writes/after-write.js'
 import type { DealContact, DealRow } from './schemas.js'
 
 export type { DealRow }
@@ -117,41 +119,72 @@ export type DealChanges = Partial<
   >
 >
 
+const param = (name: string) => sql.placeholder(name)
+
+/**
+ * The deal PATCH as one fixed statement (its text is the same for every change, so it is built once and stays
+ * prepared): a column is set when its value is not null, except the two nullable columns, which carry a flag.
+ * The guard: the status, stage, amount and owner the rules were checked against.
+ */
+const updateDealStatement = fixedStatement(() =>
+  writeWithEffects(
+    'updated',
+    sql`UPDATE ${deals} SET
+      title = coalesce(${param('title')}::text, title),
+      amount = coalesce(${param('amount')}::numeric, amount),
+      currency = coalesce(${param('currency')}::text, currency),
+      status = coalesce(${param('status')}::text, status),
+      stage = coalesce(${param('stage')}::text, stage),
+      contact_id = coalesce(${param('contactId')}::uuid, contact_id),
+      owner_id = coalesce(${param('ownerId')}::uuid, owner_id),
+      expected_close_date = CASE WHEN ${param('setsExpectedCloseDate')}::boolean
+        THEN ${param('expectedCloseDate')}::date ELSE expected_close_date END,
+      lost_reason = CASE WHEN ${param('setsLostReason')}::boolean THEN ${param('lostReason')}::text ELSE lost_reason END,
+      stage_changed_by = coalesce(${param('stageChangedBy')}::uuid, stage_changed_by),
+      updated_at = now()
+    WHERE organization_id = ${param('organizationId')}::uuid AND id = ${param('id')}::uuid
+      AND status = ${param('checkedStatus')}::text AND stage = ${param('checkedStage')}::text
+      AND amount = ${param('checkedAmount')}::numeric AND owner_id = ${param('checkedOwnerId')}::uuid
+    RETURNING *`,
+    (updated) => [writeActivitiesSql(updated), ...afterDealChangeSql(updated)],
+    sql`SELECT updated.*, ${derivedColumnsOf('updated')} FROM updated`,
+  ),
+)
+
 /**
  * One statement that applies `changes` only if the deal still has the status, stage, amount and owner the rules
- * were checked against, and runs `effects` (data-modifying CTE members over `updated`: the change's activities
- * and its after-write effects) with it: all or nothing. Returns undefined when a concurrent change got there
- * first; the caller reads again and re-checks. Of two racing changes exactly one matches, so each activity's old
- * value is the value it really replaced. Raw SQL: a data-modifying CTE, W4's measured hot path.
+ * were checked against, and writes its activities and after-write effects with it (`effects`: the values of
+ * `writeActivitiesValues` and `afterDealChangeValues`): all or nothing. Returns undefined when a concurrent
+ * change got there first; the caller reads again and re-checks. Of two racing changes exactly one matches, so
+ * each activity's old value is the value it really replaced. Raw SQL: a data-modifying CTE, W4's hot path.
  */
 export async function updateDealIfUnchanged(
   db: Executor,
   current: DealRow,
   changes: DealChanges,
-  effects: (updated: SQL) => SQL[],
+  effects: Record<string, unknown>,
 ): Promise<DealRow | undefined> {
-  const update = db
-    .update(deals)
-    .set({ ...changes, updatedAt: sql`now()` })
-    .where(
-      and(
-        byId(current.organizationId, current.id),
-        eq(deals.status, current.status),
-        eq(deals.stage, current.stage),
-        eq(deals.amount, current.amount),
-        eq(deals.ownerId, current.ownerId),
-      ),
-    )
-    .returning()
-  const [row] = await queryRows<Record<string, unknown>>(
-    db,
-    writeWithEffects(
-      'updated',
-      update.getSQL(),
-      effects,
-      sql`SELECT updated.*, ${derivedColumnsOf('updated')} FROM updated`,
-    ),
-  )
+  const [row] = await updateDealStatement(db, {
+    title: changes.title ?? null,
+    amount: changes.amount ?? null,
+    currency: changes.currency ?? null,
+    status: changes.status ?? null,
+    stage: changes.stage ?? null,
+    contactId: changes.contactId ?? null,
+    ownerId: changes.ownerId ?? null,
+    setsExpectedCloseDate: changes.expectedCloseDate !== undefined,
+    expectedCloseDate: changes.expectedCloseDate ?? null,
+    setsLostReason: changes.lostReason !== undefined,
+    lostReason: changes.lostReason ?? null,
+    stageChangedBy: changes.stageChangedBy ?? null,
+    organizationId: current.organizationId,
+    id: current.id,
+    checkedStatus: current.status,
+    checkedStage: current.stage,
+    checkedAmount: current.amount,
+    checkedOwnerId: current.ownerId,
+    ...effects,
+  })
   return row && dealRowFromSql(row)
 }
 

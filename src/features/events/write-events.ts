@@ -97,14 +97,14 @@ export async function recordWriteEvent(tx: Executor, actor: Actor, write: Write)
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 
 /**
- * `deal.updated` of the one-statement deal PATCH, as a CTE member over `updated` (the row as written, after the
- * deals triggers). `data`: the API body of the checked row with the change applied, merged with every field the
- * database decides (`updated_at`, `closed_at`, `stage_changed_at`, `lost_reason`, the derived probability and
- * weighted amount) read from `updated`; `previous`: the fields of the old body whose value differs. Writes
- * nothing when the guarded update matched no row.
+ * `deal.updated` of the one-statement deal PATCH, as a CTE member of a fixed statement over `updated` (the row as
+ * written, after the deals triggers); its values come from `dealUpdatedEventValues`. `data`: the API body of the
+ * checked row with the change applied, merged with every field the database decides (`updated_at`, `closed_at`,
+ * `stage_changed_at`, `lost_reason`, the derived probability and weighted amount) read from `updated`;
+ * `previous`: the fields of the old body whose value differs. Writes nothing when the guarded update matched no
+ * row.
  */
-export function dealUpdatedEventSql(before: DealRow, changed: DealRow, updated: SQL): SQL {
-  const beforeBody = JSON.stringify(toDeal(before))
+export function dealUpdatedEventSql(updated: SQL): SQL {
   const probability = dealProbabilitySql(
     sql.raw('u.organization_id'),
     sql.raw('u.status'),
@@ -118,11 +118,20 @@ export function dealUpdatedEventSql(before: DealRow, changed: DealRow, updated: 
       'probability', ${probability},
       'weighted_amount', round(u.amount * ${probability} / 100, 2)::text)`
   return sql`INSERT INTO ${events} (organization_id, id, type, data, previous)
-    SELECT d.organization_id, ${uuidv7()}::uuid, 'deal.updated', d.data,
+    SELECT d.organization_id, ${sql.placeholder('eventId')}::uuid, 'deal.updated', d.data,
       (SELECT coalesce(jsonb_object_agg(b.key, b.value), '{}'::jsonb)
-         FROM jsonb_each(${beforeBody}::jsonb) b WHERE b.value IS DISTINCT FROM d.data -> b.key)
-    FROM (SELECT u.organization_id, ${JSON.stringify(toDeal(changed))}::jsonb || ${fromDatabase} AS data
+         FROM jsonb_each(${sql.placeholder('eventBefore')}::jsonb) b WHERE b.value IS DISTINCT FROM d.data -> b.key)
+    FROM (SELECT u.organization_id, ${sql.placeholder('eventChanged')}::jsonb || ${fromDatabase} AS data
           FROM ${updated} u) d`
+}
+
+/** The values of `dealUpdatedEventSql`'s placeholders: `before` is the checked row, `changed` it with the change. */
+export function dealUpdatedEventValues(before: DealRow, changed: DealRow) {
+  return {
+    eventId: uuidv7(),
+    eventBefore: JSON.stringify(toDeal(before)),
+    eventChanged: JSON.stringify(toDeal(changed)),
+  }
 }
 
 /**

@@ -2,9 +2,14 @@ import { type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/policy.js'
 import type { Executor } from '../../db/client.js'
 import type { activities, companies, contacts, deals, memberships, tasks } from '../../db/schema.js'
-import { bumpGeneration, bumpGenerationSql } from '../analytics/generation.js'
+import { bumpGeneration, bumpGenerationSql, randomShard } from '../analytics/generation.js'
 import type { DealRow } from '../deals/schemas.js'
-import { contactCreatedEventSql, dealUpdatedEventSql, recordWriteEvent } from '../events/write-events.js'
+import {
+  contactCreatedEventSql,
+  dealUpdatedEventSql,
+  dealUpdatedEventValues,
+  recordWriteEvent,
+} from '../events/write-events.js'
 
 export type WriteKind = 'created' | 'updated' | 'deleted'
 
@@ -33,7 +38,7 @@ export type Write =
  * (integrations: insert the outbox row from `write.before` / `write.after` in this function).
  *
  * The deal PATCH and the contact create are one statement, not a transaction: they run `afterDealChangeSql`
- * and `afterCreateSql` instead, the same effects as CTE members. Whatever is added here for deal updates or
+ * (with `afterDealChangeValues`) and `afterCreateSql` instead, the same effects as CTE members. Whatever is added here for deal updates or
  * contact creates must be added there too.
  */
 export async function afterWrite(tx: Executor, actor: Actor, write: Write): Promise<void> {
@@ -53,18 +58,23 @@ export async function afterWrite(tx: Executor, actor: Actor, write: Write): Prom
 }
 
 /**
- * `afterWrite` for a deal update that runs as one statement: data-modifying CTE members over `updated` (the
+ * `afterWrite` for a deal update that runs as one fixed statement: data-modifying CTE members over `updated` (the
  * statement's CTE of the updated deal row, empty when the guarded update did not match, which then writes
- * nothing). `before` is the row the change was checked against.
+ * nothing), with named placeholders that `afterDealChangeValues` fills on each call.
  */
-export function afterDealChangeSql(
-  _actor: Actor,
-  before: DealRow,
-  updated: SQL,
-  /** `before` with the change applied (the fields the database decides are read from `updated`). */
-  changed: DealRow,
-): SQL[] {
-  return [bumpGenerationSql(sql`organization_id`, updated), dealUpdatedEventSql(before, changed, updated)]
+export function afterDealChangeSql(updated: SQL): SQL[] {
+  return [
+    bumpGenerationSql(sql`organization_id`, updated, sql.placeholder('generationShard')),
+    dealUpdatedEventSql(updated),
+  ]
+}
+
+/**
+ * The values of `afterDealChangeSql`'s placeholders. `before` is the row the change was checked against;
+ * `changed` is `before` with the change applied (the fields the database decides are read from `updated`).
+ */
+export function afterDealChangeValues(_actor: Actor, before: DealRow, changed: DealRow) {
+  return { generationShard: randomShard(), ...dealUpdatedEventValues(before, changed) }
 }
 
 /** A create that runs as one statement: what is inserted, before the database fills in its defaults. */
