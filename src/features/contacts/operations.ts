@@ -4,7 +4,7 @@ import { isForeignKeyViolation } from '../../lib/db-errors.js'
 import { AppError, recordNotFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/uuid.js'
 import { assertValidOwnerChoice } from '../organizations/owners.js'
-import { afterCreateSql, afterWrite } from '../writes/after-write.js'
+import { afterContactCreateValues, afterWrite } from '../writes/after-write.js'
 import * as queries from './queries.js'
 import type { ContactRow, CreateContactBody, UpdateContactBody } from './schemas.js'
 
@@ -35,7 +35,7 @@ export async function createContact(db: Db, actor: Actor, input: CreateContactBo
   }
   // One statement, no transaction: the after-write effects are CTE members of the insert (W3's hot path).
   return queries
-    .insertContact(db, values, (inserted) => afterCreateSql(actor, { resource: 'contact', values }, inserted))
+    .insertContact(db, values, afterContactCreateValues(actor, values))
     .catch(unknownCompanyAsNotFound)
 }
 

@@ -136,11 +136,22 @@ export function dealUpdatedEventValues(before: DealRow, changed: DealRow) {
 }
 
 /**
- * `contact.created` of the one-statement contact create, as a CTE member over `inserted`: `data` is the API
- * body (as `toContact` gives it) of the inserted values, with the timestamps the database decided read from
- * `inserted`.
+ * `contact.created` of the one-statement contact create, as a CTE member of a fixed statement over `inserted`;
+ * its values come from `contactCreatedEventValues`. `data` is the API body (as `toContact` gives it) of the
+ * inserted values, with the timestamps the database decided read from `inserted`.
  */
-export function contactCreatedEventSql(values: typeof contacts.$inferInsert, inserted: SQL): SQL {
+export function contactCreatedEventSql(inserted: SQL): SQL {
+  const fromDatabase = sql.raw(
+    `jsonb_build_object('created_at', ${iso('i.created_at')}, 'updated_at', ${iso('i.updated_at')})`,
+  )
+  return sql`INSERT INTO ${events} (organization_id, id, type, data)
+    SELECT i.organization_id, ${sql.placeholder('eventId')}::uuid, 'contact.created',
+      ${sql.placeholder('eventBody')}::jsonb || ${fromDatabase}
+    FROM ${inserted} i`
+}
+
+/** The values of `contactCreatedEventSql`'s placeholders, from the inserted values. */
+export function contactCreatedEventValues(values: typeof contacts.$inferInsert) {
   const body = {
     id: values.id,
     organization_id: values.organizationId,
@@ -150,10 +161,5 @@ export function contactCreatedEventSql(values: typeof contacts.$inferInsert, ins
     phone: values.phone ?? null,
     company_id: values.companyId ?? null,
   }
-  const fromDatabase = sql.raw(
-    `jsonb_build_object('created_at', ${iso('i.created_at')}, 'updated_at', ${iso('i.updated_at')})`,
-  )
-  return sql`INSERT INTO ${events} (organization_id, id, type, data)
-    SELECT i.organization_id, ${uuidv7()}::uuid, 'contact.created', ${JSON.stringify(body)}::jsonb || ${fromDatabase}
-    FROM ${inserted} i`
+  return { eventId: uuidv7(), eventBody: JSON.stringify(body) }
 }

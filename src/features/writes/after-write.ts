@@ -6,6 +6,7 @@ import { bumpGeneration, bumpGenerationSql, randomShard } from '../analytics/gen
 import type { DealRow } from '../deals/schemas.js'
 import {
   contactCreatedEventSql,
+  contactCreatedEventValues,
   dealUpdatedEventSql,
   dealUpdatedEventValues,
   recordWriteEvent,
@@ -38,7 +39,7 @@ export type Write =
  * (integrations: insert the outbox row from `write.before` / `write.after` in this function).
  *
  * The deal PATCH and the contact create are one statement, not a transaction: they run `afterDealChangeSql`
- * (with `afterDealChangeValues`) and `afterCreateSql` instead, the same effects as CTE members. Whatever is added here for deal updates or
+ * (with `afterDealChangeValues`) and `afterContactCreateSql` instead, the same effects as CTE members. Whatever is added here for deal updates or
  * contact creates must be added there too.
  */
 export async function afterWrite(tx: Executor, actor: Actor, write: Write): Promise<void> {
@@ -77,13 +78,16 @@ export function afterDealChangeValues(_actor: Actor, before: DealRow, changed: D
   return { generationShard: randomShard(), ...dealUpdatedEventValues(before, changed) }
 }
 
-/** A create that runs as one statement: what is inserted, before the database fills in its defaults. */
-export type Insert = { resource: 'contact'; values: typeof contacts.$inferInsert }
-
 /**
- * `afterWrite` for a create that runs as one statement (the contact create): data-modifying CTE members over
- * `inserted` (the statement's CTE of the inserted row).
+ * `afterWrite` for the contact create, which runs as one fixed statement: data-modifying CTE members over
+ * `inserted` (the statement's CTE of the inserted row), with named placeholders that `afterContactCreateValues`
+ * fills on each call.
  */
-export function afterCreateSql(_actor: Actor, insert: Insert, inserted: SQL): SQL[] {
-  return [contactCreatedEventSql(insert.values, inserted)]
+export function afterContactCreateSql(inserted: SQL): SQL[] {
+  return [contactCreatedEventSql(inserted)]
+}
+
+/** The values of `afterContactCreateSql`'s placeholders: what is inserted, before the database's defaults. */
+export function afterContactCreateValues(_actor: Actor, values: typeof contacts.$inferInsert) {
+  return contactCreatedEventValues(values)
 }
