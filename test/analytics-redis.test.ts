@@ -1,7 +1,7 @@
 /**
  * Analytics with several instances of the service on one database: sharing one Redis (when REDIS_URL is set,
  * e.g. redis://127.0.0.1:6379), and with Redis unreachable, cut off, or stalled. Organizations are fresh per
- * test, so cache keys (analytics:v3:<org>:<generation>:...) never collide between runs.
+ * test, so cache keys (analytics:v4:<org>:<generation>:...) never collide between runs.
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -170,10 +170,10 @@ describe('two instances sharing one database and one Redis', {
     const redis = a.redis as NonNullable<FastifyInstance['redis']>
     const generation = (await readAnalyticsState(a.db.db, orgId)).generation
     assert.ok(Number(generation) >= 5, `generation ${generation}`)
-    const keys = await redis.keys(`analytics:v3:${orgId}:${generation}:*`)
+    const keys = await redis.keys(`analytics:v4:${orgId}:${generation}:*`)
     assert.deepEqual(keys.sort(), [
-      `analytics:v3:${orgId}:${generation}:funnel`,
-      `analytics:v3:${orgId}:${generation}:summary:30:USD`,
+      `analytics:v4:${orgId}:${generation}:funnel`,
+      `analytics:v4:${orgId}:${generation}:summary:30:USD`,
     ])
     for (const key of keys) {
       const ttl = await redis.pTTL(key)
@@ -192,6 +192,33 @@ describe('two instances sharing one database and one Redis', {
     const fresh = await cache.get(orgId, '2', 'x', async () => ({ value: 'after the write' }))
     assert.equal(fresh, 'after the write')
     assert.equal(await cache.get(orgId, '2', 'x', async () => ({ value: 'not computed' })), 'after the write')
+  })
+
+  it('keeps what it read from Redis in the process, until the shared entry expires', async () => {
+    const proxy = await redisProxy(REDIS_URL as string)
+    cleanups.push(proxy.close)
+    const [a, b] = (await instances([REDIS_URL, proxy.url])) as [FastifyInstance, FastifyInstance]
+    await until(() => redisReady(a) && redisReady(b), 'both instances reach Redis')
+    const cacheA = analyticsCache(a.redis, a.log)
+    const cacheB = analyticsCache(b.redis, b.log)
+    const orgId = uuidv7()
+    const compute = (value: string, validForMs?: number) => async () => ({ value, validForMs })
+    assert.equal(await cacheA.get(orgId, '1', 'lasting', compute('from A')), 'from A')
+    assert.equal(await cacheA.get(orgId, '1', 'brief', compute('brief from A', 1_500)), 'brief from A')
+    // B reads both from Redis once...
+    assert.equal(await cacheB.get(orgId, '1', 'lasting', compute('from B')), 'from A')
+    assert.equal(await cacheB.get(orgId, '1', 'brief', compute('brief from B')), 'brief from A')
+    assert.deepEqual(cacheB.stats(), { hits: 2, misses: 0, bypassed: 0 })
+    // ...then from its own copies, even while Redis does not answer.
+    proxy.stall()
+    assert.equal(await cacheB.get(orgId, '1', 'lasting', compute('from B')), 'from A')
+    assert.equal(await cacheB.get(orgId, '1', 'brief', compute('brief from B')), 'brief from A')
+    assert.deepEqual(cacheB.stats(), { hits: 4, misses: 0, bypassed: 0 })
+    proxy.resume()
+    // The copy of the brief entry lapses with the shared one (its value changes as time passes).
+    await sleep(1_600)
+    assert.equal(await cacheB.get(orgId, '1', 'brief', compute('brief from B')), 'brief from B')
+    assert.equal(await cacheB.get(orgId, '1', 'lasting', compute('from B')), 'from A')
   })
 
   it('is fresh on every instance at once although the writer cannot reach Redis', async () => {

@@ -48,7 +48,9 @@ interface Store {
 }
 
 export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger): AnalyticsCache {
-  const store = redis ? redisStore(redis) : memoryStore()
+  // Redis shares entries between instances; the process keeps its own copy (an entry never changes under its
+  // key), so a repeated read on one instance costs no Redis round trip.
+  const store = redis ? tieredStore(memoryStore(), redisStore(redis)) : memoryStore()
   // Concurrent misses of one key share one computation (a dashboard refresh storm after a write).
   const inflight = new Map<string, Promise<unknown>>()
   let failing = false
@@ -66,7 +68,7 @@ export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger)
       name: string,
       compute: () => Promise<Computed<T>>,
     ) {
-      const key = `analytics:v3:${organizationId}:${generation}:${name}`
+      const key = `analytics:v4:${organizationId}:${generation}:${name}`
       let unavailable = false
       const hit = await store.read(key).catch((error) => {
         unavailable = true
@@ -113,6 +115,32 @@ function memoryStore(): Store {
       values.delete(key)
       values.set(key, { value, expiresAt: Date.now() + ttlMs })
       if (values.size > MEMORY_MAX_ENTRIES) values.delete(values.keys().next().value as string)
+    },
+  }
+}
+
+/**
+ * This process's entries first, then the shared ones. A shared entry carries its expiry time, so the copy kept
+ * here lapses when the shared one does (a summary that changes as time passes is never kept past that).
+ */
+function tieredStore(local: Store, shared: Store): Store {
+  return {
+    async read(key) {
+      const kept = await local.read(key)
+      if (kept !== undefined) return kept
+      const found = await shared.read(key)
+      if (found === undefined) return undefined
+      const separator = found.indexOf(' ')
+      const expiresAt = Number(found.slice(0, separator))
+      const value = found.slice(separator + 1)
+      const ttlMs = expiresAt - Date.now()
+      if (separator < 0 || !(ttlMs > 0)) return undefined
+      await local.write(key, value, ttlMs)
+      return value
+    },
+    async write(key, value, ttlMs) {
+      await local.write(key, value, ttlMs)
+      await shared.write(key, `${Date.now() + ttlMs} ${value}`, ttlMs)
     },
   }
 }
