@@ -53,7 +53,7 @@ export function dealsPage(organizationId: string, pageSize: number, offset: numb
       values,
     },
     {
-      text: 'SELECT coalesce(sum(total), 0) AS total FROM list_counts\n          WHERE organization_id = $1::uuid AND list = $2',
+      text: 'SELECT coalesce(sum(total), 0) AS total FROM list_counts\n    WHERE organization_id = $1::uuid AND list = $2',
       values: [organizationId, 'deals'],
     },
   ]
@@ -80,7 +80,10 @@ export function dealsByStatusAndMinAmount(
       text: `select ${DEAL_COLUMNS} from "deals" where ${where} order by "deals"."amount" desc, "deals"."id" desc${page}`,
       values,
     },
-    generation: { text: `SELECT ${GENERATION}`, values: [organizationId, 'deals'] },
+    generation: {
+      text: "SELECT coalesce(sum(writes), 0)::text AS g FROM list_counts\n    WHERE organization_id = $1::uuid\n      AND list = ANY(string_to_array($2, ','))",
+      values: [organizationId, 'deals'],
+    },
     count: {
       text: `SELECT count(*)::int AS n, ${GENERATION}\n        FROM "deals" WHERE ("deals"."organization_id" = $3 and "deals"."status" in ($4) and "deals"."amount" >= $5)`,
       values: [organizationId, 'deals', organizationId, status, amount],

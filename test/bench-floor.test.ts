@@ -76,7 +76,8 @@ describe('bench floor SQL', () => {
   it('W1 GET /deals?page=1&page_size=20 sends the floor page and count queries', async () => {
     const statements = await statementsOf('/deals?page=1&page_size=20')
     assert.deepEqual(byText(statements), byText(dealsPage(owner.organizationId, 20, 0)))
-    assert.deepEqual(statements[0]?.values.at(-1), 21, 'one row more than the page, for next_cursor')
+    const page = statements.find((query) => !query.text.includes('list_counts'))
+    assert.deepEqual(page?.values.at(-1), 21, 'one row more than the page, for next_cursor')
   })
 
   it('reads an offset page as a keyset page: a walk of the sort keys to the row before it, then the page', async () => {

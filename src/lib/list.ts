@@ -1,7 +1,7 @@
 import { type AnyColumn, and, type SQL, sql } from 'drizzle-orm'
 import type { PgTable } from 'drizzle-orm/pg-core'
 import { Type } from 'typebox'
-import { type Executor, queryRows } from '../db/client.js'
+import { type Executor, fixedStatement, queryRows } from '../db/client.js'
 import { type CursorCodec, type CursorValue, cursorBinding, cursorCodec, InvalidCursor } from './cursor.js'
 import { AppError } from './errors.js'
 
@@ -262,14 +262,21 @@ function generationOf(organizationId: string, lists: string[]): SQL {
     )}))`
 }
 
+/** The total of an unfiltered list and the write generation of filtered ones: read on every page, built once. */
+const counterTotal = fixedStatement(
+  () => sql`SELECT coalesce(sum(total), 0) AS total FROM list_counts
+    WHERE organization_id = ${sql.placeholder('organizationId')}::uuid AND list = ${sql.placeholder('list')}`,
+)
+const listsGeneration = fixedStatement(
+  () => sql`SELECT coalesce(sum(writes), 0)::text AS g FROM list_counts
+    WHERE organization_id = ${sql.placeholder('organizationId')}::uuid
+      AND list = ANY(string_to_array(${sql.placeholder('lists')}, ','))`,
+)
+
 async function totalOf<Row>(request: ListRequest<Row>): Promise<number> {
   const { db, organizationId, count } = request
   if (count.kind === 'counter') {
-    const [row] = await queryRows<{ total: string | number | null }>(
-      db,
-      sql`SELECT coalesce(sum(total), 0) AS total FROM list_counts
-          WHERE organization_id = ${organizationId}::uuid AND list = ${count.list}`,
-    )
+    const [row] = await counterTotal(db, { organizationId, list: count.list })
     return Number(row?.total ?? 0)
   }
   const where = and(...request.base)
@@ -281,10 +288,7 @@ async function totalOf<Row>(request: ListRequest<Row>): Promise<number> {
     return row?.n ?? 0
   }
   const filters = cursorBinding(`${request.list}:count`, filtersOnly(request.binding))
-  const [current] = await queryRows<{ g: string }>(
-    db,
-    sql`SELECT ${generationOf(organizationId, count.lists)} AS g`,
-  )
+  const [current] = await listsGeneration(db, { organizationId, lists: count.lists.join(',') })
   const cache = request.tools.counts
   const hit = cache.get(`${organizationId}|${filters}|${current?.g}`)
   if (hit !== undefined) return hit
