@@ -38,7 +38,7 @@ function limitOffset(values: unknown[], pageSize: number, offset: number): strin
 }
 
 const GENERATION = `(SELECT coalesce(sum(writes), 0)::text FROM list_counts
-    WHERE organization_id = $1::uuid AND list IN ($2)) AS g`
+    WHERE organization_id = $1::uuid AND list = ANY(string_to_array($2, ','))) AS g`
 
 /**
  * W1: `GET /deals?page=…&page_size=…` (default order created_at desc, id desc): the page (one row more, to know
@@ -80,10 +80,7 @@ export function dealsByStatusAndMinAmount(
       text: `select ${DEAL_COLUMNS} from "deals" where ${where} order by "deals"."amount" desc, "deals"."id" desc${page}`,
       values,
     },
-    generation: {
-      text: "SELECT coalesce(sum(writes), 0)::text AS g FROM list_counts\n    WHERE organization_id = $1::uuid\n      AND list = ANY(string_to_array($2, ','))",
-      values: [organizationId, 'deals'],
-    },
+    generation: { text: `SELECT ${GENERATION}`, values: [organizationId, 'deals'] },
     count: {
       text: `SELECT count(*)::int AS n, ${GENERATION}\n        FROM "deals" WHERE ("deals"."organization_id" = $3 and "deals"."status" in ($4) and "deals"."amount" >= $5)`,
       values: [organizationId, 'deals', organizationId, status, amount],

@@ -181,6 +181,9 @@ export function prepared<T>(db: Db, name: string, build: (db: Db) => T): T {
 
 const dialect = new PgDialect()
 
+/** A named value of a fixed statement (below), filled in on each call. */
+export const param = (name: string) => sql.placeholder(name)
+
 /** A statement whose text never changes: run with the values of its named placeholders. */
 export type FixedStatement = (
   db: Executor,

@@ -1,7 +1,7 @@
-import { type AnyColumn, and, type SQL, sql } from 'drizzle-orm'
+import { type AnyColumn, and, type Placeholder, type SQL, sql } from 'drizzle-orm'
 import type { PgTable } from 'drizzle-orm/pg-core'
 import { Type } from 'typebox'
-import { type Executor, fixedStatement, queryRows } from '../db/client.js'
+import { type Executor, fixedStatement, param, queryRows } from '../db/client.js'
 import { type CursorCodec, type CursorValue, cursorBinding, cursorCodec, InvalidCursor } from './cursor.js'
 import { AppError } from './errors.js'
 
@@ -254,23 +254,22 @@ async function offsetRows<Row>(request: ListRequest<Row>, offset: number, limit:
   return keysetRows(request.run, request.base, request.ordering, position, limit)
 }
 
-function generationOf(organizationId: string, lists: string[]): SQL {
+/**
+ * The write generation of `lists` (names joined by commas) in the organization: the sum of their write counts.
+ * One expression for the cache lookup and for the count stored under it, so both read the same number.
+ */
+function generationOf(organizationId: string | Placeholder, lists: string | Placeholder): SQL {
   return sql`(SELECT coalesce(sum(writes), 0)::text FROM list_counts
-    WHERE organization_id = ${organizationId}::uuid AND list IN (${sql.join(
-      lists.map((list) => sql`${list}`),
-      sql`, `,
-    )}))`
+    WHERE organization_id = ${organizationId}::uuid AND list = ANY(string_to_array(${lists}, ',')))`
 }
 
 /** The total of an unfiltered list and the write generation of filtered ones: read on every page, built once. */
 const counterTotal = fixedStatement(
   () => sql`SELECT coalesce(sum(total), 0) AS total FROM list_counts
-    WHERE organization_id = ${sql.placeholder('organizationId')}::uuid AND list = ${sql.placeholder('list')}`,
+    WHERE organization_id = ${param('organizationId')}::uuid AND list = ${param('list')}`,
 )
 const listsGeneration = fixedStatement(
-  () => sql`SELECT coalesce(sum(writes), 0)::text AS g FROM list_counts
-    WHERE organization_id = ${sql.placeholder('organizationId')}::uuid
-      AND list = ANY(string_to_array(${sql.placeholder('lists')}, ','))`,
+  () => sql`SELECT ${generationOf(param('organizationId'), param('lists'))} AS g`,
 )
 
 async function totalOf<Row>(request: ListRequest<Row>): Promise<number> {
@@ -295,7 +294,7 @@ async function totalOf<Row>(request: ListRequest<Row>): Promise<number> {
   // The count and the generation it belongs to, from one snapshot.
   const [row] = await queryRows<{ n: number; g: string }>(
     db,
-    sql`SELECT count(*)::int AS n, ${generationOf(organizationId, count.lists)} AS g
+    sql`SELECT count(*)::int AS n, ${generationOf(organizationId, count.lists.join(','))} AS g
         FROM ${request.table} WHERE ${where}`,
   )
   const n = row?.n ?? 0

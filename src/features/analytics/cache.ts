@@ -130,11 +130,11 @@ function tieredStore(local: Store, shared: Store): Store {
       if (kept !== undefined) return kept
       const found = await shared.read(key)
       if (found === undefined) return undefined
+      // `<expires at, ms> <json>`, as `write` stores it.
       const separator = found.indexOf(' ')
-      const expiresAt = Number(found.slice(0, separator))
-      const value = found.slice(separator + 1)
-      const ttlMs = expiresAt - Date.now()
+      const ttlMs = Number(found.slice(0, separator)) - Date.now()
       if (separator < 0 || !(ttlMs > 0)) return undefined
+      const value = found.slice(separator + 1)
       await local.write(key, value, ttlMs)
       return value
     },

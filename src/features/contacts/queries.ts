@@ -3,6 +3,7 @@ import {
   type Db,
   type Executor,
   fixedStatement,
+  param,
   prepared,
   rowFromSql,
   type Tx,
@@ -38,8 +39,6 @@ export async function lockContact(tx: Tx, organizationId: string, id: string) {
   return row
 }
 
-const param = (name: string) => sql.placeholder(name)
-
 /**
  * The contact create as one fixed statement (built once, prepared once per connection): the insert and its
  * after-write effects (`afterContactCreateSql`) as CTE members: atomic without a transaction, one round trip.
@@ -66,10 +65,8 @@ export async function insertContact(
   effects: Record<string, unknown>,
 ): Promise<ContactRow> {
   const [row] = await insertContactStatement(db, {
-    organizationId: values.organizationId,
-    id: values.id,
-    ownerId: values.ownerId,
-    name: values.name,
+    ...values,
+    // Every placeholder needs a value: absent optional fields are inserted as NULL, their default.
     email: values.email ?? null,
     phone: values.phone ?? null,
     companyId: values.companyId ?? null,

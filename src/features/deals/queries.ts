@@ -3,6 +3,7 @@ import {
   type Db,
   type Executor,
   fixedStatement,
+  param,
   prepared,
   rowFromSql,
   type Tx,
@@ -118,8 +119,6 @@ export type DealChanges = Partial<
     | 'stageChangedBy'
   >
 >
-
-const param = (name: string) => sql.placeholder(name)
 
 /**
  * The deal PATCH as one fixed statement (its text is the same for every change, so it is built once and stays

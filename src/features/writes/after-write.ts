@@ -38,9 +38,9 @@ export type Write =
  * attaches here (deal writes bump the organization's generation); events for webhooks and audit attach here too
  * (integrations: insert the outbox row from `write.before` / `write.after` in this function).
  *
- * The deal PATCH and the contact create are one statement, not a transaction: they run `afterDealChangeSql`
- * (with `afterDealChangeValues`) and `afterContactCreateSql` instead, the same effects as CTE members. Whatever is added here for deal updates or
- * contact creates must be added there too.
+ * The deal PATCH and the contact create are one statement, not a transaction: they run `afterDealChangeSql` and
+ * `afterContactCreateSql` (with their `…Values`) instead, the same effects as CTE members. Whatever is added here
+ * for deal updates or contact creates must be added there too.
  */
 export async function afterWrite(tx: Executor, actor: Actor, write: Write): Promise<void> {
   switch (write.resource) {
