@@ -3,6 +3,9 @@
  * the same database work without the framework around it. test/bench-floor.test.ts captures what the service
  * really sends and fails when this file falls behind; the harness also compares both answers before measuring.
  */
+import type { SQL } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
+import { forecastClockQuery, forecastQuery, velocityQuery } from '../src/features/analytics/queries.js'
 import { parseAmount } from '../src/lib/money.js'
 
 /** The deal's probability as the service inlines it (src/features/pipeline/probability.ts). */
@@ -86,6 +89,79 @@ export function dealsByStatusAndMinAmount(
       values: [organizationId, 'deals', organizationId, status, amount],
     },
   }
+}
+
+// The same columns qualified by table, as drizzle renders a select over a join.
+const QUALIFIED_DEAL_COLUMNS =
+  '"deals"."organization_id", "deals"."id", "deals"."contact_id", "deals"."owner_id", "deals"."title", ' +
+  '"deals"."amount", "deals"."currency", "deals"."status", "deals"."stage", "deals"."created_at", ' +
+  '"deals"."updated_at", "deals"."expected_close_date", "deals"."lost_reason", "deals"."closed_at", ' +
+  `"deals"."stage_changed_at", "deals"."stage_changed_by", ${probability('"deals"."organization_id"', '"deals"."status"', '"deals"."stage"')} as "probability", ` +
+  `round("deals"."amount" * ${probability('"deals"."organization_id"', '"deals"."status"', '"deals"."stage"')} / 100, 2)::text ` +
+  'as "weighted_amount"'
+
+/**
+ * W8: `GET /deals?stage=<one>&expand=contact&page_size=…` (a pipeline board column, default order): the page
+ * joined to its contacts in one query, the deals' write generation, and — when no count is cached for that
+ * generation — the count with its generation. Same shape as W7.
+ */
+export function dealsBoardColumn(
+  organizationId: string,
+  stage: string,
+  pageSize: number,
+  offset: number,
+): { page: FloorQuery; generation: FloorQuery; count: FloorQuery } {
+  const values: unknown[] = [organizationId, stage]
+  const page = limitOffset(values, pageSize, offset)
+  return {
+    page: {
+      text:
+        `select ${QUALIFIED_DEAL_COLUMNS}, "contacts"."id", "contacts"."name", "contacts"."email", "contacts"."company_id" ` +
+        'from "deals" inner join "contacts" on ("contacts"."organization_id" = "deals"."organization_id" and "contacts"."id" = "deals"."contact_id") ' +
+        `where ("deals"."organization_id" = $1 and "deals"."stage" in ($2)) order by "deals"."created_at" desc, "deals"."id" desc${page}`,
+      values,
+    },
+    generation: { text: `SELECT ${GENERATION}`, values: [organizationId, 'deals'] },
+    count: {
+      text: `SELECT count(*)::int AS n, ${GENERATION}\n        FROM "deals" WHERE ("deals"."organization_id" = $3 and "deals"."stage" in ($4))`,
+      values: [organizationId, 'deals', organizationId, stage],
+    },
+  }
+}
+
+/** W9/W5/W6: the organization's analytics generation and default currency (a prepared statement in the service). */
+export function analyticsState(organizationId: string): FloorQuery {
+  return {
+    name: 'analytics_state',
+    text:
+      'select coalesce(sum("generation"), 0)::text, (SELECT "default_currency" FROM "organizations"\n' +
+      '          WHERE "id" = $1) from "analytics_generations" where "analytics_generations"."organization_id" = $2',
+    values: [organizationId, organizationId],
+  }
+}
+
+// W9 and W10 run the service's own analytics statements (src/features/analytics/queries.ts), rendered by the
+// same dialect: a copy of their ~80 lines here would only drift. Rendering happens once per shape in the floor.
+const dialect = new PgDialect()
+const rendered = (query: SQL): FloorQuery => {
+  const { sql: text, params } = dialect.sqlToQuery(query)
+  return { text, values: params }
+}
+
+/**
+ * W9: `GET /analytics/deals/forecast` computed (the service runs this on a cache miss): the buckets and the UTC
+ * month with the time left in it (the entry's expiry).
+ */
+export function forecastQueries(organizationId: string, currency: string, months: number) {
+  return {
+    buckets: rendered(forecastQuery(organizationId, currency, months)),
+    clock: rendered(forecastClockQuery()),
+  }
+}
+
+/** W10: `GET /analytics/deals/velocity` (never cached: its window moves with time). */
+export function velocityQueryOf(organizationId: string, days: number): FloorQuery {
+  return rendered(velocityQuery(organizationId, days))
 }
 
 /** W2: `GET /contacts/{id}` (a prepared statement in the service, see contacts/queries.ts). */

@@ -1,12 +1,25 @@
 /**
- * The floor: a bare node:http + pg server that answers W1, W2 and W7 with the service's SQL (bench/floor-queries.ts)
- * and the same JSON, without routing framework, auth, tenant check, validation or schemas. What the service
- * spends beyond this is its own overhead. Started by bench/run.ts with DATABASE_URL and PORT.
+ * The floor: a bare node:http + pg server that answers the plain reads (W1, W2, W7, W8, W9, W10) with the
+ * service's SQL (bench/floor-queries.ts) and the same JSON, without routing framework, auth, tenant check,
+ * validation or schemas. What the service spends beyond this is its own overhead. Started by bench/run.ts with
+ * DATABASE_URL and PORT.
  */
+import { createHash } from 'node:crypto'
 import { createServer, type ServerResponse } from 'node:http'
 import pg from 'pg'
+import { dealForecast, dealVelocity } from '../src/features/analytics/metrics.js'
+import type { ForecastRow, VelocityRow } from '../src/features/analytics/queries.js'
 import { cursorBinding, cursorCodec } from '../src/lib/cursor.js'
-import { contactById, dealsByStatusAndMinAmount, dealsPage, type FloorQuery } from './floor-queries.js'
+import {
+  analyticsState,
+  contactById,
+  dealsBoardColumn,
+  dealsByStatusAndMinAmount,
+  dealsPage,
+  type FloorQuery,
+  forecastQueries,
+  velocityQueryOf,
+} from './floor-queries.js'
 
 const API = '/api/v1'
 // The service's pool size (src/db/client.ts), so both wait on the database alike.
@@ -28,8 +41,32 @@ pool.on('error', () => {})
 
 type Row = Record<string, unknown>
 
+// Like the service (src/db/client.ts), every statement with parameters is prepared once per connection under
+// a name derived from its text.
+const names = new Map<string, string>()
+function nameOf(query: FloorQuery): string | undefined {
+  if (query.name || query.values.length === 0) return query.name
+  let name = names.get(query.text)
+  if (name === undefined) {
+    name = `s${createHash('sha1').update(query.text).digest('base64url')}`
+    names.set(query.text, name)
+  }
+  return name
+}
+
 async function rows(query: FloorQuery): Promise<Row[]> {
-  return (await pool.query({ name: query.name, text: query.text, values: query.values })).rows as Row[]
+  return (await pool.query({ name: nameOf(query), text: query.text, values: query.values })).rows as Row[]
+}
+
+/** Rows as arrays, as drizzle reads a join (its two `id` columns would collide in an object). */
+async function arrays(query: FloorQuery): Promise<unknown[][]> {
+  const result = await pool.query({
+    name: nameOf(query),
+    text: query.text,
+    values: query.values,
+    rowMode: 'array',
+  })
+  return result.rows as unknown[][]
 }
 
 const iso = (value: unknown) => (value as Date).toISOString()
@@ -56,6 +93,53 @@ function deal(row: Row) {
   }
 }
 
+/** A row of the board column's join: the deal's columns, then its contact's (`expand=contact`). */
+function dealWithContact(row: unknown[]) {
+  const [
+    organizationId,
+    id,
+    contactId,
+    ownerId,
+    title,
+    amount,
+    currency,
+    status,
+    stage,
+    createdAt,
+    updatedAt,
+  ] = row
+  const [expectedCloseDate, lostReason, closedAt, stageChangedAt, , probability, weightedAmount] =
+    row.slice(11)
+  const [contactRowId, contactName, contactEmail, contactCompanyId] = row.slice(18)
+  return {
+    ...deal({
+      organization_id: organizationId,
+      id,
+      contact_id: contactId,
+      owner_id: ownerId,
+      title,
+      amount,
+      currency,
+      status,
+      stage,
+      created_at: createdAt,
+      updated_at: updatedAt,
+      expected_close_date: expectedCloseDate,
+      lost_reason: lostReason,
+      closed_at: closedAt,
+      stage_changed_at: stageChangedAt,
+      probability,
+      weighted_amount: weightedAmount,
+    }),
+    contact: {
+      id: contactRowId,
+      name: contactName,
+      email: contactEmail,
+      company_id: contactCompanyId ?? null,
+    },
+  }
+}
+
 function contact(row: Row) {
   return {
     id: row.id,
@@ -74,8 +158,9 @@ function contact(row: Row) {
 const codec = cursorCodec(secretKey)
 const counts = new Map<string, number>()
 
-function pageOf(
-  found: Row[],
+function pageOf<T>(
+  found: T[],
+  toItem: (row: T) => ReturnType<typeof deal>,
   total: number,
   page: number,
   pageSize: number,
@@ -83,7 +168,7 @@ function pageOf(
   sortKey: string,
 ) {
   const more = found.length > pageSize
-  const items = (more ? found.slice(0, pageSize) : found).map(deal)
+  const items = (more ? found.slice(0, pageSize) : found).map(toItem)
   const last = items[items.length - 1]
   return {
     items,
@@ -106,7 +191,7 @@ async function dealsW1(organizationId: string, page: number, pageSize: number) {
     FloorQuery,
   ]
   const [found, counted] = await Promise.all([rows(items), rows(count)])
-  return pageOf(found, Number(counted[0]?.total ?? 0), page, pageSize, W1_BINDING, 'created_at')
+  return pageOf(found, deal, Number(counted[0]?.total ?? 0), page, pageSize, W1_BINDING, 'created_at')
 }
 
 async function dealsW7(
@@ -126,15 +211,64 @@ async function dealsW7(
   const amount = queries.page.values[2] as string
   const filters = { status: [status], min_amount: amount }
   const binding = cursorBinding('deals', { ...filters, order_by: 'amount', order: 'desc' })
-  const [found, generation] = await Promise.all([rows(queries.page), rows(queries.generation)])
-  const key = `${organizationId}|${cursorBinding('deals:count', filters)}|${generation[0]?.g}`
-  let total = counts.get(key)
-  if (total === undefined) {
-    const [counted] = await rows(queries.count)
-    total = Number(counted?.n ?? 0)
-    counts.set(`${organizationId}|${cursorBinding('deals:count', filters)}|${counted?.g}`, total)
-  }
-  return pageOf(found, total, page, pageSize, binding, 'amount')
+  const [found, total] = await Promise.all([
+    rows(queries.page),
+    cachedCount(organizationId, filters, queries.generation, queries.count),
+  ])
+  return pageOf(found, deal, total, page, pageSize, binding, 'amount')
+}
+
+/** The filtered count as the service keeps it: per filters and write generation, counted when missing. */
+async function cachedCount(
+  organizationId: string,
+  filters: Record<string, unknown>,
+  generationQuery: FloorQuery,
+  countQuery: FloorQuery,
+): Promise<number> {
+  const [generation] = await rows(generationQuery)
+  const cached = counts.get(`${organizationId}|${cursorBinding('deals:count', filters)}|${generation?.g}`)
+  if (cached !== undefined) return cached
+  const [counted] = await rows(countQuery)
+  const total = Number(counted?.n ?? 0)
+  counts.set(`${organizationId}|${cursorBinding('deals:count', filters)}|${counted?.g}`, total)
+  return total
+}
+
+async function dealsW8(organizationId: string, stage: string, page: number, pageSize: number) {
+  const queries = dealsBoardColumn(organizationId, stage, pageSize, (page - 1) * pageSize)
+  const filters = { stage: [stage] }
+  const binding = cursorBinding('deals', { ...filters, order_by: 'created_at', order: 'desc' })
+  const [found, total] = await Promise.all([
+    arrays(queries.page),
+    cachedCount(organizationId, filters, queries.generation, queries.count),
+  ])
+  return pageOf(found, dealWithContact, total, page, pageSize, binding, 'created_at')
+}
+
+// The service's analytics cache, reduced to what W9 needs: an entry per organization, generation and request,
+// kept until the UTC month turns (the forecast's buckets move then).
+const forecasts = new Map<string, { body: unknown; expiresAt: number }>()
+
+async function forecastW9(organizationId: string, months: number) {
+  const [[generation, defaultCurrency] = []] = await arrays(analyticsState(organizationId))
+  const currency = String(defaultCurrency ?? 'USD')
+  const key = `${organizationId}|${generation}|forecast:${months}:${currency}`
+  const cached = forecasts.get(key)
+  if (cached && cached.expiresAt > Date.now()) return cached.body
+  const queries = forecastQueries(organizationId, currency, months)
+  const [buckets, [clock]] = await Promise.all([rows(queries.buckets), rows(queries.clock)])
+  const forecastRows = buckets.map((row) => ({ ...row, count: Number(row.count) }) as unknown as ForecastRow)
+  const body = dealForecast(forecastRows, currency, String(clock?.first_month), months)
+  forecasts.set(key, { body, expiresAt: Date.now() + Number(clock?.next_month_in_ms ?? 0) })
+  return body
+}
+
+async function velocityW10(organizationId: string, days: number) {
+  const found = await rows(velocityQueryOf(organizationId, days))
+  return dealVelocity(
+    found.map((row) => ({ ...row, exits: Number(row.exits) }) as unknown as VelocityRow),
+    days,
+  )
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
@@ -159,10 +293,19 @@ const server = createServer(async (req, res) => {
       const pageNumber = Number(q.get('page') ?? 1)
       const pageSize = Number(q.get('page_size') ?? 20)
       const status = q.get('status')
+      const stage = q.get('stage')
       const body = status
         ? await dealsW7(organizationId, status, q.get('min_amount') ?? '0', pageNumber, pageSize)
-        : await dealsW1(organizationId, pageNumber, pageSize)
+        : stage
+          ? await dealsW8(organizationId, stage, pageNumber, pageSize)
+          : await dealsW1(organizationId, pageNumber, pageSize)
       return send(res, 200, body)
+    }
+    if (url.pathname === `${API}/analytics/deals/forecast`) {
+      return send(res, 200, await forecastW9(organizationId, Number(url.searchParams.get('months') ?? 6)))
+    }
+    if (url.pathname === `${API}/analytics/deals/velocity`) {
+      return send(res, 200, await velocityW10(organizationId, Number(url.searchParams.get('days') ?? 90)))
     }
     const contactPath = /^\/api\/v1\/contacts\/([^/]+)$/.exec(url.pathname)
     if (contactPath?.[1]) {

@@ -404,7 +404,7 @@ async function measureWorkload(workload: Workload, targets: Target[], headers: R
 
 /**
  * The floor is only a floor if it does the service's work: before measuring, both must give the same JSON for
- * the floor's requests (W1, W7, one W2 id).
+ * the floor's requests (W1, W7, W9, W10, the first W2 ids and W8's four stages).
  */
 async function checkFloorParity(service: NodeChild, floor: NodeChild, paths: string[], tenant: Tenant) {
   for (const path of paths) {
@@ -429,11 +429,16 @@ async function checkFloorParity(service: NodeChild, floor: NodeChild, paths: str
   }
 }
 
-function samplePath(workload: Workload, ids: BenchIds): string {
+/** The first paths a workload requests (W8 rotates over the four stages): each is checked for parity. */
+function samplePaths(workload: Workload, ids: BenchIds, count = 4): string[] {
   const [request] = workload.requests(ids)
-  const built = request?.setupRequest ? request.setupRequest({ ...request }, {}) : request
-  if (!built?.path) throw new Error(`${workload.id} has no path`)
-  return built.path
+  const paths = new Set<string>()
+  for (let i = 0; i < count; i++) {
+    const built = request?.setupRequest ? request.setupRequest({ ...request }, {}) : request
+    if (!built?.path) throw new Error(`${workload.id} has no path`)
+    paths.add(built.path)
+  }
+  return [...paths]
 }
 
 /**
@@ -513,7 +518,7 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
     await checkFloorParity(
       service,
       floor,
-      floorWorkloads.map((w) => samplePath(w, ids)),
+      floorWorkloads.flatMap((w) => samplePaths(w, ids)),
       main,
     )
   }

@@ -151,7 +151,7 @@ export const WORKLOADS: Workload[] = [
     kind: 'read',
     method: 'GET',
     route: `${API}/deals`,
-    floor: false,
+    floor: true,
     requests: () => {
       // The pipeline board reads one column per stage: rotate over the four.
       const nextStage = rotate(['qualification', 'proposal', 'negotiation', 'closed'])
@@ -172,7 +172,7 @@ export const WORKLOADS: Workload[] = [
     kind: 'read',
     method: 'GET',
     route: `${API}/analytics/deals/forecast`,
-    floor: false,
+    floor: true,
     requests: () => [{ method: 'GET', path: `${API}/analytics/deals/forecast` }],
   },
   {
@@ -181,7 +181,7 @@ export const WORKLOADS: Workload[] = [
     kind: 'read',
     method: 'GET',
     route: `${API}/analytics/deals/velocity`,
-    floor: false,
+    floor: true,
     requests: () => [{ method: 'GET', path: `${API}/analytics/deals/velocity` }],
   },
 ]

@@ -5,14 +5,23 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
-import { contactById, dealsByStatusAndMinAmount, dealsPage, type FloorQuery } from '../bench/floor-queries.js'
+import {
+  analyticsState,
+  contactById,
+  dealsBoardColumn,
+  dealsByStatusAndMinAmount,
+  dealsPage,
+  type FloorQuery,
+  forecastQueries,
+  velocityQueryOf,
+} from '../bench/floor-queries.js'
 import type { Database, Db } from '../src/db/client.js'
 import { PGLITE_EXTENSIONS } from '../src/db/extensions.js'
 import * as schema from '../src/db/schema.js'
 import { as, buildTestApp, createContact, createDeal, register, type TestUser } from './helpers.js'
 
 // The benchmark's floor (bench/floor.ts) must run the service's SQL word for word, or its ratio means nothing.
-// These tests record what the service sends for W1, W2 and W7 and compare it with bench/floor-queries.ts.
+// These tests record what the service sends for W1, W2 and W7–W10 and compare it with bench/floor-queries.ts.
 
 const sent: FloorQuery[] = []
 const REVOCATIONS_POLL = 'select "id", "revoked_at" from "sessions"'
@@ -119,6 +128,34 @@ describe('bench floor SQL', () => {
       '/deals?status=won&min_amount=100&order_by=amount&order=desc&page_size=20',
     )
     assert.deepEqual(byText(again), byText([floor.page, floor.generation]))
+  })
+
+  it('W8 GET /deals?stage=…&expand=contact sends the floor queries for every stage', async () => {
+    for (const stage of ['qualification', 'proposal', 'negotiation', 'closed']) {
+      const url = `/deals?stage=${stage}&expand=contact&page_size=20`
+      const floor = dealsBoardColumn(owner.organizationId, stage, 20, 0)
+      assert.deepEqual(byText(await statementsOf(url)), byText([floor.page, floor.generation, floor.count]))
+      assert.deepEqual(byText(await statementsOf(url)), byText([floor.page, floor.generation]))
+    }
+  })
+
+  it('W9 GET /analytics/deals/forecast sends the floor queries: computed once per generation, then the state only', async () => {
+    // A write moves the generation, so the first read below computes whatever earlier tests cached.
+    await createDeal(app, owner, owner.organizationId, {
+      contact_id: contactId,
+      expected_close_date: '2031-01-15',
+    })
+    const { name, ...state } = analyticsState(owner.organizationId)
+    assert.equal(name, 'analytics_state')
+    const { buckets, clock } = forecastQueries(owner.organizationId, 'USD', 6)
+    assert.deepEqual(byText(await statementsOf('/analytics/deals/forecast')), byText([state, buckets, clock]))
+    assert.deepEqual(await statementsOf('/analytics/deals/forecast'), [state])
+  })
+
+  it('W10 GET /analytics/deals/velocity sends the floor query on every request', async () => {
+    const velocity = velocityQueryOf(owner.organizationId, 90)
+    assert.deepEqual(await statementsOf('/analytics/deals/velocity'), [velocity])
+    assert.deepEqual(await statementsOf('/analytics/deals/velocity'), [velocity])
   })
 
   it('W2 GET /contacts/{id} sends the floor query', async () => {

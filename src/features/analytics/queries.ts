@@ -225,15 +225,17 @@ export function forecastQuery(organizationId: string, currency: string, months: 
     GROUP BY 1, 2`
 }
 
+/** The current UTC month and the milliseconds left in it: the forecast's first month and its cache expiry. */
+export function forecastClockQuery(): SQL {
+  return sql`SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC'), 'YYYY-MM') AS first_month,
+                 (extract(epoch FROM (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month')
+                   - (now() AT TIME ZONE 'UTC')) * 1000)::float8 AS next_month_in_ms`
+}
+
 export async function forecastData(db: Executor, organizationId: string, currency: string, months: number) {
   const [rows, [clock]] = await Promise.all([
     queryRows<ForecastRow>(db, forecastQuery(organizationId, currency, months)),
-    queryRows<{ first_month: string; next_month_in_ms: number }>(
-      db,
-      sql`SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC'), 'YYYY-MM') AS first_month,
-                 (extract(epoch FROM (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month')
-                   - (now() AT TIME ZONE 'UTC')) * 1000)::float8 AS next_month_in_ms`,
-    ),
+    queryRows<{ first_month: string; next_month_in_ms: number }>(db, forecastClockQuery()),
   ])
   return {
     rows: rows.map((row) => ({ ...row, count: Number(row.count) })),
