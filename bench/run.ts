@@ -383,6 +383,35 @@ interface Target {
   samples: string[]
 }
 
+/**
+ * Before the first measurement, every selected read once, for half the warm-up each (at least 1 s), on the
+ * service and the floor: the code they share with every workload (routing, auth, the list engine, drizzle, pg)
+ * is compiled and the heap sized by then. Without it the first workload measured paid for it alone: W7 took
+ * 1,212 us of service CPU per request when measured first and 920 when measured after W1 (docs/performance.md).
+ * Reads only, with request sequences of their own: the measured runs start where they would have.
+ */
+async function warmProcesses(
+  reads: Workload[],
+  processes: NodeChild[],
+  headers: Record<string, string>,
+  floorWorkloads: Workload[],
+  ids: BenchIds,
+) {
+  if (settings.warmupSeconds <= 0 || reads.length === 0) return
+  const seconds = Math.max(1, settings.warmupSeconds / 2)
+  log(`warming up: ${reads.map((w) => w.id).join(', ')}, ${seconds} s each`)
+  for (const workload of reads) {
+    for (const target of processes) {
+      if (target !== processes[0] && !floorWorkloads.includes(workload)) continue
+      await fire(
+        { baseUrl: target.baseUrl, process: target, requests: workload.requests(ids), samples: [] },
+        headers,
+        seconds,
+      )
+    }
+  }
+}
+
 /** Warm-up, then the repetitions, alternating service and floor so background noise hits both alike. */
 async function measureWorkload(workload: Workload, targets: Target[], headers: Record<string, string>) {
   for (const target of targets) {
@@ -528,6 +557,13 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
   let analyticsAfterWrites: string[] | undefined
   const analyticsRoutes = WORKLOADS.filter((w) => w.id === 'W5' || w.id === 'W6')
   const checkAnalytics = Boolean(prepared.databaseUrl) && analyticsRoutes.every((w) => isAvailable(w, routes))
+  await warmProcesses(
+    available.filter((w) => w.kind === 'read' && selected.includes(w)),
+    [service, ...(floor ? [floor] : [])],
+    headers,
+    floorWorkloads,
+    ids,
+  )
   for (const workload of selected) {
     const result: WorkloadResult = { id: workload.id, label: workload.label, kind: workload.kind }
     workloads.push(result)
