@@ -31,6 +31,16 @@ export interface AnalyticsCache {
     name: string,
     compute: () => Promise<Computed<T>>,
   ): Promise<T>
+  /**
+   * `get`, answered as the JSON text it keeps: a route sends it as it is, instead of parsing the kept text and
+   * serializing the result again on every hit.
+   */
+  getJson<T>(
+    organizationId: string,
+    generation: string,
+    name: string,
+    compute: () => Promise<Computed<T>>,
+  ): Promise<string>
   /** Lookups since start: served from the cache, computed, or computed because the cache was unavailable. */
   stats(): CacheStats
 }
@@ -52,7 +62,7 @@ export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger)
   // key), so a repeated read on one instance costs no Redis round trip.
   const store = redis ? tieredStore(memoryStore(), redisStore(redis)) : memoryStore()
   // Concurrent misses of one key share one computation (a dashboard refresh storm after a write).
-  const inflight = new Map<string, Promise<unknown>>()
+  const inflight = new Map<string, Promise<string>>()
   let failing = false
   const stats: CacheStats = { hits: 0, misses: 0, bypassed: 0 }
   const failed = (error: unknown) => {
@@ -61,41 +71,47 @@ export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger)
     return undefined
   }
 
+  async function getJson<T>(
+    organizationId: string,
+    generation: string,
+    name: string,
+    compute: () => Promise<Computed<T>>,
+  ): Promise<string> {
+    const key = `analytics:v4:${organizationId}:${generation}:${name}`
+    let unavailable = false
+    const hit = await store.read(key).catch((error) => {
+      unavailable = true
+      return failed(error)
+    })
+    if (hit !== undefined) {
+      failing = false
+      stats.hits++
+      return hit
+    }
+    if (unavailable) stats.bypassed++
+    else stats.misses++
+    let pending = inflight.get(key)
+    if (!pending) {
+      pending = (async () => {
+        const { value, validForMs } = await compute()
+        const json = JSON.stringify(value)
+        const ttlMs = Math.floor(Math.min(CACHE_TTL_MS, validForMs ?? CACHE_TTL_MS))
+        if (ttlMs > 0) {
+          await store.write(key, json, ttlMs).then(() => {
+            failing = false
+          }, failed)
+        }
+        return json
+      })().finally(() => inflight.delete(key))
+      inflight.set(key, pending)
+    }
+    return pending
+  }
+
   return {
-    async get<T>(
-      organizationId: string,
-      generation: string,
-      name: string,
-      compute: () => Promise<Computed<T>>,
-    ) {
-      const key = `analytics:v4:${organizationId}:${generation}:${name}`
-      let unavailable = false
-      const hit = await store.read(key).catch((error) => {
-        unavailable = true
-        return failed(error)
-      })
-      if (hit !== undefined) {
-        failing = false
-        stats.hits++
-        return JSON.parse(hit) as T
-      }
-      if (unavailable) stats.bypassed++
-      else stats.misses++
-      let pending = inflight.get(key) as Promise<T> | undefined
-      if (!pending) {
-        pending = (async () => {
-          const { value, validForMs } = await compute()
-          const ttlMs = Math.floor(Math.min(CACHE_TTL_MS, validForMs ?? CACHE_TTL_MS))
-          if (ttlMs > 0) {
-            await store.write(key, JSON.stringify(value), ttlMs).then(() => {
-              failing = false
-            }, failed)
-          }
-          return value
-        })().finally(() => inflight.delete(key))
-        inflight.set(key, pending)
-      }
-      return pending
+    getJson,
+    async get(organizationId, generation, name, compute) {
+      return JSON.parse(await getJson(organizationId, generation, name, compute))
     },
     stats: () => ({ ...stats }),
   }

@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { problems, TenantHeaders } from '../../lib/schemas.js'
 import { readAnalyticsState } from './generation.js'
 import { dealForecast, dealFunnel, dealSummary, dealVelocity } from './metrics.js'
@@ -23,6 +23,14 @@ const tags = ['analytics']
  * read from the database first (one prepared statement, with the default currency), so no write is ever hidden (see generation.ts).
  * Computations read the aggregate rows kept exact in every deal write's transaction (see queries.ts).
  */
+/**
+ * A kept answer as the JSON text the cache holds (the value the route computed, which is exactly its response
+ * schema's shape): Fastify sends a string with a JSON content type as it is, without serializing it again.
+ */
+function sendKept(reply: FastifyReply, json: string) {
+  return reply.type('application/json; charset=utf-8').send(json)
+}
+
 export default async function analyticsRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
@@ -42,21 +50,27 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
         response: { 200: DealSummary, ...problems(400, 401, 403, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { organizationId } = request.actor
       const { days } = request.query
       const { generation, defaultCurrency } = await readAnalyticsState(app.db.db, organizationId)
       const currency = request.query.currency?.toUpperCase() ?? defaultCurrency
-      return app.analyticsCache.get(organizationId, generation, `summary:${days}:${currency}`, async () => {
-        const started = performance.now()
-        const data = await summaryData(app.db.db, organizationId, days, currency)
-        // The recent count also changes when its oldest deal ages out of the window: expire exactly then.
-        const validForMs =
-          data.recentWindowMovesInMs === null
-            ? undefined
-            : data.recentWindowMovesInMs - (performance.now() - started)
-        return { value: dealSummary(data, days, currency), validForMs }
-      })
+      const json = await app.analyticsCache.getJson(
+        organizationId,
+        generation,
+        `summary:${days}:${currency}`,
+        async () => {
+          const started = performance.now()
+          const data = await summaryData(app.db.db, organizationId, days, currency)
+          // The recent count also changes when its oldest deal ages out of the window: expire exactly then.
+          const validForMs =
+            data.recentWindowMovesInMs === null
+              ? undefined
+              : data.recentWindowMovesInMs - (performance.now() - started)
+          return { value: dealSummary(data, days, currency), validForMs }
+        },
+      )
+      return sendKept(reply, json)
     },
   )
 
@@ -75,12 +89,13 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
         response: { 200: DealFunnel, ...problems(400, 401, 403, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { organizationId } = request.actor
       const { generation } = await readAnalyticsState(app.db.db, organizationId)
-      return app.analyticsCache.get(organizationId, generation, 'funnel', async () => ({
+      const json = await app.analyticsCache.getJson(organizationId, generation, 'funnel', async () => ({
         value: dealFunnel(await stageStatusCounts(app.db.db, organizationId)),
       }))
+      return sendKept(reply, json)
     },
   )
 
@@ -100,12 +115,12 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
         response: { 200: DealForecast, ...problems(400, 401, 403, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { organizationId } = request.actor
       const { months } = request.query
       const { generation, defaultCurrency } = await readAnalyticsState(app.db.db, organizationId)
       const currency = request.query.currency?.toUpperCase() ?? defaultCurrency
-      return app.analyticsCache.get(
+      const json = await app.analyticsCache.getJson(
         organizationId,
         generation,
         `forecast:${months}:${currency}`,
@@ -119,6 +134,7 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
           }
         },
       )
+      return sendKept(reply, json)
     },
   )
 
