@@ -2,9 +2,18 @@ import assert from 'node:assert/strict'
 import { type SQL, sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { contacts, type DealStage, type DealStatus, deals } from '../src/db/schema.js'
+import type { AnalyticsCache } from '../src/features/analytics/cache.js'
 import { bumpGeneration } from '../src/features/analytics/generation.js'
 import { uuidv7 } from '../src/lib/uuid.js'
 import { as, type TestUser } from './helpers.js'
+
+/** The value behind the cache's JSON text: what a client of the route would parse. */
+export async function cachedValue(
+  cache: AnalyticsCache,
+  ...args: Parameters<AnalyticsCache['getJson']>
+): Promise<unknown> {
+  return JSON.parse(await cache.getJson(...args))
+}
 
 export interface SeedDeal {
   status?: DealStatus

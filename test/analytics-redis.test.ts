@@ -15,7 +15,7 @@ import { deals } from '../src/db/schema.js'
 import { analyticsCache, CACHE_TTL_MS } from '../src/features/analytics/cache.js'
 import { bumpGeneration, readAnalyticsState } from '../src/features/analytics/generation.js'
 import { uuidv7 } from '../src/lib/uuid.js'
-import { byStage, funnel, seedDeals, summary } from './analytics-fixtures.js'
+import { byStage, cachedValue, funnel, seedDeals, summary } from './analytics-fixtures.js'
 import { as, buildTestApp, createDeal, register, type TestUser } from './helpers.js'
 
 const REDIS_URL = process.env.REDIS_URL
@@ -187,11 +187,14 @@ describe('two instances sharing one database and one Redis', {
     const cache = analyticsCache(app.redis, app.log)
     const orgId = uuidv7()
     // Generation 1 read, then a write commits (2) while computing: the old value stays under 1 only.
-    const stale = await cache.get(orgId, '1', 'x', async () => ({ value: 'before the write' }))
+    const stale = await cachedValue(cache, orgId, '1', 'x', async () => ({ value: 'before the write' }))
     assert.equal(stale, 'before the write')
-    const fresh = await cache.get(orgId, '2', 'x', async () => ({ value: 'after the write' }))
+    const fresh = await cachedValue(cache, orgId, '2', 'x', async () => ({ value: 'after the write' }))
     assert.equal(fresh, 'after the write')
-    assert.equal(await cache.get(orgId, '2', 'x', async () => ({ value: 'not computed' })), 'after the write')
+    assert.equal(
+      await cachedValue(cache, orgId, '2', 'x', async () => ({ value: 'not computed' })),
+      'after the write',
+    )
   })
 
   it('keeps what it read from Redis in the process, until the shared entry expires', async () => {
@@ -203,22 +206,25 @@ describe('two instances sharing one database and one Redis', {
     const cacheB = analyticsCache(b.redis, b.log)
     const orgId = uuidv7()
     const compute = (value: string, validForMs?: number) => async () => ({ value, validForMs })
-    assert.equal(await cacheA.get(orgId, '1', 'lasting', compute('from A')), 'from A')
-    assert.equal(await cacheA.get(orgId, '1', 'brief', compute('brief from A', 1_500)), 'brief from A')
+    assert.equal(await cachedValue(cacheA, orgId, '1', 'lasting', compute('from A')), 'from A')
+    assert.equal(
+      await cachedValue(cacheA, orgId, '1', 'brief', compute('brief from A', 1_500)),
+      'brief from A',
+    )
     // B reads both from Redis once...
-    assert.equal(await cacheB.get(orgId, '1', 'lasting', compute('from B')), 'from A')
-    assert.equal(await cacheB.get(orgId, '1', 'brief', compute('brief from B')), 'brief from A')
+    assert.equal(await cachedValue(cacheB, orgId, '1', 'lasting', compute('from B')), 'from A')
+    assert.equal(await cachedValue(cacheB, orgId, '1', 'brief', compute('brief from B')), 'brief from A')
     assert.deepEqual(cacheB.stats(), { hits: 2, misses: 0, bypassed: 0 })
     // ...then from its own copies, even while Redis does not answer.
     proxy.stall()
-    assert.equal(await cacheB.get(orgId, '1', 'lasting', compute('from B')), 'from A')
-    assert.equal(await cacheB.get(orgId, '1', 'brief', compute('brief from B')), 'brief from A')
+    assert.equal(await cachedValue(cacheB, orgId, '1', 'lasting', compute('from B')), 'from A')
+    assert.equal(await cachedValue(cacheB, orgId, '1', 'brief', compute('brief from B')), 'brief from A')
     assert.deepEqual(cacheB.stats(), { hits: 4, misses: 0, bypassed: 0 })
     proxy.resume()
     // The copy of the brief entry lapses with the shared one (its value changes as time passes).
     await sleep(1_600)
-    assert.equal(await cacheB.get(orgId, '1', 'brief', compute('brief from B')), 'brief from B')
-    assert.equal(await cacheB.get(orgId, '1', 'lasting', compute('from B')), 'from A')
+    assert.equal(await cachedValue(cacheB, orgId, '1', 'brief', compute('brief from B')), 'brief from B')
+    assert.equal(await cachedValue(cacheB, orgId, '1', 'lasting', compute('from B')), 'from A')
   })
 
   it('is fresh on every instance at once although the writer cannot reach Redis', async () => {

@@ -10,6 +10,7 @@ import { conversionRate, dealFunnel, winRate } from '../src/features/analytics/m
 import {
   ago,
   byStage,
+  cachedValue,
   EMPTY_FUNNEL,
   EMPTY_SUMMARY,
   funnel,
@@ -88,11 +89,11 @@ describe('analytics cache (in process)', () => {
   it("serves a computed value until the organization's generation moves", async () => {
     const cache = analyticsCache(undefined, app.log)
     const c = counting()
-    assert.deepEqual(await cache.get('org-a', '1', 'x', c.compute), { n: 1 })
-    assert.deepEqual(await cache.get('org-a', '1', 'x', c.compute), { n: 1 })
-    assert.deepEqual(await cache.get('org-b', '2', 'x', c.compute), { n: 2 })
-    assert.deepEqual(await cache.get('org-a', '1', 'x', c.compute), { n: 1 })
-    assert.deepEqual(await cache.get('org-a', '2', 'x', c.compute), { n: 3 })
+    assert.deepEqual(await cachedValue(cache, 'org-a', '1', 'x', c.compute), { n: 1 })
+    assert.deepEqual(await cachedValue(cache, 'org-a', '1', 'x', c.compute), { n: 1 })
+    assert.deepEqual(await cachedValue(cache, 'org-b', '2', 'x', c.compute), { n: 2 })
+    assert.deepEqual(await cachedValue(cache, 'org-a', '1', 'x', c.compute), { n: 1 })
+    assert.deepEqual(await cachedValue(cache, 'org-a', '2', 'x', c.compute), { n: 3 })
     assert.equal(c.calls, 3)
   })
 
@@ -100,10 +101,10 @@ describe('analytics cache (in process)', () => {
     const cache = analyticsCache(undefined, app.log)
     // Generation read (1), then a write commits (2) while the computation runs on an older snapshot: the value
     // stays under generation 1, which no reader after the write asks for.
-    const stale = await cache.get('org', '1', 'x', async () => ({ value: 'before the write' }))
+    const stale = await cachedValue(cache, 'org', '1', 'x', async () => ({ value: 'before the write' }))
     assert.equal(stale, 'before the write')
     assert.equal(
-      await cache.get('org', '2', 'x', async () => ({ value: 'after the write' })),
+      await cachedValue(cache, 'org', '2', 'x', async () => ({ value: 'after the write' })),
       'after the write',
     )
   })
@@ -115,27 +116,29 @@ describe('analytics cache (in process)', () => {
       await sleep(20)
       return c.compute()
     }
-    const results = await Promise.all(Array.from({ length: 5 }, () => cache.get('org', '1', 'x', slow)))
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => cachedValue(cache, 'org', '1', 'x', slow)),
+    )
     assert.deepEqual(results, Array(5).fill({ n: 1 }))
     assert.equal(c.calls, 1)
     const failing = async (): Promise<{ value: string }> => {
       throw new Error('database down')
     }
-    await assert.rejects(cache.get('org', '1', 'y', failing), /database down/)
-    assert.equal(await cache.get('org', '1', 'y', async () => ({ value: 'recovered' })), 'recovered')
+    await assert.rejects(cachedValue(cache, 'org', '1', 'y', failing), /database down/)
+    assert.equal(await cachedValue(cache, 'org', '1', 'y', async () => ({ value: 'recovered' })), 'recovered')
   })
 
   it('expires a value when it stops being valid, and never stores one already invalid', async () => {
     const cache = analyticsCache(undefined, app.log)
     const c = counting()
     const shortLived = async () => ({ ...(await c.compute()), validForMs: 40 })
-    assert.deepEqual(await cache.get('org', '1', 'x', shortLived), { n: 1 })
-    assert.deepEqual(await cache.get('org', '1', 'x', shortLived), { n: 1 })
+    assert.deepEqual(await cachedValue(cache, 'org', '1', 'x', shortLived), { n: 1 })
+    assert.deepEqual(await cachedValue(cache, 'org', '1', 'x', shortLived), { n: 1 })
     await sleep(60)
-    assert.deepEqual(await cache.get('org', '1', 'x', shortLived), { n: 2 })
+    assert.deepEqual(await cachedValue(cache, 'org', '1', 'x', shortLived), { n: 2 })
     const expired = async () => ({ ...(await c.compute()), validForMs: -5 })
-    assert.deepEqual(await cache.get('org', '1', 'z', expired), { n: 3 })
-    assert.deepEqual(await cache.get('org', '1', 'z', expired), { n: 4 })
+    assert.deepEqual(await cachedValue(cache, 'org', '1', 'z', expired), { n: 3 })
+    assert.deepEqual(await cachedValue(cache, 'org', '1', 'z', expired), { n: 4 })
   })
 })
 

@@ -21,19 +21,10 @@ export interface Computed<T> {
 
 export interface AnalyticsCache {
   /**
-   * The cached value of `name` for the organization at `generation`, or `compute()` stored under it. The caller
-   * reads the generation BEFORE computing, so a write that commits meanwhile moves readers to a new key and can
-   * never hide behind this one. Any cache failure computes without the cache.
-   */
-  get<T>(
-    organizationId: string,
-    generation: string,
-    name: string,
-    compute: () => Promise<Computed<T>>,
-  ): Promise<T>
-  /**
-   * `get`, answered as the JSON text it keeps: a route sends it as it is, instead of parsing the kept text and
-   * serializing the result again on every hit.
+   * The JSON text of `name` for the organization at `generation`, or of `compute()`'s value, stored under it. The
+   * text is what a route sends as it is: a hit is never parsed and serialized again. The caller reads the
+   * generation BEFORE computing, so a write that commits meanwhile moves readers to a new key and can never hide
+   * behind this one. Any cache failure computes without the cache.
    */
   getJson<T>(
     organizationId: string,
@@ -110,9 +101,6 @@ export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger)
 
   return {
     getJson,
-    async get(organizationId, generation, name, compute) {
-      return JSON.parse(await getJson(organizationId, generation, name, compute))
-    },
     stats: () => ({ ...stats }),
   }
 }

@@ -19,11 +19,6 @@ const security = [{ bearerAuth: [] }]
 const tags = ['analytics']
 
 /**
- * `/analytics/deals/*`: any member reads; results are cached under the organization's analytics generation,
- * read from the database first (one prepared statement, with the default currency), so no write is ever hidden (see generation.ts).
- * Computations read the aggregate rows kept exact in every deal write's transaction (see queries.ts).
- */
-/**
  * A kept answer as the JSON text the cache holds (the value the route computed, which is exactly its response
  * schema's shape): Fastify sends a string with a JSON content type as it is, without serializing it again.
  */
@@ -31,6 +26,11 @@ function sendKept(reply: FastifyReply, json: string) {
   return reply.type('application/json; charset=utf-8').send(json)
 }
 
+/**
+ * `/analytics/deals/*`: any member reads; results are cached under the organization's analytics generation,
+ * read from the database first (one prepared statement, with the default currency), so no write is ever hidden (see generation.ts).
+ * Computations read the aggregate rows kept exact in every deal write's transaction (see queries.ts).
+ */
 export default async function analyticsRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
