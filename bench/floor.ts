@@ -4,9 +4,9 @@
  * validation or schemas. What the service spends beyond this is its own overhead. Started by bench/run.ts with
  * DATABASE_URL and PORT.
  */
-import { createHash } from 'node:crypto'
 import { createServer, type ServerResponse } from 'node:http'
 import pg from 'pg'
+import { statementName } from '../src/db/client.js'
 import { dealForecast, dealVelocity } from '../src/features/analytics/metrics.js'
 import type { ForecastRow, VelocityRow } from '../src/features/analytics/queries.js'
 import { cursorBinding, cursorCodec } from '../src/lib/cursor.js'
@@ -41,32 +41,23 @@ pool.on('error', () => {})
 
 type Row = Record<string, unknown>
 
-// Like the service (src/db/client.ts), every statement with parameters is prepared once per connection under
-// a name derived from its text.
-const names = new Map<string, string>()
-function nameOf(query: FloorQuery): string | undefined {
-  if (query.name || query.values.length === 0) return query.name
-  let name = names.get(query.text)
-  if (name === undefined) {
-    name = `s${createHash('sha1').update(query.text).digest('base64url')}`
-    names.set(query.text, name)
-  }
-  return name
-}
+// Like the service, every statement with parameters is prepared once per connection, under the same name.
+const nameOf = (query: FloorQuery) =>
+  query.name ?? (query.values.length > 0 ? statementName(query.text) : undefined)
 
 async function rows(query: FloorQuery): Promise<Row[]> {
   return (await pool.query({ name: nameOf(query), text: query.text, values: query.values })).rows as Row[]
 }
 
-/** Rows as arrays, as drizzle reads a join (its two `id` columns would collide in an object). */
-async function arrays(query: FloorQuery): Promise<unknown[][]> {
+/** Rows as arrays and their column names, as drizzle reads a join (its two `id` columns would collide in an object). */
+async function arrays(query: FloorQuery): Promise<{ rows: unknown[][]; names: string[] }> {
   const result = await pool.query({
     name: nameOf(query),
     text: query.text,
     values: query.values,
     rowMode: 'array',
   })
-  return result.rows as unknown[][]
+  return { rows: result.rows as unknown[][], names: result.fields.map((field) => field.name) }
 }
 
 const iso = (value: unknown) => (value as Date).toISOString()
@@ -93,51 +84,18 @@ function deal(row: Row) {
   }
 }
 
-/** A row of the board column's join: the deal's columns, then its contact's (`expand=contact`). */
-function dealWithContact(row: unknown[]) {
-  const [
-    organizationId,
-    id,
-    contactId,
-    ownerId,
-    title,
-    amount,
-    currency,
-    status,
-    stage,
-    createdAt,
-    updatedAt,
-  ] = row
-  const [expectedCloseDate, lostReason, closedAt, stageChangedAt, , probability, weightedAmount] =
-    row.slice(11)
-  const [contactRowId, contactName, contactEmail, contactCompanyId] = row.slice(18)
-  return {
-    ...deal({
-      organization_id: organizationId,
-      id,
-      contact_id: contactId,
-      owner_id: ownerId,
-      title,
-      amount,
-      currency,
-      status,
-      stage,
-      created_at: createdAt,
-      updated_at: updatedAt,
-      expected_close_date: expectedCloseDate,
-      lost_reason: lostReason,
-      closed_at: closedAt,
-      stage_changed_at: stageChangedAt,
-      probability,
-      weighted_amount: weightedAmount,
-    }),
-    contact: {
-      id: contactRowId,
-      name: contactName,
-      email: contactEmail,
-      company_id: contactCompanyId ?? null,
-    },
-  }
+/** The board column's rows: the deal's columns, then its contact's (`expand=contact`). */
+function dealsWithContacts({ rows: found, names }: { rows: unknown[][]; names: string[] }) {
+  const contactFrom = names.indexOf('id', names.indexOf('id') + 1)
+  const columns = (row: unknown[], from: number, to: number): Row =>
+    Object.fromEntries(names.slice(from, to).map((name, i) => [name, row[from + i]]))
+  return found.map((row) => {
+    const { id, name, email, company_id } = columns(row, contactFrom, names.length)
+    return {
+      ...deal(columns(row, 0, contactFrom)),
+      contact: { id, name, email, company_id: company_id ?? null },
+    }
+  })
 }
 
 function contact(row: Row) {
@@ -158,9 +116,8 @@ function contact(row: Row) {
 const codec = cursorCodec(secretKey)
 const counts = new Map<string, number>()
 
-function pageOf<T>(
-  found: T[],
-  toItem: (row: T) => ReturnType<typeof deal>,
+function pageOf(
+  found: ReturnType<typeof deal>[],
   total: number,
   page: number,
   pageSize: number,
@@ -168,7 +125,7 @@ function pageOf<T>(
   sortKey: string,
 ) {
   const more = found.length > pageSize
-  const items = (more ? found.slice(0, pageSize) : found).map(toItem)
+  const items = more ? found.slice(0, pageSize) : found
   const last = items[items.length - 1]
   return {
     items,
@@ -191,7 +148,7 @@ async function dealsW1(organizationId: string, page: number, pageSize: number) {
     FloorQuery,
   ]
   const [found, counted] = await Promise.all([rows(items), rows(count)])
-  return pageOf(found, deal, Number(counted[0]?.total ?? 0), page, pageSize, W1_BINDING, 'created_at')
+  return pageOf(found.map(deal), Number(counted[0]?.total ?? 0), page, pageSize, W1_BINDING, 'created_at')
 }
 
 async function dealsW7(
@@ -215,7 +172,7 @@ async function dealsW7(
     rows(queries.page),
     cachedCount(organizationId, filters, queries.generation, queries.count),
   ])
-  return pageOf(found, deal, total, page, pageSize, binding, 'amount')
+  return pageOf(found.map(deal), total, page, pageSize, binding, 'amount')
 }
 
 /** The filtered count as the service keeps it: per filters and write generation, counted when missing. */
@@ -242,7 +199,7 @@ async function dealsW8(organizationId: string, stage: string, page: number, page
     arrays(queries.page),
     cachedCount(organizationId, filters, queries.generation, queries.count),
   ])
-  return pageOf(found, dealWithContact, total, page, pageSize, binding, 'created_at')
+  return pageOf(dealsWithContacts(found), total, page, pageSize, binding, 'created_at')
 }
 
 // The service's analytics cache, reduced to what W9 needs: an entry per organization, generation and request,
@@ -250,7 +207,7 @@ async function dealsW8(organizationId: string, stage: string, page: number, page
 const forecasts = new Map<string, { body: unknown; expiresAt: number }>()
 
 async function forecastW9(organizationId: string, months: number) {
-  const [[generation, defaultCurrency] = []] = await arrays(analyticsState(organizationId))
+  const [[generation, defaultCurrency] = []] = (await arrays(analyticsState(organizationId))).rows
   const currency = String(defaultCurrency ?? 'USD')
   const key = `${organizationId}|${generation}|forecast:${months}:${currency}`
   const cached = forecasts.get(key)

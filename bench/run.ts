@@ -392,17 +392,17 @@ interface Target {
  */
 async function warmProcesses(
   reads: Workload[],
-  processes: NodeChild[],
+  service: NodeChild,
+  floor: { process: NodeChild; workloads: Workload[] } | undefined,
   headers: Record<string, string>,
-  floorWorkloads: Workload[],
   ids: BenchIds,
 ) {
   if (settings.warmupSeconds <= 0 || reads.length === 0) return
   const seconds = Math.max(1, settings.warmupSeconds / 2)
   log(`warming up: ${reads.map((w) => w.id).join(', ')}, ${seconds} s each`)
   for (const workload of reads) {
-    for (const target of processes) {
-      if (target !== processes[0] && !floorWorkloads.includes(workload)) continue
+    const targets = floor?.workloads.includes(workload) ? [service, floor.process] : [service]
+    for (const target of targets) {
       await fire(
         { baseUrl: target.baseUrl, process: target, requests: workload.requests(ids), samples: [] },
         headers,
@@ -558,10 +558,10 @@ async function benchMode(database: ModeResult['database']): Promise<ModeResult> 
   const analyticsRoutes = WORKLOADS.filter((w) => w.id === 'W5' || w.id === 'W6')
   const checkAnalytics = Boolean(prepared.databaseUrl) && analyticsRoutes.every((w) => isAvailable(w, routes))
   await warmProcesses(
-    available.filter((w) => w.kind === 'read' && selected.includes(w)),
-    [service, ...(floor ? [floor] : [])],
+    available.filter((w) => w.kind === 'read'),
+    service,
+    floor && { process: floor, workloads: floorWorkloads },
     headers,
-    floorWorkloads,
     ids,
   )
   for (const workload of selected) {

@@ -133,12 +133,7 @@ function cacheStatements(client: pg.PoolClient): void {
       statement.name === undefined &&
       hasValues(Array.isArray(statement.values) ? statement.values : rest[0])
     ) {
-      let name = statementNames.get(statement.text)
-      if (name === undefined) {
-        name = `s${createHash('sha1').update(statement.text).digest('base64url')}`
-        if (statementNames.size >= 4 * STATEMENTS_PER_CONNECTION) statementNames.clear()
-        statementNames.set(statement.text, name)
-      }
+      const name = statementName(statement.text)
       if (prepared.has(name) || prepared.size < STATEMENTS_PER_CONNECTION) {
         prepared.add(name)
         return query({ ...statement, name }, ...rest)
@@ -146,6 +141,17 @@ function cacheStatements(client: pg.PoolClient): void {
     }
     return query(config, ...rest)
   }
+}
+
+/** The prepared-statement name of a text: derived from it, so every connection (and the bench floor) agrees. */
+export function statementName(text: string): string {
+  let name = statementNames.get(text)
+  if (name === undefined) {
+    name = `s${createHash('sha1').update(text).digest('base64url')}`
+    if (statementNames.size >= 4 * STATEMENTS_PER_CONNECTION) statementNames.clear()
+    statementNames.set(text, name)
+  }
+  return name
 }
 
 /** Drizzle passes the values beside the config (`query(config, values)`), pg's own callers inside it. */
