@@ -1,5 +1,5 @@
 /**
- * The SQL the service sends for W1, W2 and W7, word for word (as drizzle renders it), so the floor measures
+ * The SQL the service sends for W1, W2 and W7–W10, word for word (as drizzle renders it), so the floor measures
  * the same database work without the framework around it. test/bench-floor.test.ts captures what the service
  * really sends and fails when this file falls behind; the harness also compares both answers before measuring.
  */
@@ -14,13 +14,37 @@ const probability = (org: string, status: string, stage: string) =>
   `stage AS st, probability::integer AS p FROM pipeline_stages) sp WHERE sp.org = ${org} AND sp.st = ${stage}), ` +
   `CASE ${stage} WHEN 'qualification' THEN 10 WHEN 'proposal' THEN 30 WHEN 'negotiation' THEN 60 ELSE 90 END) END`
 
-// v1.1: the sales fields, and probability / weighted_amount computed by the database on every read.
-const DEAL_COLUMNS =
-  '"organization_id", "id", "contact_id", "owner_id", "title", "amount", "currency", "status", "stage", ' +
-  '"created_at", "updated_at", "expected_close_date", "lost_reason", "closed_at", "stage_changed_at", ' +
-  `"stage_changed_by", ${probability('"organization_id"', '"status"', '"stage"')} as "probability", ` +
-  `round("amount" * ${probability('"deals"."organization_id"', '"deals"."status"', '"deals"."stage"')} / 100, 2)::text ` +
-  'as "weighted_amount"'
+// v1.1: the sales fields, and probability / weighted_amount computed by the database on every read. `table` is
+// '' for a select of deals alone and '"deals".' over a join, as drizzle renders them (weighted_amount's
+// probability is always qualified).
+const DEAL_FIELDS = [
+  'organization_id',
+  'id',
+  'contact_id',
+  'owner_id',
+  'title',
+  'amount',
+  'currency',
+  'status',
+  'stage',
+  'created_at',
+  'updated_at',
+  'expected_close_date',
+  'lost_reason',
+  'closed_at',
+  'stage_changed_at',
+  'stage_changed_by',
+]
+function dealColumns(table: '' | '"deals".'): string {
+  const column = (name: string) => `${table}"${name}"`
+  return (
+    `${DEAL_FIELDS.map(column).join(', ')}, ` +
+    `${probability(column('organization_id'), column('status'), column('stage'))} as "probability", ` +
+    `round(${column('amount')} * ${probability('"deals"."organization_id"', '"deals"."status"', '"deals"."stage"')} / 100, 2)::text ` +
+    'as "weighted_amount"'
+  )
+}
+const DEAL_COLUMNS = dealColumns('')
 const CONTACT_COLUMNS =
   '"organization_id", "id", "owner_id", "name", "email", "phone", "created_at", "updated_at", "company_id"'
 
@@ -91,15 +115,6 @@ export function dealsByStatusAndMinAmount(
   }
 }
 
-// The same columns qualified by table, as drizzle renders a select over a join.
-const QUALIFIED_DEAL_COLUMNS =
-  '"deals"."organization_id", "deals"."id", "deals"."contact_id", "deals"."owner_id", "deals"."title", ' +
-  '"deals"."amount", "deals"."currency", "deals"."status", "deals"."stage", "deals"."created_at", ' +
-  '"deals"."updated_at", "deals"."expected_close_date", "deals"."lost_reason", "deals"."closed_at", ' +
-  `"deals"."stage_changed_at", "deals"."stage_changed_by", ${probability('"deals"."organization_id"', '"deals"."status"', '"deals"."stage"')} as "probability", ` +
-  `round("deals"."amount" * ${probability('"deals"."organization_id"', '"deals"."status"', '"deals"."stage"')} / 100, 2)::text ` +
-  'as "weighted_amount"'
-
 /**
  * W8: `GET /deals?stage=<one>&expand=contact&page_size=…` (a pipeline board column, default order): the page
  * joined to its contacts in one query, the deals' write generation, and — when no count is cached for that
@@ -116,7 +131,7 @@ export function dealsBoardColumn(
   return {
     page: {
       text:
-        `select ${QUALIFIED_DEAL_COLUMNS}, "contacts"."id", "contacts"."name", "contacts"."email", "contacts"."company_id" ` +
+        `select ${dealColumns('"deals".')}, "contacts"."id", "contacts"."name", "contacts"."email", "contacts"."company_id" ` +
         'from "deals" inner join "contacts" on ("contacts"."organization_id" = "deals"."organization_id" and "contacts"."id" = "deals"."contact_id") ' +
         `where ("deals"."organization_id" = $1 and "deals"."stage" in ($2)) order by "deals"."created_at" desc, "deals"."id" desc${page}`,
       values,
