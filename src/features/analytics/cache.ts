@@ -15,7 +15,10 @@ const MEMORY_MAX_ENTRIES = 10_000
 
 export interface Computed<T> {
   value: T
-  /** How long the value stays right without any write (time-dependent results); default CACHE_TTL_MS. */
+  /**
+   * How long the value stays right without any write (time-dependent results), as of when `compute` started
+   * (the cache takes off the time computing took); default CACHE_TTL_MS.
+   */
   validForMs?: number | undefined
 }
 
@@ -84,9 +87,11 @@ export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger)
     let pending = inflight.get(key)
     if (!pending) {
       pending = (async () => {
+        const started = performance.now()
         const { value, validForMs } = await compute()
         const json = JSON.stringify(value)
-        const ttlMs = Math.floor(Math.min(CACHE_TTL_MS, validForMs ?? CACHE_TTL_MS))
+        const left = validForMs === undefined ? CACHE_TTL_MS : validForMs - (performance.now() - started)
+        const ttlMs = Math.floor(Math.min(CACHE_TTL_MS, left))
         if (ttlMs > 0) {
           await store.write(key, json, ttlMs).then(() => {
             failing = false
