@@ -64,32 +64,38 @@ function limitOffset(values: unknown[], pageSize: number, offset: number): strin
   return `${clause} offset $${values.length}`
 }
 
+// The list's counter total and write generation as the service selects them with every page (src/lib/list.ts),
+// over the organization $1 and the list(s) $2; the page's own parameters follow from $3.
+const COUNTER = `(SELECT coalesce(sum(total), 0)::text FROM list_counts
+    WHERE organization_id = $1::uuid AND list = $2)`
 const GENERATION = `(SELECT coalesce(sum(writes), 0)::text FROM list_counts
-    WHERE organization_id = $1::uuid AND list = ANY(string_to_array($2, ','))) AS g`
+    WHERE organization_id = $1::uuid AND list = ANY(string_to_array($2, ',')))`
 
 /**
  * W1: `GET /deals?page=…&page_size=…` (default order created_at desc, id desc): the page (one row more, to know
- * whether a next cursor exists) and the organization's deal counter.
+ * whether a next cursor exists) with the organization's deal counter, in one statement.
  */
-export function dealsPage(organizationId: string, pageSize: number, offset: number): FloorQuery[] {
-  const values: unknown[] = [organizationId]
+export function dealsPage(organizationId: string, pageSize: number, offset: number): FloorQuery {
+  const values: unknown[] = [organizationId, 'deals', organizationId]
   const page = limitOffset(values, pageSize, offset)
-  return [
-    {
-      text: `select ${DEAL_COLUMNS} from "deals" where "deals"."organization_id" = $1 order by "deals"."created_at" desc, "deals"."id" desc${page}`,
-      values,
-    },
-    {
-      text: 'SELECT coalesce(sum(total), 0) AS total FROM list_counts\n    WHERE organization_id = $1::uuid AND list = $2',
-      values: [organizationId, 'deals'],
-    },
-  ]
+  return {
+    text: `select ${DEAL_COLUMNS}, ${COUNTER} as "list_meta" from "deals" where "deals"."organization_id" = $3 order by "deals"."created_at" desc, "deals"."id" desc${page}`,
+    values,
+  }
+}
+
+/** The count of a filtered list with the generation it belongs to, when none is cached for the page's generation. */
+function countWithGeneration(where: string, values: unknown[]): FloorQuery {
+  return {
+    text: `SELECT count(*)::int AS n, ${GENERATION} AS g\n        FROM "deals" WHERE ${where}`,
+    values,
+  }
 }
 
 /**
- * W7: `GET /deals?status=<one>&min_amount=…&order_by=amount&order=desc&page_size=…`: the page, the deals' write
- * generation, and — when no count is cached for that generation — the count with its generation. The service
- * binds min_amount in its canonical two-decimal form, so the floor does too.
+ * W7: `GET /deals?status=<one>&min_amount=…&order_by=amount&order=desc&page_size=…`: the page with the deals'
+ * write generation, then — when no count is cached for that generation — the count with its generation. The
+ * service binds min_amount in its canonical two-decimal form, so the floor does too.
  */
 export function dealsByStatusAndMinAmount(
   organizationId: string,
@@ -97,27 +103,23 @@ export function dealsByStatusAndMinAmount(
   minAmount: string,
   pageSize: number,
   offset: number,
-): { page: FloorQuery; generation: FloorQuery; count: FloorQuery } {
+): { page: FloorQuery; count: FloorQuery } {
   const amount = parseAmount(minAmount)
-  const where = '("deals"."organization_id" = $1 and "deals"."status" in ($2) and "deals"."amount" >= $3)'
-  const values: unknown[] = [organizationId, status, amount]
+  const where = '("deals"."organization_id" = $3 and "deals"."status" in ($4) and "deals"."amount" >= $5)'
+  const values: unknown[] = [organizationId, 'deals', organizationId, status, amount]
   const page = limitOffset(values, pageSize, offset)
   return {
     page: {
-      text: `select ${DEAL_COLUMNS} from "deals" where ${where} order by "deals"."amount" desc, "deals"."id" desc${page}`,
+      text: `select ${DEAL_COLUMNS}, ${GENERATION} as "list_meta" from "deals" where ${where} order by "deals"."amount" desc, "deals"."id" desc${page}`,
       values,
     },
-    generation: { text: `SELECT ${GENERATION}`, values: [organizationId, 'deals'] },
-    count: {
-      text: `SELECT count(*)::int AS n, ${GENERATION}\n        FROM "deals" WHERE ("deals"."organization_id" = $3 and "deals"."status" in ($4) and "deals"."amount" >= $5)`,
-      values: [organizationId, 'deals', organizationId, status, amount],
-    },
+    count: countWithGeneration(where, values.slice(0, 5)),
   }
 }
 
 /**
  * W8: `GET /deals?stage=<one>&expand=contact&page_size=…` (a pipeline board column, default order): the page
- * joined to its contacts in one query, the deals' write generation, and — when no count is cached for that
+ * joined to its contacts in one query, with the deals' write generation, then — when no count is cached for that
  * generation — the count with its generation. Same shape as W7.
  */
 export function dealsBoardColumn(
@@ -125,22 +127,21 @@ export function dealsBoardColumn(
   stage: string,
   pageSize: number,
   offset: number,
-): { page: FloorQuery; generation: FloorQuery; count: FloorQuery } {
-  const values: unknown[] = [organizationId, stage]
+): { page: FloorQuery; count: FloorQuery } {
+  const values: unknown[] = [organizationId, 'deals', organizationId, stage]
   const page = limitOffset(values, pageSize, offset)
   return {
     page: {
       text:
-        `select ${dealColumns('"deals".')}, "contacts"."id", "contacts"."name", "contacts"."email", "contacts"."company_id" ` +
+        `select ${dealColumns('"deals".')}, "contacts"."id", "contacts"."name", "contacts"."email", "contacts"."company_id", ${GENERATION} as "list_meta" ` +
         'from "deals" inner join "contacts" on ("contacts"."organization_id" = "deals"."organization_id" and "contacts"."id" = "deals"."contact_id") ' +
-        `where ("deals"."organization_id" = $1 and "deals"."stage" in ($2)) order by "deals"."created_at" desc, "deals"."id" desc${page}`,
+        `where ("deals"."organization_id" = $3 and "deals"."stage" in ($4)) order by "deals"."created_at" desc, "deals"."id" desc${page}`,
       values,
     },
-    generation: { text: `SELECT ${GENERATION}`, values: [organizationId, 'deals'] },
-    count: {
-      text: `SELECT count(*)::int AS n, ${GENERATION}\n        FROM "deals" WHERE ("deals"."organization_id" = $3 and "deals"."stage" in ($4))`,
-      values: [organizationId, 'deals', organizationId, stage],
-    },
+    count: countWithGeneration(
+      '("deals"."organization_id" = $3 and "deals"."stage" in ($4))',
+      values.slice(0, 4),
+    ),
   }
 }
 

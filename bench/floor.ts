@@ -143,12 +143,8 @@ function pageOf(
 const W1_BINDING = cursorBinding('deals', { order_by: 'created_at', order: 'desc' })
 
 async function dealsW1(organizationId: string, page: number, pageSize: number) {
-  const [items, count] = dealsPage(organizationId, pageSize, (page - 1) * pageSize) as [
-    FloorQuery,
-    FloorQuery,
-  ]
-  const [found, counted] = await Promise.all([rows(items), rows(count)])
-  return pageOf(found.map(deal), Number(counted[0]?.total ?? 0), page, pageSize, W1_BINDING, 'created_at')
+  const found = await rows(dealsPage(organizationId, pageSize, (page - 1) * pageSize))
+  return pageOf(found.map(deal), Number(found[0]?.list_meta ?? 0), page, pageSize, W1_BINDING, 'created_at')
 }
 
 async function dealsW7(
@@ -165,25 +161,25 @@ async function dealsW7(
     pageSize,
     (page - 1) * pageSize,
   )
-  const amount = queries.page.values[2] as string
+  const amount = queries.page.values[4] as string // min_amount as the service binds it (two decimals)
   const filters = { status: [status], min_amount: amount }
   const binding = cursorBinding('deals', { ...filters, order_by: 'amount', order: 'desc' })
-  const [found, total] = await Promise.all([
-    rows(queries.page),
-    cachedCount(organizationId, filters, queries.generation, queries.count),
-  ])
+  const found = await rows(queries.page)
+  const total = await cachedCount(organizationId, filters, found[0]?.list_meta, queries.count)
   return pageOf(found.map(deal), total, page, pageSize, binding, 'amount')
 }
 
-/** The filtered count as the service keeps it: per filters and write generation, counted when missing. */
+/**
+ * The filtered count as the service keeps it: per filters and the write generation its page carried, counted
+ * when missing. (The bench's pages are never empty, where the service reads the generation alone.)
+ */
 async function cachedCount(
   organizationId: string,
   filters: Record<string, unknown>,
-  generationQuery: FloorQuery,
+  generation: unknown,
   countQuery: FloorQuery,
 ): Promise<number> {
-  const [generation] = await rows(generationQuery)
-  const cached = counts.get(`${organizationId}|${cursorBinding('deals:count', filters)}|${generation?.g}`)
+  const cached = counts.get(`${organizationId}|${cursorBinding('deals:count', filters)}|${generation}`)
   if (cached !== undefined) return cached
   const [counted] = await rows(countQuery)
   const total = Number(counted?.n ?? 0)
@@ -195,10 +191,9 @@ async function dealsW8(organizationId: string, stage: string, page: number, page
   const queries = dealsBoardColumn(organizationId, stage, pageSize, (page - 1) * pageSize)
   const filters = { stage: [stage] }
   const binding = cursorBinding('deals', { ...filters, order_by: 'created_at', order: 'desc' })
-  const [found, total] = await Promise.all([
-    arrays(queries.page),
-    cachedCount(organizationId, filters, queries.generation, queries.count),
-  ])
+  const found = await arrays(queries.page)
+  const generation = found.rows[0]?.[found.names.indexOf('list_meta')]
+  const total = await cachedCount(organizationId, filters, generation, queries.count)
   return pageOf(dealsWithContacts(found), total, page, pageSize, binding, 'created_at')
 }
 

@@ -449,8 +449,13 @@ async function checkFloorParity(service: NodeChild, floor: NodeChild, paths: str
       )
     }
     if (!isDeepStrictEqual(fromService, fromFloor)) {
+      const service = (fromService?.body ?? {}) as Record<string, unknown>
+      const floor = (fromFloor?.body ?? {}) as Record<string, unknown>
+      const differing = [...new Set([...Object.keys(service), ...Object.keys(floor)])].filter(
+        (key) => !isDeepStrictEqual(service[key], floor[key]),
+      )
       throw new Error(
-        `floor and service disagree on GET ${path}: service ${fromService?.status} ` +
+        `floor and service disagree on GET ${path} (${differing.map((key) => `${key}: ${JSON.stringify(service[key])?.slice(0, 200)} vs ${JSON.stringify(floor[key])?.slice(0, 200)}`).join('; ')}): service ${fromService?.status} ` +
           `${JSON.stringify(fromService?.body).slice(0, 400)}\nfloor ${fromFloor?.status} ` +
           `${JSON.stringify(fromFloor?.body).slice(0, 400)}\nupdate bench/floor.ts to the service's SQL and shape`,
       )

@@ -53,6 +53,14 @@ async function assertTotalsExact(user: TestUser, organizationId: string, label: 
     assert.equal(counted.pages, null)
     assert.equal(first.total, first.items.length, `${label}: ${path}`)
     assert.equal(first.pages, Math.ceil(first.items.length / 100), `${label}: ${path}`)
+    // A page past the end has no row to carry the total with it: the total is read alone, and still exact.
+    const beyond = (await api.get(`${path}${separator}page_size=100&page=2`)).json()
+    assert.deepEqual(beyond.items, [], `${label}: ${path} page 2`)
+    assert.equal(beyond.total, first.total, `${label}: ${path} page 2`)
+    if (first.items.length > 0) {
+      const single = (await api.get(`${path}${separator}page_size=1`)).json()
+      assert.equal(single.total, first.total, `${label}: ${path} page_size=1`)
+    }
   }
 }
 

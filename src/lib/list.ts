@@ -1,7 +1,7 @@
-import { type AnyColumn, and, type Placeholder, type SQL, sql } from 'drizzle-orm'
+import { type AnyColumn, and, type SQL, sql } from 'drizzle-orm'
 import type { PgTable } from 'drizzle-orm/pg-core'
 import { Type } from 'typebox'
-import { type Executor, fixedStatement, param, queryRows } from '../db/client.js'
+import { type Executor, queryRows } from '../db/client.js'
 import { type CursorCodec, type CursorValue, cursorBinding, cursorCodec, InvalidCursor } from './cursor.js'
 import { AppError } from './errors.js'
 
@@ -12,6 +12,8 @@ import { AppError } from './errors.js'
  * - filtered: one count per filter set and list write generation (the sum of `list_counts.writes`), cached in
  *   process. The count and the generation it is cached under are read by one statement (one snapshot), so a
  *   cached count is exactly the count of that generation; any committed write moves the generation on.
+ * The counter total or the generation is selected with the page itself (one statement, one snapshot: a page and
+ * its total always agree), so a page is one round trip when its count is known.
  */
 
 /** Offset paging reaches this many rows at most; further pages are reached by cursor (which costs the same). */
@@ -71,13 +73,26 @@ export interface Ordering {
   direction: 'asc' | 'desc'
 }
 
-/** Runs the feature's select with these clauses; the feature keeps its table's typing and row shape. */
+/**
+ * Runs the feature's select with these clauses; the feature keeps its table's typing and row shape. `meta` is one
+ * more column for the feature to select as `listMeta` (`listMetaColumn`): a scalar the engine reads with the page,
+ * in the same statement and snapshot (the list's total or write generation), instead of a second round trip.
+ */
 export type RowQuery<Row> = (
   where: SQL | undefined,
   orderBy: SQL[],
   limit: number,
   offset: number,
+  meta?: SQL,
 ) => Promise<Row[]>
+
+/** The `listMeta` column of a page: the engine's scalar, or NULL where it asks for none (exports). */
+export function listMetaColumn(meta: SQL | undefined): SQL.Aliased {
+  return (meta ?? sql`NULL`).as('list_meta')
+}
+
+/** What a page read with `listMetaColumn` carries besides the feature's row. */
+type WithListMeta = { listMeta?: unknown }
 
 function orderClauses(keys: SortKey[], direction: 'asc' | 'desc', nullsLast: boolean): SQL[] {
   return keys.map((key, i) =>
@@ -110,12 +125,13 @@ export async function keysetRows<Row>(
   ordering: Ordering,
   cursor: CursorValue[] | undefined,
   limit: number,
+  meta?: SQL,
 ): Promise<Row[]> {
   const { keys, direction } = ordering
   const [first] = keys
   if (!first?.nullable) {
     const where = cursor ? and(...base, after(keys, cursor, direction)) : and(...base)
-    return run(where, orderClauses(keys, direction, false), limit, 0)
+    return run(where, orderClauses(keys, direction, false), limit, 0, meta)
   }
   const rest = keys.slice(1)
   let rows: Row[] = []
@@ -126,6 +142,7 @@ export async function keysetRows<Row>(
       orderClauses(keys, direction, false),
       limit,
       0,
+      meta,
     )
     if (rows.length >= limit) return rows
   }
@@ -135,6 +152,7 @@ export async function keysetRows<Row>(
     orderClauses(rest, direction, false),
     limit - rows.length,
     0,
+    meta,
   )
   return rows.concat(nulls)
 }
@@ -211,14 +229,17 @@ export async function listPage<Row>(request: ListRequest<Row>): Promise<ListResu
       `Offset paging reaches the first ${MAX_OFFSET_ROWS} rows; follow next_cursor to read further`,
     )
   }
+  // The counter total or the write generation rides with the page (one statement); a direct count runs beside it.
+  const meta = params.count === false ? undefined : metaOf(request)
   const rowsPromise =
     page === null || page === 1
-      ? keysetRows(request.run, request.base, request.ordering, position, pageSize + 1)
-      : offsetRows(request, (page - 1) * pageSize, pageSize + 1)
-  const [rows, total] = await Promise.all([
+      ? keysetRows(request.run, request.base, request.ordering, position, pageSize + 1, meta)
+      : offsetRows(request, (page - 1) * pageSize, pageSize + 1, meta)
+  const [rows, counted] = await Promise.all([
     rowsPromise,
-    params.count === false ? Promise.resolve(null) : totalOf(request),
+    params.count === false || meta !== undefined ? Promise.resolve(null) : directCount(request),
   ])
+  const total = meta === undefined ? counted : await totalWithPage(request, rows, page === 1)
   const more = rows.length > pageSize
   const items = more ? rows.slice(0, pageSize) : rows
   const last = items[items.length - 1]
@@ -237,7 +258,12 @@ export async function listPage<Row>(request: ListRequest<Row>): Promise<ListResu
  * index-only scan of the list's index, not `offset` whole rows fetched and dropped), then the page is read from
  * there like a cursor page. At the 10,000-row cap this is a few milliseconds instead of tens.
  */
-async function offsetRows<Row>(request: ListRequest<Row>, offset: number, limit: number): Promise<Row[]> {
+async function offsetRows<Row>(
+  request: ListRequest<Row>,
+  offset: number,
+  limit: number,
+  meta: SQL | undefined,
+): Promise<Row[]> {
   const { keys, direction } = request.ordering
   const columns = sql.join(
     keys.map((key, i) => sql`${key.column}::text AS ${sql.identifier(`k${i}`)}`),
@@ -251,51 +277,77 @@ async function offsetRows<Row>(request: ListRequest<Row>, offset: number, limit:
   )
   if (!before) return []
   const position = keys.map((_, i) => before[`k${i}`] ?? null)
-  return keysetRows(request.run, request.base, request.ordering, position, limit)
+  return keysetRows(request.run, request.base, request.ordering, position, limit, meta)
 }
 
 /**
  * The write generation of `lists` (names joined by commas) in the organization: the sum of their write counts.
  * One expression for the cache lookup and for the count stored under it, so both read the same number.
  */
-function generationOf(organizationId: string | Placeholder, lists: string | Placeholder): SQL {
+function generationOf(organizationId: string, lists: string): SQL {
   return sql`(SELECT coalesce(sum(writes), 0)::text FROM list_counts
     WHERE organization_id = ${organizationId}::uuid AND list = ANY(string_to_array(${lists}, ',')))`
 }
 
-/** The total of an unfiltered list and the write generation of filtered ones: read on every page, built once. */
-const counterTotal = fixedStatement(
-  () => sql`SELECT coalesce(sum(total), 0) AS total FROM list_counts
-    WHERE organization_id = ${param('organizationId')}::uuid AND list = ${param('list')}`,
-)
-const listsGeneration = fixedStatement(
-  () => sql`SELECT ${generationOf(param('organizationId'), param('lists'))} AS g`,
-)
+/** The total of an unfiltered list in the organization: the sum of its counters' shards. */
+function counterTotalOf(organizationId: string, list: string): SQL {
+  return sql`(SELECT coalesce(sum(total), 0)::text FROM list_counts
+    WHERE organization_id = ${organizationId}::uuid AND list = ${list})`
+}
 
-async function totalOf<Row>(request: ListRequest<Row>): Promise<number> {
-  const { db, organizationId, count } = request
-  if (count.kind === 'counter') {
-    const [row] = await counterTotal(db, { organizationId, list: count.list })
-    return Number(row?.total ?? 0)
+/**
+ * The total of an unfiltered list (its counters) or the write generation of a filtered one: selected with every
+ * page as its `listMeta`, and read alone only when the page is empty.
+ */
+function metaOf<Row>(request: ListRequest<Row>): SQL | undefined {
+  const { organizationId, count } = request
+  if (count.kind === 'counter') return counterTotalOf(organizationId, count.list)
+  if (count.kind === 'cached') return generationOf(organizationId, count.lists.join(','))
+  return undefined
+}
+
+/**
+ * The total of a counted or cached list from the `listMeta` its page carried. An empty first page is an empty
+ * list (total 0, from the same snapshot); an empty page further on reads the total or generation alone.
+ */
+async function totalWithPage<Row>(
+  request: ListRequest<Row>,
+  rows: Row[],
+  firstPage: boolean,
+): Promise<number> {
+  const first = rows[0] as WithListMeta | undefined
+  if (first === undefined && firstPage) return 0
+  let value = first?.listMeta
+  if (value === undefined || value === null) {
+    const meta = metaOf(request)
+    const [row] = meta ? await queryRows<{ v: string }>(request.db, sql`SELECT ${meta} AS v`) : []
+    value = row?.v
   }
-  const where = and(...request.base)
-  if (count.kind === 'direct') {
-    const [row] = await queryRows<{ n: number }>(
-      db,
-      sql`SELECT count(*)::int AS n FROM ${request.table} WHERE ${where}`,
-    )
-    return row?.n ?? 0
-  }
+  if (request.count.kind === 'counter') return Number(value ?? 0)
+  return cachedCount(request, String(value))
+}
+
+async function directCount<Row>(request: ListRequest<Row>): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(
+    request.db,
+    sql`SELECT count(*)::int AS n FROM ${request.table} WHERE ${and(...request.base)}`,
+  )
+  return row?.n ?? 0
+}
+
+/** A filtered list's count, kept per filter set and write generation; counted (with its generation) on a miss. */
+async function cachedCount<Row>(request: ListRequest<Row>, generation: string): Promise<number> {
+  const { organizationId, count } = request
+  if (count.kind !== 'cached') throw new Error('cachedCount: not a cached count')
   const filters = cursorBinding(`${request.list}:count`, filtersOnly(request.binding))
-  const [current] = await listsGeneration(db, { organizationId, lists: count.lists.join(',') })
   const cache = request.tools.counts
-  const hit = cache.get(`${organizationId}|${filters}|${current?.g}`)
+  const hit = cache.get(`${organizationId}|${filters}|${generation}`)
   if (hit !== undefined) return hit
   // The count and the generation it belongs to, from one snapshot.
   const [row] = await queryRows<{ n: number; g: string }>(
-    db,
+    request.db,
     sql`SELECT count(*)::int AS n, ${generationOf(organizationId, count.lists.join(','))} AS g
-        FROM ${request.table} WHERE ${where}`,
+        FROM ${request.table} WHERE ${and(...request.base)}`,
   )
   const n = row?.n ?? 0
   if (cache.size >= COUNT_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string)

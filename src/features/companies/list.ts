@@ -1,7 +1,7 @@
-import { and, eq, ilike, or, type SQL } from 'drizzle-orm'
+import { and, eq, getTableColumns, ilike, or, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { companies } from '../../db/schema.js'
-import type { ListRequest, SortKey } from '../../lib/list.js'
+import { type ListRequest, listMetaColumn, type SortKey } from '../../lib/list.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
 import type { COMPANY_SORT_FIELDS } from './schemas.js'
 
@@ -63,9 +63,9 @@ export function companyList(db: Executor, organizationId: string, filters: Compa
         ? { kind: 'cached' as const, lists: ['companies'] }
         : { kind: 'counter' as const, list: 'companies' },
     valuesOf: (row: CompanyRow) => [sort.value(row), row.id],
-    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
+    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number, meta?: SQL) =>
       db
-        .select()
+        .select({ ...getTableColumns(companies), listMeta: listMetaColumn(meta) })
         .from(companies)
         .where(and(where))
         .orderBy(...orderBy)

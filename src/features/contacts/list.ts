@@ -1,7 +1,7 @@
-import { and, eq, ilike, or, type SQL } from 'drizzle-orm'
+import { and, eq, getTableColumns, ilike, or, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { contacts } from '../../db/schema.js'
-import type { ListRequest, SortKey } from '../../lib/list.js'
+import { type ListRequest, listMetaColumn, type SortKey } from '../../lib/list.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
 import type { CONTACT_SORT_FIELDS } from './schemas.js'
 
@@ -51,9 +51,9 @@ export function contactList(db: Executor, organizationId: string, filters: Conta
         ? { kind: 'cached' as const, lists: ['contacts'] }
         : { kind: 'counter' as const, list: 'contacts' },
     valuesOf: (row: ContactRow) => [sort.value(row), row.id],
-    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
+    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number, meta?: SQL) =>
       db
-        .select()
+        .select({ ...getTableColumns(contacts), listMeta: listMetaColumn(meta) })
         .from(contacts)
         .where(and(where))
         .orderBy(...orderBy)

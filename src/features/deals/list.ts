@@ -1,7 +1,7 @@
 import { and, eq, gte, ilike, inArray, lte, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { contacts, type DealStage, type DealStatus, deals } from '../../db/schema.js'
-import type { ListSpec, SortKey } from '../../lib/list.js'
+import { type ListSpec, listMetaColumn, type SortKey } from '../../lib/list.js'
 import { parseAmount } from '../../lib/money.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
 import { contactSelection, dealSelection, withContact } from './queries.js'
@@ -110,11 +110,11 @@ export function dealList(
         ? { kind: 'cached', lists: filters.companyId ? ['deals', 'contacts'] : ['deals'] }
         : { kind: 'counter', list: 'deals' },
     valuesOf: (row) => [sort.value(row.deal), row.deal.id],
-    run: async (where, orderBy, limit, offset) => {
+    run: async (where, orderBy, limit, offset, meta) => {
       if (filters.expandContact) {
         // The page and its contacts in one query (a join on the contact's primary key), never one per deal.
         return db
-          .select({ deal: dealSelection, contact: contactSelection })
+          .select({ deal: dealSelection, contact: contactSelection, listMeta: listMetaColumn(meta) })
           .from(deals)
           .innerJoin(contacts, withContact())
           .where(and(where))
@@ -122,14 +122,13 @@ export function dealList(
           .limit(limit)
           .offset(offset)
       }
-      const rows = await db
-        .select(dealSelection)
+      return db
+        .select({ deal: dealSelection, listMeta: listMetaColumn(meta) })
         .from(deals)
         .where(and(where))
         .orderBy(...orderBy)
         .limit(limit)
         .offset(offset)
-      return rows.map((deal) => ({ deal }))
     },
   }
 }

@@ -1,7 +1,7 @@
-import { and, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, gte, inArray, lte, type SQL, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { deals, tasks } from '../../db/schema.js'
-import type { ListRequest } from '../../lib/list.js'
+import { type ListRequest, listMetaColumn } from '../../lib/list.js'
 
 type TaskRow = typeof tasks.$inferSelect
 
@@ -65,9 +65,9 @@ export function taskList(db: Executor, organizationId: string, filters: TaskList
           }
         : { kind: 'counter' as const, list: 'tasks' },
     valuesOf: (row: TaskRow) => [row.dueDate, row.createdAt.toISOString(), row.id],
-    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
+    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number, meta?: SQL) =>
       db
-        .select()
+        .select({ ...getTableColumns(tasks), listMeta: listMetaColumn(meta) })
         .from(tasks)
         .where(and(where))
         .orderBy(...orderBy)
