@@ -154,6 +154,31 @@ describe('bench floor SQL', () => {
     }
   })
 
+  it('every counted list carries its total on its page, with no statement of its own (filtered: once kept)', async () => {
+    const api = as(app, owner, owner.organizationId)
+    const [deal] = (await api.get('/deals?page_size=1')).json().items
+    assert.equal((await api.post('/tasks', { deal_id: deal.id, title: 'Floor task' })).statusCode, 201)
+    assert.equal((await api.post('/companies', { name: 'Floor Co' })).statusCode, 201)
+    for (const path of [
+      '/contacts',
+      '/contacts?search=floor',
+      '/companies',
+      '/companies?search=floor',
+      '/deals',
+      '/deals?stage=qualification',
+      '/tasks',
+      '/tasks?only_open=true',
+    ]) {
+      await statementsOf(path) // a filtered list counts on its first read
+      const statements = await statementsOf(path)
+      // Tasks sort by due date, undated last: two index ranges when the dated ones do not fill the page (the
+      // task here has no date), the total riding on the first.
+      const ranges = path.startsWith('/tasks') ? 2 : 1
+      assert.equal(statements.length, ranges, `${path}: ${statements.map((query) => query.text).join('\n')}`)
+      assert.match(statements[0]?.text ?? '', /list_counts[\s\S]*as "list_meta"/, path)
+    }
+  })
+
   it('W9 GET /analytics/deals/forecast sends the floor queries: computed once per generation, then the state only', async () => {
     // A write moves the generation, so the first read below computes whatever earlier tests cached.
     await createDeal(app, owner, owner.organizationId, {

@@ -152,7 +152,7 @@ export async function keysetRows<Row>(
     orderClauses(rest, direction, false),
     limit - rows.length,
     0,
-    meta,
+    rows.length > 0 ? undefined : meta, // the first range's rows carry it already
   )
   return rows.concat(nulls)
 }
