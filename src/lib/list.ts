@@ -323,8 +323,9 @@ async function totalWithPage<Row>(
     const [row] = meta ? await queryRows<{ v: string }>(request.db, sql`SELECT ${meta} AS v`) : []
     value = row?.v
   }
-  if (request.count.kind === 'counter') return Number(value ?? 0)
-  return cachedCount(request, String(value))
+  const { count } = request
+  if (count.kind !== 'cached') return Number(value ?? 0)
+  return cachedCount(request, count.lists, String(value))
 }
 
 async function directCount<Row>(request: ListRequest<Row>): Promise<number> {
@@ -336,9 +337,12 @@ async function directCount<Row>(request: ListRequest<Row>): Promise<number> {
 }
 
 /** A filtered list's count, kept per filter set and write generation; counted (with its generation) on a miss. */
-async function cachedCount<Row>(request: ListRequest<Row>, generation: string): Promise<number> {
-  const { organizationId, count } = request
-  if (count.kind !== 'cached') throw new Error('cachedCount: not a cached count')
+async function cachedCount<Row>(
+  request: ListRequest<Row>,
+  lists: string[],
+  generation: string,
+): Promise<number> {
+  const { organizationId } = request
   const filters = cursorBinding(`${request.list}:count`, filtersOnly(request.binding))
   const cache = request.tools.counts
   const hit = cache.get(`${organizationId}|${filters}|${generation}`)
@@ -346,7 +350,7 @@ async function cachedCount<Row>(request: ListRequest<Row>, generation: string): 
   // The count and the generation it belongs to, from one snapshot.
   const [row] = await queryRows<{ n: number; g: string }>(
     request.db,
-    sql`SELECT count(*)::int AS n, ${generationOf(organizationId, count.lists.join(','))} AS g
+    sql`SELECT count(*)::int AS n, ${generationOf(organizationId, lists.join(','))} AS g
         FROM ${request.table} WHERE ${and(...request.base)}`,
   )
   const n = row?.n ?? 0
