@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { problems, TenantHeaders } from '../../lib/schemas.js'
+import type { Computed } from './cache.js'
 import { readAnalyticsState } from './generation.js'
 import { dealForecast, dealFunnel, dealSummary, dealVelocity } from './metrics.js'
 import { forecastData, stageStatusCounts, summaryData, velocityData } from './queries.js'
@@ -26,13 +27,38 @@ function sendKept(reply: FastifyReply, json: string) {
   return reply.type('application/json; charset=utf-8').send(json)
 }
 
+/** What a cached analytics answer is kept under and computed from: its key and currency, given the state. */
+interface KeptRequest<T> {
+  key: (currency: string) => string
+  compute: (currency: string) => Promise<Computed<T>>
+}
+
 /**
  * `/analytics/deals/*`: any member reads; results are cached under the organization's analytics generation,
- * read from the database first (one prepared statement, with the default currency), so no write is ever hidden (see generation.ts).
- * Computations read the aggregate rows kept exact in every deal write's transaction (see queries.ts).
+ * read from the database first (one prepared statement, with the default currency), so no write is ever hidden
+ * (see generation.ts). Computations read the aggregate rows kept exact in every deal write's transaction (see
+ * queries.ts).
  */
 export default async function analyticsRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+
+  /**
+   * The organization's analytics state (generation and default currency), then the answer kept for it, computed
+   * once per generation: the currency asked for, else the organization's.
+   */
+  async function answerKept<T>(
+    reply: FastifyReply,
+    organizationId: string,
+    requestedCurrency: string | undefined,
+    kept: KeptRequest<T>,
+  ) {
+    const { generation, defaultCurrency } = await readAnalyticsState(app.db.db, organizationId)
+    const currency = requestedCurrency?.toUpperCase() ?? defaultCurrency
+    const json = await app.analyticsCache.getJson(organizationId, generation, kept.key(currency), () =>
+      kept.compute(currency),
+    )
+    return sendKept(reply, json)
+  }
 
   app.get(
     '/summary',
@@ -53,13 +79,9 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { organizationId } = request.actor
       const { days } = request.query
-      const { generation, defaultCurrency } = await readAnalyticsState(app.db.db, organizationId)
-      const currency = request.query.currency?.toUpperCase() ?? defaultCurrency
-      const json = await app.analyticsCache.getJson(
-        organizationId,
-        generation,
-        `summary:${days}:${currency}`,
-        async () => {
+      return answerKept(reply, organizationId, request.query.currency, {
+        key: (currency) => `summary:${days}:${currency}`,
+        compute: async (currency) => {
           const data = await summaryData(app.db.db, organizationId, days, currency)
           // The recent count also changes when its oldest deal ages out of the window: expire exactly then.
           return {
@@ -67,8 +89,7 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
             validForMs: data.recentWindowMovesInMs ?? undefined,
           }
         },
-      )
-      return sendKept(reply, json)
+      })
     },
   )
 
@@ -89,11 +110,11 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const { organizationId } = request.actor
-      const { generation } = await readAnalyticsState(app.db.db, organizationId)
-      const json = await app.analyticsCache.getJson(organizationId, generation, 'funnel', async () => ({
-        value: dealFunnel(await stageStatusCounts(app.db.db, organizationId)),
-      }))
-      return sendKept(reply, json)
+      // One currency-free answer: counts only.
+      return answerKept(reply, organizationId, undefined, {
+        key: () => 'funnel',
+        compute: async () => ({ value: dealFunnel(await stageStatusCounts(app.db.db, organizationId)) }),
+      })
     },
   )
 
@@ -116,13 +137,9 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { organizationId } = request.actor
       const { months } = request.query
-      const { generation, defaultCurrency } = await readAnalyticsState(app.db.db, organizationId)
-      const currency = request.query.currency?.toUpperCase() ?? defaultCurrency
-      const json = await app.analyticsCache.getJson(
-        organizationId,
-        generation,
-        `forecast:${months}:${currency}`,
-        async () => {
+      return answerKept(reply, organizationId, request.query.currency, {
+        key: (currency) => `forecast:${months}:${currency}`,
+        compute: async (currency) => {
           const data = await forecastData(app.db.db, organizationId, currency, months)
           // The buckets move when the UTC month turns: expire then at the latest.
           return {
@@ -130,8 +147,7 @@ export default async function analyticsRoutes(fastify: FastifyInstance) {
             validForMs: data.nextMonthInMs,
           }
         },
-      )
-      return sendKept(reply, json)
+      })
     },
   )
 
