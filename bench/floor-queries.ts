@@ -95,7 +95,8 @@ function countWithGeneration(where: string, values: unknown[]): FloorQuery {
 /**
  * W7: `GET /deals?status=<one>&min_amount=…&order_by=amount&order=desc&page_size=…`: the page with the deals'
  * write generation, then — when no count is cached for that generation — the count with its generation. The
- * service binds min_amount in its canonical two-decimal form, so the floor does too.
+ * service binds min_amount in its canonical two-decimal form, so the floor does too (`minAmount`: the cursor
+ * binding takes it as well).
  */
 export function dealsByStatusAndMinAmount(
   organizationId: string,
@@ -103,7 +104,7 @@ export function dealsByStatusAndMinAmount(
   minAmount: string,
   pageSize: number,
   offset: number,
-): { page: FloorQuery; count: FloorQuery } {
+): { page: FloorQuery; count: FloorQuery; minAmount: string } {
   const amount = parseAmount(minAmount)
   const where = '("deals"."organization_id" = $3 and "deals"."status" in ($4) and "deals"."amount" >= $5)'
   const values: unknown[] = [organizationId, 'deals', organizationId, status, amount]
@@ -114,6 +115,7 @@ export function dealsByStatusAndMinAmount(
       values,
     },
     count: countWithGeneration(where, values.slice(0, 5)),
+    minAmount: amount,
   }
 }
 

@@ -161,8 +161,7 @@ async function dealsW7(
     pageSize,
     (page - 1) * pageSize,
   )
-  const amount = queries.page.values[4] as string // min_amount as the service binds it (two decimals)
-  const filters = { status: [status], min_amount: amount }
+  const filters = { status: [status], min_amount: queries.minAmount }
   const binding = cursorBinding('deals', { ...filters, order_by: 'amount', order: 'desc' })
   const found = await rows(queries.page)
   const total = await cachedCount(organizationId, filters, found[0]?.list_meta, queries.count)

@@ -431,6 +431,17 @@ async function measureWorkload(workload: Workload, targets: Target[], headers: R
   }
 }
 
+/** The top-level fields of two answers that differ, each as `field: service vs floor` (shortened). */
+function differingFields(fromService: unknown, fromFloor: unknown): string {
+  const service = (fromService ?? {}) as Record<string, unknown>
+  const floor = (fromFloor ?? {}) as Record<string, unknown>
+  const shown = (value: unknown) => JSON.stringify(value)?.slice(0, 200)
+  return [...new Set([...Object.keys(service), ...Object.keys(floor)])]
+    .filter((key) => !isDeepStrictEqual(service[key], floor[key]))
+    .map((key) => `${key}: ${shown(service[key])} vs ${shown(floor[key])}`)
+    .join('; ')
+}
+
 /**
  * The floor is only a floor if it does the service's work: before measuring, both must give the same JSON for
  * the floor's requests (W1, W7, W9, W10, the first W2 ids and W8's four stages).
@@ -449,13 +460,9 @@ async function checkFloorParity(service: NodeChild, floor: NodeChild, paths: str
       )
     }
     if (!isDeepStrictEqual(fromService, fromFloor)) {
-      const service = (fromService?.body ?? {}) as Record<string, unknown>
-      const floor = (fromFloor?.body ?? {}) as Record<string, unknown>
-      const differing = [...new Set([...Object.keys(service), ...Object.keys(floor)])].filter(
-        (key) => !isDeepStrictEqual(service[key], floor[key]),
-      )
       throw new Error(
-        `floor and service disagree on GET ${path} (${differing.map((key) => `${key}: ${JSON.stringify(service[key])?.slice(0, 200)} vs ${JSON.stringify(floor[key])?.slice(0, 200)}`).join('; ')}): service ${fromService?.status} ` +
+        `floor and service disagree on GET ${path} (${differingFields(fromService?.body, fromFloor?.body)}): ` +
+          `service ${fromService?.status} ` +
           `${JSON.stringify(fromService?.body).slice(0, 400)}\nfloor ${fromFloor?.status} ` +
           `${JSON.stringify(fromFloor?.body).slice(0, 400)}\nupdate bench/floor.ts to the service's SQL and shape`,
       )
