@@ -9,6 +9,7 @@ import pg from 'pg'
 import { describeError, redactUrl, StartupError } from '../lib/startup-error.js'
 import { lockDataDir } from './data-lock.js'
 import './pg-transactions.js'
+import './row-mapping.js'
 import { embeddedStartOptions, guardEmbedded } from './embedded.js'
 import * as schema from './schema.js'
 
