@@ -160,10 +160,17 @@ function hasValues(values: unknown): boolean {
   return Array.isArray(values) && values.length > 0
 }
 
-/** Runs raw SQL and returns its rows (both drivers answer `{rows}`; drizzle types them as unknown). */
-export async function queryRows<T>(db: Executor, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as { rows: T[] }
-  return result.rows
+const dialect = new PgDialect()
+
+/**
+ * Runs raw SQL and returns its rows (both drivers answer `{rows}`; drizzle types them as unknown). With `values`,
+ * the SQL's `sql.placeholder(name)`s are filled from them (`db.execute` would refuse a placeholder).
+ */
+export async function queryRows<T>(db: Executor, query: SQL, values?: Record<string, unknown>): Promise<T[]> {
+  const result = values
+    ? await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, undefined, false).execute(values)
+    : await db.execute(query)
+  return (result as unknown as { rows: T[] }).rows
 }
 
 const preparedStatements = new WeakMap<Db, Map<string, unknown>>()
@@ -185,8 +192,6 @@ export function prepared<T>(db: Db, name: string, build: (db: Db) => T): T {
   }
   return statement
 }
-
-const dialect = new PgDialect()
 
 /** A named value of a fixed statement (below), filled in on each call. */
 export const param = (name: string) => sql.placeholder(name)

@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream'
 import { stringify } from 'csv-stringify/sync'
-import type { SQL } from 'drizzle-orm'
 import type { FastifyReply } from 'fastify'
 import { type TObject, type TProperties, Type } from 'typebox'
 import type { CursorValue } from './cursor.js'
-import { keysetRows, type Ordering, type RowQuery } from './list.js'
+import { keysetRows, type ListSource } from './list.js'
 import { Defaulted } from './schemas.js'
 
 /** Rows per query: large enough that round trips do not dominate, small enough that memory stays flat. */
@@ -34,12 +33,9 @@ export function exportQuery<P extends TProperties>(listQuery: TObject<P>) {
   return Defaulted(Type.Object(filters, { additionalProperties: false }))
 }
 
-export interface ExportSpec<Row> {
+export interface ExportSpec<Row> extends ListSource<Row> {
   /** The JSON field names, in the API's order (`id` first): the header row. */
   columns: string[]
-  base: SQL[]
-  ordering: Ordering
-  run: RowQuery<Row>
   valuesOf: (row: Row) => CursorValue[]
   toJson: (row: Row) => Record<string, unknown>
 }
@@ -54,7 +50,7 @@ const CSV_OPTIONS = { record_delimiter: 'windows' } as const
 async function* exportChunks<Row>(spec: ExportSpec<Row>): AsyncGenerator<string> {
   yield stringify([spec.columns], CSV_OPTIONS)
   const read = (position: CursorValue[] | undefined) => {
-    const batch = keysetRows(spec.run, spec.base, spec.ordering, position, EXPORT_BATCH)
+    const batch = keysetRows(spec, position, EXPORT_BATCH)
     // A consumer that stops early never awaits the read ahead: its failure must not go unhandled.
     batch.catch(() => {})
     return batch

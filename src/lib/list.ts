@@ -1,4 +1,4 @@
-import { type AnyColumn, and, type SQL, sql } from 'drizzle-orm'
+import { type AnyColumn, and, is, Placeholder, type SQL, sql } from 'drizzle-orm'
 import type { PgTable } from 'drizzle-orm/pg-core'
 import { Type } from 'typebox'
 import { type Executor, queryRows } from '../db/client.js'
@@ -13,7 +13,8 @@ import { AppError } from './errors.js'
  *   process. The count and the generation it is cached under are read by one statement (one snapshot), so a
  *   cached count is exactly the count of that generation; any committed write moves the generation on.
  * The counter total or the generation is selected with the page itself (one statement, one snapshot: a page and
- * its total always agree), so a page is one round trip when its count is known.
+ * its total always agree), so a page is one round trip when its count is known. A page's statement is built once
+ * per shape, its values bound as placeholders (`listValues`, `ListSource.shape`).
  */
 
 /** Offset paging reaches this many rows at most; further pages are reached by cursor (which costs the same). */
@@ -74,17 +75,40 @@ export interface Ordering {
 }
 
 /**
- * Runs the feature's select with these clauses; the feature keeps its table's typing and row shape. `meta` is one
- * more column for the feature to select as `listMeta` (`listMetaColumn`): a scalar the engine reads with the page,
- * in the same statement and snapshot (the list's total or write generation), instead of a second round trip.
+ * The feature's select with these clauses, not yet run: the engine prepares it once per statement shape and runs
+ * it with the values of its placeholders. `limit` is a placeholder; `meta` is one more column for the feature to
+ * select as `listMeta` (`listMetaColumn`): a scalar the engine reads with the page, in the same statement and
+ * snapshot (the list's total or write generation), instead of a second round trip.
  */
 export type RowQuery<Row> = (
   where: SQL | undefined,
   orderBy: SQL[],
-  limit: number,
-  offset: number,
+  limit: Placeholder,
   meta?: SQL,
-) => Promise<Row[]>
+) => PreparableQuery<Row>
+
+/** A drizzle select with placeholders: `execute(values)` builds and runs it; `_prepare()` builds it for reuse. */
+export interface PreparableQuery<Row> {
+  execute(values: Record<string, unknown>): Promise<Row[]>
+}
+type PreparedPage<Row> = { execute(values: Record<string, unknown>): Promise<Row[]> }
+
+/**
+ * The values of a list's statements, by placeholder name: every value a feature puts in its conditions goes
+ * through `bind`, so the statement's text depends only on which filters are present (the names bound), never on
+ * their values, and is built once per shape (see `ListSource.shape`). The organization's id is bound first, as
+ * `organization_id`, which the engine's total and generation columns read too.
+ */
+export function listValues(organizationId: string) {
+  const values: Record<string, unknown> = { organization_id: organizationId }
+  return {
+    values,
+    bind(name: string, value: unknown): Placeholder {
+      values[name] = value
+      return sql.placeholder(name)
+    },
+  }
+}
 
 /** The `listMeta` column of a page: the engine's scalar, or NULL where it asks for none (exports). */
 export function listMetaColumn(meta: SQL | undefined): SQL.Aliased {
@@ -102,17 +126,105 @@ function orderClauses(keys: SortKey[], direction: 'asc' | 'desc', nullsLast: boo
   )
 }
 
-/** `(k1, …, kn) > (v1, …, vn)` (or `<` descending): one row comparison, which a btree on the keys serves. */
-function after(keys: SortKey[], values: CursorValue[], direction: 'asc' | 'desc'): SQL {
+/**
+ * `(k1, …, kn) > (:cursor_0, …, :cursor_n-1)` (or `<` descending): one row comparison, which a btree on the keys
+ * serves. The position's values are placeholders, filled from `cursorValues`.
+ */
+function after(keys: SortKey[], direction: 'asc' | 'desc'): SQL {
   const columns = sql.join(
     keys.map((key) => sql`${key.column}`),
     sql`, `,
   )
   const bound = sql.join(
-    keys.map((key, i) => sql`${values[i]}::${sql.raw(key.cast)}`),
+    keys.map((key, i) => sql`${sql.placeholder(`cursor_${i}`)}::${sql.raw(key.cast)}`),
     sql`, `,
   )
   return direction === 'asc' ? sql`(${columns}) > (${bound})` : sql`(${columns}) < (${bound})`
+}
+
+function cursorValues(position: CursorValue[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {}
+  position.forEach((value, i) => {
+    values[`cursor_${i}`] = value
+  })
+  return values
+}
+
+/** What the engine reads a list's rows from: a feature's list module (features/<x>/list.ts) describes it. */
+export interface ListSource<Row> {
+  /** Name of the list; a cursor of one list is refused by another. */
+  list: string
+  /**
+   * With the names bound in `values`, what determines the text of the list's statements: whatever the feature's
+   * select varies besides bound values (its order, an expansion). Pages are prepared once per list, shape, names
+   * and range, and the test configuration checks on every reuse that the key did determine the text.
+   */
+  shape: string
+  /** The conditions every row matches, with every value a placeholder bound in `values` (`listValues`). */
+  base: SQL[]
+  values: Record<string, unknown>
+  ordering: Ordering
+  run: RowQuery<Row>
+}
+
+/** A page's extra column (the total or the generation), its values, and its name in the statement's key. */
+interface PageMeta {
+  key: string
+  column: SQL
+  values: Record<string, unknown>
+}
+
+/** Pages prepared by key (see `ListSource.shape`); `check` rebuilds each reused one to compare its text. */
+export interface StatementCache {
+  statements: Map<string, { page: PreparedPage<unknown>; text: string }>
+  check: boolean
+}
+
+/** Statements kept per application: far more than the shapes clients use; the oldest goes first past it. */
+const STATEMENT_CACHE_ENTRIES = 1_000
+
+/** The statement's text and the names of its parameters; undefined when a parameter is a value, not a name. */
+function statementText(query: PreparableQuery<unknown>): string | undefined {
+  const { sql: text, params } = (query as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL()
+  const names: string[] = []
+  for (const param of params) {
+    if (!is(param, Placeholder)) return undefined
+    names.push(param.name)
+  }
+  return `${text} -- ${names.join(',')}`
+}
+
+/**
+ * The page statement of `key`, built and prepared on first use. A value not bound as a placeholder would be
+ * kept in the statement and served to the next request: such a statement is never kept (and fails in tests).
+ */
+function pageStatement<Row>(
+  cache: StatementCache | undefined,
+  key: string,
+  build: () => PreparableQuery<Row>,
+): PreparedPage<Row> {
+  if (!cache) return build()
+  const kept = cache.statements.get(key)
+  if (kept !== undefined) {
+    if (cache.check && statementText(build()) !== kept.text) {
+      throw new Error(`List statement ${key}: its key does not determine its text`)
+    }
+    return kept.page as PreparedPage<Row>
+  }
+  const query = build()
+  const text = statementText(query)
+  if (text === undefined) {
+    if (cache.check) throw new Error(`List statement ${key}: a value is not bound as a placeholder`)
+    return query
+  }
+  // The builder's own unnamed preparation (what its execute() does each time), kept: the connection's statement
+  // cache (db/client.ts) names it by its text.
+  const page = (query as unknown as { _prepare(): PreparedPage<Row> })._prepare()
+  if (cache.statements.size >= STATEMENT_CACHE_ENTRIES) {
+    cache.statements.delete(cache.statements.keys().next().value as string)
+  }
+  cache.statements.set(key, { page: page as PreparedPage<unknown>, text })
+  return page
 }
 
 /**
@@ -120,38 +232,58 @@ function after(keys: SortKey[], values: CursorValue[], direction: 'asc' | 'desc'
  * ranges, its values and then its nulls, so both directions keep "nulls last" and each range is an index scan.
  */
 export async function keysetRows<Row>(
-  run: RowQuery<Row>,
-  base: SQL[],
-  ordering: Ordering,
+  source: ListSource<Row>,
   cursor: CursorValue[] | undefined,
   limit: number,
-  meta?: SQL,
+  meta?: PageMeta,
+  cache?: StatementCache,
 ): Promise<Row[]> {
-  const { keys, direction } = ordering
+  const { keys, direction } = source.ordering
+  const names = Object.keys(source.values).join(',')
+  const read = (
+    range: string,
+    where: () => SQL[],
+    order: SortKey[],
+    position: CursorValue[] | undefined,
+    count: number,
+    pageMeta: PageMeta | undefined,
+  ) => {
+    const key = `${source.list}|${source.shape}|${names}|${range}|${pageMeta?.key ?? ''}`
+    const statement = pageStatement(cache, key, () =>
+      source.run(
+        and(...source.base, ...where()),
+        orderClauses(order, direction, false),
+        sql.placeholder('limit'),
+        pageMeta?.column,
+      ),
+    )
+    return statement.execute({
+      ...source.values,
+      ...pageMeta?.values,
+      ...(position ? cursorValues(position) : undefined),
+      limit: count,
+    })
+  }
   const [first] = keys
   if (!first?.nullable) {
-    const where = cursor ? and(...base, after(keys, cursor, direction)) : and(...base)
-    return run(where, orderClauses(keys, direction, false), limit, 0, meta)
+    return cursor
+      ? read('after', () => [after(keys, direction)], keys, cursor, limit, meta)
+      : read('start', () => [], keys, undefined, limit, meta)
   }
   const rest = keys.slice(1)
   let rows: Row[] = []
   if (!cursor || cursor[0] !== null) {
-    const range = cursor ? [after(keys, cursor, direction)] : []
-    rows = await run(
-      and(...base, sql`${first.column} IS NOT NULL`, ...range),
-      orderClauses(keys, direction, false),
-      limit,
-      0,
-      meta,
-    )
+    const range = () => [sql`${first.column} IS NOT NULL`, ...(cursor ? [after(keys, direction)] : [])]
+    rows = await read(cursor ? 'values after' : 'values', range, keys, cursor, limit, meta)
     if (rows.length >= limit) return rows
   }
-  const nullRange = cursor && cursor[0] === null ? [after(rest, cursor.slice(1), direction)] : []
-  const nulls = await run(
-    and(...base, sql`${first.column} IS NULL`, ...nullRange),
-    orderClauses(rest, direction, false),
+  const inNulls = cursor !== undefined && cursor[0] === null
+  const nulls = await read(
+    inNulls ? 'nulls after' : 'nulls',
+    () => [sql`${first.column} IS NULL`, ...(inNulls ? [after(rest, direction)] : [])],
+    rest,
+    inNulls ? cursor.slice(1) : undefined,
     limit - rows.length,
-    0,
     rows.length > 0 ? undefined : meta, // the first range's rows carry it already
   )
   return rows.concat(nulls)
@@ -160,33 +292,36 @@ export async function keysetRows<Row>(
 export interface ListTools {
   codec: CursorCodec
   counts: Map<string, number>
+  statements: StatementCache
 }
 
 const tools = new WeakMap<object, ListTools>()
 
-/** Per-application cursor codec and count cache (keyed by the app's config object, so tests stay isolated). */
-export function listTools(owner: { secretKey: string }): ListTools {
+/**
+ * Per-application cursor codec, count cache and page statements (keyed by the app's config object, so tests stay
+ * isolated; an application reads one database). The test configuration checks every reused statement.
+ */
+export function listTools(owner: { secretKey: string; nodeEnv?: string }): ListTools {
   let found = tools.get(owner)
   if (!found) {
-    found = { codec: cursorCodec(owner.secretKey), counts: new Map() }
+    found = {
+      codec: cursorCodec(owner.secretKey),
+      counts: new Map(),
+      statements: { statements: new Map(), check: owner.nodeEnv === 'test' },
+    }
     tools.set(owner, found)
   }
   return found
 }
 
-export interface ListRequest<Row> {
+export interface ListRequest<Row> extends ListSource<Row> {
   tools: ListTools
   db: Executor
   organizationId: string
-  /** Name of the list; a cursor of one list is refused by another. */
-  list: string
   /** The filters and order as the client gave them (defaults applied): what a cursor is bound to. */
   binding: Record<string, unknown>
   params: ListParams
-  base: SQL[]
-  ordering: Ordering
   valuesOf: (row: Row) => CursorValue[]
-  run: RowQuery<Row>
   /** The table listed: counted, and walked by its sort keys to find where an offset page starts. */
   table: PgTable
   /** How the total is known: from the counters (unfiltered), a generation-cached count, or a direct count. */
@@ -233,7 +368,7 @@ export async function listPage<Row>(request: ListRequest<Row>): Promise<ListResu
   const meta = params.count === false ? undefined : metaOf(request)
   const rowsPromise =
     page === null || page === 1
-      ? keysetRows(request.run, request.base, request.ordering, position, pageSize + 1, meta)
+      ? keysetRows(request, position, pageSize + 1, meta, listing.statements)
       : offsetRows(request, (page - 1) * pageSize, pageSize + 1, meta)
   const [rows, counted] = await Promise.all([
     rowsPromise,
@@ -262,7 +397,7 @@ async function offsetRows<Row>(
   request: ListRequest<Row>,
   offset: number,
   limit: number,
-  meta: SQL | undefined,
+  meta: PageMeta | undefined,
 ): Promise<Row[]> {
   const { keys, direction } = request.ordering
   const columns = sql.join(
@@ -274,35 +409,38 @@ async function offsetRows<Row>(
     sql`SELECT ${columns} FROM ${request.table} WHERE ${and(...request.base)}
         ORDER BY ${sql.join(orderClauses(keys, direction, keys[0]?.nullable ?? false), sql`, `)}
         OFFSET ${offset - 1} LIMIT 1`,
+    request.values,
   )
   if (!before) return []
   const position = keys.map((_, i) => before[`k${i}`] ?? null)
-  return keysetRows(request.run, request.base, request.ordering, position, limit, meta)
+  return keysetRows(request, position, limit, meta, request.tools.statements)
 }
+
+const ORGANIZATION = sql.placeholder('organization_id')
 
 /**
- * The write generation of `lists` (names joined by commas) in the organization: the sum of their write counts.
- * One expression for the cache lookup and for the count stored under it, so both read the same number.
+ * The write generation of the lists (names joined by commas, the placeholder `meta_lists`) in the organization:
+ * the sum of their write counts. One expression for the cache lookup and for the count stored under it, so both
+ * read the same number.
  */
-function generationOf(organizationId: string, lists: string): SQL {
-  return sql`(SELECT coalesce(sum(writes), 0)::text FROM list_counts
-    WHERE organization_id = ${organizationId}::uuid AND list = ANY(string_to_array(${lists}, ',')))`
-}
+const GENERATION = sql`(SELECT coalesce(sum(writes), 0)::text FROM list_counts
+    WHERE organization_id = ${ORGANIZATION}::uuid AND list = ANY(string_to_array(${sql.placeholder('meta_lists')}, ',')))`
 
-/** The total of an unfiltered list in the organization: the sum of its counters' shards. */
-function counterTotalOf(organizationId: string, list: string): SQL {
-  return sql`(SELECT coalesce(sum(total), 0)::text FROM list_counts
-    WHERE organization_id = ${organizationId}::uuid AND list = ${list})`
-}
+/** The total of an unfiltered list (the placeholder `meta_list`) in the organization: its counters' shards. */
+const COUNTER_TOTAL = sql`(SELECT coalesce(sum(total), 0)::text FROM list_counts
+    WHERE organization_id = ${ORGANIZATION}::uuid AND list = ${sql.placeholder('meta_list')})`
 
 /**
  * The total of an unfiltered list (its counters) or the write generation of a filtered one: selected with every
  * page as its `listMeta`, and read alone only when the page is empty.
  */
-function metaOf<Row>(request: ListRequest<Row>): SQL | undefined {
-  const { organizationId, count } = request
-  if (count.kind === 'counter') return counterTotalOf(organizationId, count.list)
-  if (count.kind === 'cached') return generationOf(organizationId, count.lists.join(','))
+function metaOf<Row>(request: ListRequest<Row>): PageMeta | undefined {
+  const { count } = request
+  if (count.kind === 'counter')
+    return { key: 'total', column: COUNTER_TOTAL, values: { meta_list: count.list } }
+  if (count.kind === 'cached') {
+    return { key: 'generation', column: GENERATION, values: { meta_lists: count.lists.join(',') } }
+  }
   return undefined
 }
 
@@ -320,7 +458,12 @@ async function totalWithPage<Row>(
   let value = first?.listMeta
   if (value === undefined || value === null) {
     const meta = metaOf(request)
-    const [row] = meta ? await queryRows<{ v: string }>(request.db, sql`SELECT ${meta} AS v`) : []
+    const [row] = meta
+      ? await queryRows<{ v: string }>(request.db, sql`SELECT ${meta.column} AS v`, {
+          ...request.values,
+          ...meta.values,
+        })
+      : []
     value = row?.v
   }
   const { count } = request
@@ -332,6 +475,7 @@ async function directCount<Row>(request: ListRequest<Row>): Promise<number> {
   const [row] = await queryRows<{ n: number }>(
     request.db,
     sql`SELECT count(*)::int AS n FROM ${request.table} WHERE ${and(...request.base)}`,
+    request.values,
   )
   return row?.n ?? 0
 }
@@ -350,8 +494,9 @@ async function cachedCount<Row>(
   // The count and the generation it belongs to, from one snapshot.
   const [row] = await queryRows<{ n: number; g: string }>(
     request.db,
-    sql`SELECT count(*)::int AS n, ${generationOf(organizationId, lists.join(','))} AS g
+    sql`SELECT count(*)::int AS n, ${GENERATION} AS g
         FROM ${request.table} WHERE ${and(...request.base)}`,
+    { ...request.values, meta_lists: lists.join(',') },
   )
   const n = row?.n ?? 0
   if (cache.size >= COUNT_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string)
@@ -369,7 +514,7 @@ export type ListSpec<Row> = Omit<ListRequest<Row>, 'tools' | 'db' | 'organizatio
 
 /** One page of a list as the API answers it: the engine's page with each row mapped to its JSON. */
 export async function servePage<Row, Out>(
-  app: { db: { db: Executor }; config: { secretKey: string } },
+  app: { db: { db: Executor }; config: { secretKey: string; nodeEnv: string } },
   organizationId: string,
   params: ListParams,
   spec: ListSpec<Row>,

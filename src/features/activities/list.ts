@@ -1,7 +1,7 @@
-import { and, eq, type SQL } from 'drizzle-orm'
+import { eq, type Placeholder, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { activities } from '../../db/schema.js'
-import type { ListRequest } from '../../lib/list.js'
+import { type ListRequest, listValues } from '../../lib/list.js'
 import { selectActivities } from './queries.js'
 
 type ActivityRow = Awaited<ReturnType<typeof selectActivities>>[number]
@@ -11,9 +11,15 @@ type ActivityRow = Awaited<ReturnType<typeof selectActivities>>[number]
  * (organization_id, deal_id, created_at, id) index: one deal's feed, not an organization's.
  */
 export function activityList(db: Executor, organizationId: string, dealId: string) {
+  const { values, bind } = listValues(organizationId)
   return {
     list: 'activities',
-    base: [eq(activities.organizationId, organizationId), eq(activities.dealId, dealId)],
+    shape: '',
+    base: [
+      eq(activities.organizationId, bind('organization_id', organizationId)),
+      eq(activities.dealId, bind('deal_id', dealId)),
+    ],
+    values,
     ordering: {
       keys: [
         { column: activities.createdAt, cast: 'timestamptz' as const },
@@ -25,11 +31,10 @@ export function activityList(db: Executor, organizationId: string, dealId: strin
     table: activities,
     count: { kind: 'direct' as const },
     valuesOf: (row: ActivityRow) => [row.createdAt.toISOString(), row.id],
-    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number) =>
+    run: (where: SQL | undefined, orderBy: SQL[], limit: Placeholder) =>
       selectActivities(db)
-        .where(and(where))
+        .where(where)
         .orderBy(...orderBy)
-        .limit(limit)
-        .offset(offset),
+        .limit(limit),
   } satisfies Omit<ListRequest<ActivityRow>, 'tools' | 'db' | 'organizationId' | 'params'>
 }

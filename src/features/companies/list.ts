@@ -1,7 +1,7 @@
-import { and, eq, getTableColumns, ilike, or, type SQL } from 'drizzle-orm'
+import { eq, getTableColumns, ilike, or, type Placeholder, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { companies } from '../../db/schema.js'
-import { type ListRequest, listMetaColumn, type SortKey } from '../../lib/list.js'
+import { type ListRequest, listMetaColumn, listValues, type SortKey } from '../../lib/list.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
 import type { COMPANY_SORT_FIELDS } from './schemas.js'
 
@@ -40,16 +40,19 @@ export function companyFiltersOf(query: {
 
 /** The company list for the list engine and the export (see deals/list.ts). */
 export function companyList(db: Executor, organizationId: string, filters: CompanyListFilters) {
-  const conditions: SQL[] = [eq(companies.organizationId, organizationId)]
-  if (filters.ownerId) conditions.push(eq(companies.ownerId, filters.ownerId))
+  const { values, bind } = listValues(organizationId)
+  const conditions: SQL[] = [eq(companies.organizationId, bind('organization_id', organizationId))]
+  if (filters.ownerId) conditions.push(eq(companies.ownerId, bind('owner_id', filters.ownerId)))
   if (filters.search) {
-    const pattern = substringPattern(filters.search)
+    const pattern = bind('search', substringPattern(filters.search))
     conditions.push(or(ilike(companies.name, pattern), ilike(companies.domain, pattern)) as SQL)
   }
   const sort = SORT_KEYS[filters.orderBy]
   return {
     list: 'companies',
+    shape: `${filters.orderBy} ${filters.order}`,
     base: conditions,
+    values,
     ordering: { keys: [sort.key, { column: companies.id, cast: 'uuid' as const }], direction: filters.order },
     binding: {
       search: filters.search,
@@ -63,13 +66,12 @@ export function companyList(db: Executor, organizationId: string, filters: Compa
         ? { kind: 'cached' as const, lists: ['companies'] }
         : { kind: 'counter' as const, list: 'companies' },
     valuesOf: (row: CompanyRow) => [sort.value(row), row.id],
-    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number, meta?: SQL) =>
+    run: (where: SQL | undefined, orderBy: SQL[], limit: Placeholder, meta?: SQL) =>
       db
         .select({ ...getTableColumns(companies), listMeta: listMetaColumn(meta) })
         .from(companies)
-        .where(and(where))
+        .where(where)
         .orderBy(...orderBy)
-        .limit(limit)
-        .offset(offset),
+        .limit(limit),
   } satisfies Omit<ListRequest<CompanyRow>, 'tools' | 'db' | 'organizationId' | 'params'>
 }

@@ -1,7 +1,7 @@
-import { and, eq, getTableColumns, ilike, or, type SQL } from 'drizzle-orm'
+import { eq, getTableColumns, ilike, or, type Placeholder, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { contacts } from '../../db/schema.js'
-import { type ListRequest, listMetaColumn, type SortKey } from '../../lib/list.js'
+import { type ListRequest, listMetaColumn, listValues, type SortKey } from '../../lib/list.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
 import type { CONTACT_SORT_FIELDS } from './schemas.js'
 
@@ -26,17 +26,20 @@ const SORT_KEYS: Record<ContactListFilters['orderBy'], { key: SortKey; value: (r
 
 /** The contact list for the list engine and the export (see deals/list.ts). */
 export function contactList(db: Executor, organizationId: string, filters: ContactListFilters) {
-  const conditions: SQL[] = [eq(contacts.organizationId, organizationId)]
-  if (filters.ownerId) conditions.push(eq(contacts.ownerId, filters.ownerId))
-  if (filters.companyId) conditions.push(eq(contacts.companyId, filters.companyId))
+  const { values, bind } = listValues(organizationId)
+  const conditions: SQL[] = [eq(contacts.organizationId, bind('organization_id', organizationId))]
+  if (filters.ownerId) conditions.push(eq(contacts.ownerId, bind('owner_id', filters.ownerId)))
+  if (filters.companyId) conditions.push(eq(contacts.companyId, bind('company_id', filters.companyId)))
   if (filters.search) {
-    const pattern = substringPattern(filters.search)
+    const pattern = bind('search', substringPattern(filters.search))
     conditions.push(or(ilike(contacts.name, pattern), ilike(contacts.email, pattern)) as SQL)
   }
   const sort = SORT_KEYS[filters.orderBy]
   return {
     list: 'contacts',
+    shape: `${filters.orderBy} ${filters.order}`,
     base: conditions,
+    values,
     ordering: { keys: [sort.key, { column: contacts.id, cast: 'uuid' as const }], direction: filters.order },
     binding: {
       search: filters.search,
@@ -51,13 +54,12 @@ export function contactList(db: Executor, organizationId: string, filters: Conta
         ? { kind: 'cached' as const, lists: ['contacts'] }
         : { kind: 'counter' as const, list: 'contacts' },
     valuesOf: (row: ContactRow) => [sort.value(row), row.id],
-    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number, meta?: SQL) =>
+    run: (where: SQL | undefined, orderBy: SQL[], limit: Placeholder, meta?: SQL) =>
       db
         .select({ ...getTableColumns(contacts), listMeta: listMetaColumn(meta) })
         .from(contacts)
-        .where(and(where))
+        .where(where)
         .orderBy(...orderBy)
-        .limit(limit)
-        .offset(offset),
+        .limit(limit),
   } satisfies Omit<ListRequest<ContactRow>, 'tools' | 'db' | 'organizationId' | 'params'>
 }

@@ -1,7 +1,7 @@
-import { and, eq, gte, ilike, inArray, lte, type SQL } from 'drizzle-orm'
+import { and, eq, gte, ilike, inArray, lte, type SQL, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { contacts, type DealStage, type DealStatus, deals } from '../../db/schema.js'
-import { type ListSpec, listMetaColumn, type SortKey } from '../../lib/list.js'
+import { type ListSpec, listMetaColumn, listValues, type SortKey } from '../../lib/list.js'
 import { parseAmount } from '../../lib/money.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
 import { contactSelection, dealSelection, withContact } from './queries.js'
@@ -59,11 +59,14 @@ export function dealList(
   organizationId: string,
   filters: DealListFilters,
 ): ListSpec<DealListRow> {
-  const conditions: SQL[] = [eq(deals.organizationId, organizationId)]
-  if (filters.statuses?.length) conditions.push(inArray(deals.status, filters.statuses))
-  if (filters.stages?.length) conditions.push(inArray(deals.stage, filters.stages))
-  if (filters.ownerId) conditions.push(eq(deals.ownerId, filters.ownerId))
-  if (filters.contactId) conditions.push(eq(deals.contactId, filters.contactId))
+  const { values, bind } = listValues(organizationId)
+  const organization = bind('organization_id', organizationId)
+  const conditions: SQL[] = [eq(deals.organizationId, organization)]
+  if (filters.statuses?.length)
+    conditions.push(sql`${deals.status} = ANY(${bind('status', filters.statuses)})`)
+  if (filters.stages?.length) conditions.push(sql`${deals.stage} = ANY(${bind('stage', filters.stages)})`)
+  if (filters.ownerId) conditions.push(eq(deals.ownerId, bind('owner_id', filters.ownerId)))
+  if (filters.contactId) conditions.push(eq(deals.contactId, bind('contact_id', filters.contactId)))
   if (filters.companyId) {
     // Deals whose contact belongs to the company (contacts_org_company_idx).
     conditions.push(
@@ -72,22 +75,32 @@ export function dealList(
         db
           .select({ id: contacts.id })
           .from(contacts)
-          .where(and(eq(contacts.organizationId, organizationId), eq(contacts.companyId, filters.companyId))),
+          .where(
+            and(
+              eq(contacts.organizationId, organization),
+              eq(contacts.companyId, bind('company_id', filters.companyId)),
+            ),
+          ),
       ),
     )
   }
-  if (filters.minAmount !== undefined) conditions.push(gte(deals.amount, filters.minAmount))
-  if (filters.maxAmount !== undefined) conditions.push(lte(deals.amount, filters.maxAmount))
-  if (filters.search) conditions.push(ilike(deals.title, substringPattern(filters.search)))
-  if (filters.expectedCloseAfter !== undefined)
-    conditions.push(gte(deals.expectedCloseDate, filters.expectedCloseAfter))
+  if (filters.minAmount !== undefined)
+    conditions.push(gte(deals.amount, bind('min_amount', filters.minAmount)))
+  if (filters.maxAmount !== undefined)
+    conditions.push(lte(deals.amount, bind('max_amount', filters.maxAmount)))
+  if (filters.search) conditions.push(ilike(deals.title, bind('search', substringPattern(filters.search))))
+  if (filters.expectedCloseAfter !== undefined) {
+    conditions.push(gte(deals.expectedCloseDate, bind('close_after', filters.expectedCloseAfter)))
+  }
   if (filters.expectedCloseBefore !== undefined) {
-    conditions.push(lte(deals.expectedCloseDate, filters.expectedCloseBefore))
+    conditions.push(lte(deals.expectedCloseDate, bind('close_before', filters.expectedCloseBefore)))
   }
   const sort = SORT_KEYS[filters.orderBy]
   return {
     list: 'deals',
+    shape: `${filters.orderBy} ${filters.order}${filters.expandContact ? ' expand=contact' : ''}`,
     base: conditions,
+    values,
     ordering: { keys: [sort.key, { column: deals.id, cast: 'uuid' }], direction: filters.order },
     binding: {
       status: filters.statuses,
@@ -110,25 +123,23 @@ export function dealList(
         ? { kind: 'cached', lists: filters.companyId ? ['deals', 'contacts'] : ['deals'] }
         : { kind: 'counter', list: 'deals' },
     valuesOf: (row) => [sort.value(row.deal), row.deal.id],
-    run: async (where, orderBy, limit, offset, meta) => {
+    run: (where, orderBy, limit, meta) => {
       if (filters.expandContact) {
         // The page and its contacts in one query (a join on the contact's primary key), never one per deal.
         return db
           .select({ deal: dealSelection, contact: contactSelection, listMeta: listMetaColumn(meta) })
           .from(deals)
           .innerJoin(contacts, withContact())
-          .where(and(where))
+          .where(where)
           .orderBy(...orderBy)
           .limit(limit)
-          .offset(offset)
       }
       return db
         .select({ deal: dealSelection, listMeta: listMetaColumn(meta) })
         .from(deals)
-        .where(and(where))
+        .where(where)
         .orderBy(...orderBy)
         .limit(limit)
-        .offset(offset)
     },
   }
 }

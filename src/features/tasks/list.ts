@@ -1,7 +1,7 @@
-import { and, eq, getTableColumns, gte, inArray, lte, type SQL, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, gte, inArray, lte, type Placeholder, type SQL, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { deals, tasks } from '../../db/schema.js'
-import { type ListRequest, listMetaColumn } from '../../lib/list.js'
+import { type ListRequest, listMetaColumn, listValues } from '../../lib/list.js'
 
 type TaskRow = typeof tasks.$inferSelect
 
@@ -19,8 +19,10 @@ export interface TaskListFilters {
  * then id. A NULL due date fails both comparisons, so undated tasks never match a due-date filter.
  */
 export function taskList(db: Executor, organizationId: string, filters: TaskListFilters) {
-  const conditions: SQL[] = [eq(tasks.organizationId, organizationId)]
-  if (filters.dealId !== undefined) conditions.push(eq(tasks.dealId, filters.dealId))
+  const { values, bind } = listValues(organizationId)
+  const organization = bind('organization_id', organizationId)
+  const conditions: SQL[] = [eq(tasks.organizationId, organization)]
+  if (filters.dealId !== undefined) conditions.push(eq(tasks.dealId, bind('deal_id', filters.dealId)))
   if (filters.dealOwnerId !== undefined) {
     // The owner's deals in this organization (deals_org_owner_created_idx), then their tasks by deal.
     conditions.push(
@@ -29,17 +31,26 @@ export function taskList(db: Executor, organizationId: string, filters: TaskList
         db
           .select({ id: deals.id })
           .from(deals)
-          .where(and(eq(deals.organizationId, organizationId), eq(deals.ownerId, filters.dealOwnerId))),
+          .where(
+            and(
+              eq(deals.organizationId, organization),
+              eq(deals.ownerId, bind('deal_owner_id', filters.dealOwnerId)),
+            ),
+          ),
       ),
     )
   }
   // Spelled as the partial index's predicate (NOT is_done), so the planner can use it.
   if (filters.onlyOpen) conditions.push(sql`NOT ${tasks.isDone}`)
-  if (filters.dueBefore !== undefined) conditions.push(lte(tasks.dueDate, filters.dueBefore))
-  if (filters.dueAfter !== undefined) conditions.push(gte(tasks.dueDate, filters.dueAfter))
+  if (filters.dueBefore !== undefined)
+    conditions.push(lte(tasks.dueDate, bind('due_before', filters.dueBefore)))
+  if (filters.dueAfter !== undefined) conditions.push(gte(tasks.dueDate, bind('due_after', filters.dueAfter)))
   return {
     list: 'tasks',
+    // Open-only adds a condition without a value: the bound names alone do not show it.
+    shape: filters.onlyOpen ? 'open' : 'all',
     base: conditions,
+    values,
     ordering: {
       keys: [
         { column: tasks.dueDate, cast: 'date' as const, nullable: true },
@@ -65,13 +76,12 @@ export function taskList(db: Executor, organizationId: string, filters: TaskList
           }
         : { kind: 'counter' as const, list: 'tasks' },
     valuesOf: (row: TaskRow) => [row.dueDate, row.createdAt.toISOString(), row.id],
-    run: (where: SQL | undefined, orderBy: SQL[], limit: number, offset: number, meta?: SQL) =>
+    run: (where: SQL | undefined, orderBy: SQL[], limit: Placeholder, meta?: SQL) =>
       db
         .select({ ...getTableColumns(tasks), listMeta: listMetaColumn(meta) })
         .from(tasks)
-        .where(and(where))
+        .where(where)
         .orderBy(...orderBy)
-        .limit(limit)
-        .offset(offset),
+        .limit(limit),
   } satisfies Omit<ListRequest<TaskRow>, 'tools' | 'db' | 'organizationId' | 'params'>
 }
