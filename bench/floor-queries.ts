@@ -106,8 +106,8 @@ export function dealsByStatusAndMinAmount(
   offset: number,
 ): { page: FloorQuery; count: FloorQuery; minAmount: string } {
   const amount = parseAmount(minAmount)
-  const where = '("deals"."organization_id" = $3 and "deals"."status" = ANY($4) and "deals"."amount" >= $5)'
-  const values: unknown[] = [organizationId, 'deals', organizationId, [status], amount]
+  const where = '("deals"."organization_id" = $3 and "deals"."status" in ($4) and "deals"."amount" >= $5)'
+  const values: unknown[] = [organizationId, 'deals', organizationId, status, amount]
   const page = limitOffset(values, pageSize, offset)
   return {
     page: {
@@ -130,18 +130,18 @@ export function dealsBoardColumn(
   pageSize: number,
   offset: number,
 ): { page: FloorQuery; count: FloorQuery } {
-  const values: unknown[] = [organizationId, 'deals', organizationId, [stage]]
+  const values: unknown[] = [organizationId, 'deals', organizationId, stage]
   const page = limitOffset(values, pageSize, offset)
   return {
     page: {
       text:
         `select ${dealColumns('"deals".')}, "contacts"."id", "contacts"."name", "contacts"."email", "contacts"."company_id", ${GENERATION} as "list_meta" ` +
         'from "deals" inner join "contacts" on ("contacts"."organization_id" = "deals"."organization_id" and "contacts"."id" = "deals"."contact_id") ' +
-        `where ("deals"."organization_id" = $3 and "deals"."stage" = ANY($4)) order by "deals"."created_at" desc, "deals"."id" desc${page}`,
+        `where ("deals"."organization_id" = $3 and "deals"."stage" in ($4)) order by "deals"."created_at" desc, "deals"."id" desc${page}`,
       values,
     },
     count: countWithGeneration(
-      '("deals"."organization_id" = $3 and "deals"."stage" = ANY($4))',
+      '("deals"."organization_id" = $3 and "deals"."stage" in ($4))',
       values.slice(0, 4),
     ),
   }

@@ -1,4 +1,4 @@
-import { and, eq, gte, ilike, inArray, lte, type SQL, sql } from 'drizzle-orm'
+import { and, eq, gte, ilike, inArray, lte, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { contacts, type DealStage, type DealStatus, deals } from '../../db/schema.js'
 import { type ListSpec, listMetaColumn, listValues, type SortKey } from '../../lib/list.js'
@@ -62,9 +62,12 @@ export function dealList(
   const { values, bind } = listValues(organizationId)
   const organization = bind('organization_id', organizationId)
   const conditions: SQL[] = [eq(deals.organizationId, organization)]
-  if (filters.statuses?.length)
-    conditions.push(sql`${deals.status} = ANY(${bind('status', filters.statuses)})`)
-  if (filters.stages?.length) conditions.push(sql`${deals.stage} = ANY(${bind('stage', filters.stages)})`)
+  // One placeholder per value: `IN ($n)` of one value is planned as `=`, which walks the (status, amount) or
+  // (stage, …) index in order; `= ANY($n)` is not, before PostgreSQL 17 (a bitmap scan and a sort of every match).
+  const each = (name: string, list: string[]) =>
+    [...new Set(list)].map((value, n) => bind(`${name}_${n}`, value))
+  if (filters.statuses?.length) conditions.push(inArray(deals.status, each('status', filters.statuses)))
+  if (filters.stages?.length) conditions.push(inArray(deals.stage, each('stage', filters.stages)))
   if (filters.ownerId) conditions.push(eq(deals.ownerId, bind('owner_id', filters.ownerId)))
   if (filters.contactId) conditions.push(eq(deals.contactId, bind('contact_id', filters.contactId)))
   if (filters.companyId) {
