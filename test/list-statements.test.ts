@@ -113,6 +113,23 @@ describe('list statements', () => {
     assert.equal(cache.statements.size, 2)
   })
 
+  it('keeps at most 1,000 statements, dropping the oldest first', async () => {
+    const unused = { execute: async () => [] }
+    const statements = new Map(
+      Array.from({ length: 1_000 }, (_, i) => [`old ${i}`, { page: unused, text: '' }]),
+    )
+    const cache = { statements, check: true }
+    const rows = await keysetRows(source('one', 'evicting'), undefined, 10, undefined, cache)
+    assert.deepEqual(
+      rows.map((row) => row.title),
+      ['Alpha'],
+    )
+    assert.equal(statements.size, 1_000)
+    assert.equal(statements.has('old 0'), false)
+    assert.equal(statements.has('old 1'), true)
+    assert.equal([...statements.keys()].at(-1), 'test|evicting|organization_id,title|start|')
+  })
+
   it('never keeps a statement holding a value that is not a placeholder', async () => {
     const checked = { statements: new Map(), check: true }
     await assert.rejects(
