@@ -76,12 +76,12 @@ describe('list statements', () => {
 
   /** A deals list whose select varies with `variant` while its shape says nothing of it. */
   function source(variant: string, shape: string, bindTitle = true): ListSource<{ title: string }> {
-    const { values, bind } = listValues(first.organizationId)
+    const { values, organization, bind } = listValues(first.organizationId)
     const title = bindTitle ? bind('title', 'Alpha') : 'Alpha'
     return {
       list: 'test',
       shape,
-      base: [eq(deals.organizationId, bind('organization_id', first.organizationId)), eq(deals.title, title)],
+      base: [eq(deals.organizationId, organization), eq(deals.title, title)],
       values,
       ordering: { keys: [{ column: deals.id, cast: 'uuid' }], direction: 'asc' },
       run: (where: SQL | undefined, orderBy: SQL[], limit: Placeholder) =>

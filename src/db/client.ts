@@ -161,16 +161,22 @@ function hasValues(values: unknown): boolean {
 }
 
 const dialect = new PgDialect()
+type CompiledQuery = ReturnType<PgDialect['sqlToQuery']>
+
+/** Rows of compiled raw SQL, its `sql.placeholder(name)`s filled from `values`. */
+async function rowsWithValues<T>(db: Executor, query: CompiledQuery, values: Record<string, unknown>) {
+  const result = await db._.session.prepareQuery(query, undefined, undefined, false).execute(values)
+  return (result as unknown as { rows: T[] }).rows
+}
 
 /**
  * Runs raw SQL and returns its rows (both drivers answer `{rows}`; drizzle types them as unknown). With `values`,
  * the SQL's `sql.placeholder(name)`s are filled from them (`db.execute` would refuse a placeholder).
  */
 export async function queryRows<T>(db: Executor, query: SQL, values?: Record<string, unknown>): Promise<T[]> {
-  const result = values
-    ? await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, undefined, false).execute(values)
-    : await db.execute(query)
-  return (result as unknown as { rows: T[] }).rows
+  if (values) return rowsWithValues<T>(db, dialect.sqlToQuery(query), values)
+  const result = (await db.execute(query)) as unknown as { rows: T[] }
+  return result.rows
 }
 
 const preparedStatements = new WeakMap<Db, Map<string, unknown>>()
@@ -209,11 +215,10 @@ export type FixedStatement = (
  * prepared statement per connection. For hot raw statements; query builders have `.prepare()` (see `prepared`).
  */
 export function fixedStatement(build: () => SQL): FixedStatement {
-  let compiled: ReturnType<PgDialect['sqlToQuery']> | undefined
-  return async (db, values) => {
+  let compiled: CompiledQuery | undefined
+  return (db, values) => {
     compiled ??= dialect.sqlToQuery(build())
-    const result = await db._.session.prepareQuery(compiled, undefined, undefined, false).execute(values)
-    return (result as { rows: Record<string, unknown>[] }).rows
+    return rowsWithValues<Record<string, unknown>>(db, compiled, values)
   }
 }
 

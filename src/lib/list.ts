@@ -87,22 +87,28 @@ export type RowQuery<Row> = (
   meta?: SQL,
 ) => PreparableQuery<Row>
 
-/** A drizzle select with placeholders: `execute(values)` builds and runs it; `_prepare()` builds it for reuse. */
+/**
+ * A drizzle select with placeholders (`execute(values)` builds and runs it), or the same select prepared once
+ * (`execute(values)` only runs it).
+ */
 export interface PreparableQuery<Row> {
   execute(values: Record<string, unknown>): Promise<Row[]>
 }
-type PreparedPage<Row> = { execute(values: Record<string, unknown>): Promise<Row[]> }
+
+/** The organization's id in every list statement (`listValues`). */
+const ORGANIZATION = sql.placeholder('organization_id')
 
 /**
  * The values of a list's statements, by placeholder name: every value a feature puts in its conditions goes
  * through `bind`, so the statement's text depends only on which filters are present (the names bound), never on
- * their values, and is built once per shape (see `ListSource.shape`). The organization's id is bound first, as
- * `organization_id`, which the engine's total and generation columns read too.
+ * their values, and is built once per shape (see `ListSource.shape`). The organization's id is bound first:
+ * `organization`, the placeholder `organization_id`, which the engine's total and generation columns read too.
  */
 export function listValues(organizationId: string) {
   const values: Record<string, unknown> = { organization_id: organizationId }
   return {
     values,
+    organization: ORGANIZATION,
     bind(name: string, value: unknown): Placeholder {
       values[name] = value
       return sql.placeholder(name)
@@ -176,7 +182,7 @@ interface PageMeta {
 
 /** Pages prepared by key (see `ListSource.shape`); `check` rebuilds each reused one to compare its text. */
 export interface StatementCache {
-  statements: Map<string, { page: PreparedPage<unknown>; text: string }>
+  statements: Map<string, { page: PreparableQuery<unknown>; text: string }>
   check: boolean
 }
 
@@ -202,14 +208,14 @@ function pageStatement<Row>(
   cache: StatementCache | undefined,
   key: string,
   build: () => PreparableQuery<Row>,
-): PreparedPage<Row> {
+): PreparableQuery<Row> {
   if (!cache) return build()
   const kept = cache.statements.get(key)
   if (kept !== undefined) {
     if (cache.check && statementText(build()) !== kept.text) {
       throw new Error(`List statement ${key}: its key does not determine its text`)
     }
-    return kept.page as PreparedPage<Row>
+    return kept.page as PreparableQuery<Row>
   }
   const query = build()
   const text = statementText(query)
@@ -219,11 +225,11 @@ function pageStatement<Row>(
   }
   // The builder's own unnamed preparation (what its execute() does each time), kept: the connection's statement
   // cache (db/client.ts) names it by its text.
-  const page = (query as unknown as { _prepare(): PreparedPage<Row> })._prepare()
+  const page = (query as unknown as { _prepare(): PreparableQuery<Row> })._prepare()
   if (cache.statements.size >= STATEMENT_CACHE_ENTRIES) {
     cache.statements.delete(cache.statements.keys().next().value as string)
   }
-  cache.statements.set(key, { page: page as PreparedPage<unknown>, text })
+  cache.statements.set(key, { page: page as PreparableQuery<unknown>, text })
   return page
 }
 
@@ -416,8 +422,6 @@ async function offsetRows<Row>(
   return keysetRows(request, position, limit, meta, request.tools.statements)
 }
 
-const ORGANIZATION = sql.placeholder('organization_id')
-
 /**
  * The write generation of the lists (names joined by commas, the placeholder `meta_lists`) in the organization:
  * the sum of their write counts. One expression for the cache lookup and for the count stored under it, so both
@@ -436,8 +440,9 @@ const COUNTER_TOTAL = sql`(SELECT coalesce(sum(total), 0)::text FROM list_counts
  */
 function metaOf<Row>(request: ListRequest<Row>): PageMeta | undefined {
   const { count } = request
-  if (count.kind === 'counter')
+  if (count.kind === 'counter') {
     return { key: 'total', column: COUNTER_TOTAL, values: { meta_list: count.list } }
+  }
   if (count.kind === 'cached') {
     return { key: 'generation', column: GENERATION, values: { meta_lists: count.lists.join(',') } }
   }

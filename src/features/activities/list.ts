@@ -11,14 +11,11 @@ type ActivityRow = Awaited<ReturnType<typeof selectActivities>>[number]
  * (organization_id, deal_id, created_at, id) index: one deal's feed, not an organization's.
  */
 export function activityList(db: Executor, organizationId: string, dealId: string) {
-  const { values, bind } = listValues(organizationId)
+  const { values, organization, bind } = listValues(organizationId)
   return {
     list: 'activities',
     shape: '',
-    base: [
-      eq(activities.organizationId, bind('organization_id', organizationId)),
-      eq(activities.dealId, bind('deal_id', dealId)),
-    ],
+    base: [eq(activities.organizationId, organization), eq(activities.dealId, bind('deal_id', dealId))],
     values,
     ordering: {
       keys: [

@@ -40,8 +40,8 @@ export function companyFiltersOf(query: {
 
 /** The company list for the list engine and the export (see deals/list.ts). */
 export function companyList(db: Executor, organizationId: string, filters: CompanyListFilters) {
-  const { values, bind } = listValues(organizationId)
-  const conditions: SQL[] = [eq(companies.organizationId, bind('organization_id', organizationId))]
+  const { values, organization, bind } = listValues(organizationId)
+  const conditions: SQL[] = [eq(companies.organizationId, organization)]
   if (filters.ownerId) conditions.push(eq(companies.ownerId, bind('owner_id', filters.ownerId)))
   if (filters.search) {
     const pattern = bind('search', substringPattern(filters.search))

@@ -26,8 +26,8 @@ const SORT_KEYS: Record<ContactListFilters['orderBy'], { key: SortKey; value: (r
 
 /** The contact list for the list engine and the export (see deals/list.ts). */
 export function contactList(db: Executor, organizationId: string, filters: ContactListFilters) {
-  const { values, bind } = listValues(organizationId)
-  const conditions: SQL[] = [eq(contacts.organizationId, bind('organization_id', organizationId))]
+  const { values, organization, bind } = listValues(organizationId)
+  const conditions: SQL[] = [eq(contacts.organizationId, organization)]
   if (filters.ownerId) conditions.push(eq(contacts.ownerId, bind('owner_id', filters.ownerId)))
   if (filters.companyId) conditions.push(eq(contacts.companyId, bind('company_id', filters.companyId)))
   if (filters.search) {

@@ -59,8 +59,7 @@ export function dealList(
   organizationId: string,
   filters: DealListFilters,
 ): ListSpec<DealListRow> {
-  const { values, bind } = listValues(organizationId)
-  const organization = bind('organization_id', organizationId)
+  const { values, organization, bind } = listValues(organizationId)
   const conditions: SQL[] = [eq(deals.organizationId, organization)]
   // One placeholder per value: `IN ($n)` of one value is planned as `=`, which walks the (status, amount) or
   // (stage, …) index in order; `= ANY($n)` is not, before PostgreSQL 17 (a bitmap scan and a sort of every match).

@@ -19,8 +19,7 @@ export interface TaskListFilters {
  * then id. A NULL due date fails both comparisons, so undated tasks never match a due-date filter.
  */
 export function taskList(db: Executor, organizationId: string, filters: TaskListFilters) {
-  const { values, bind } = listValues(organizationId)
-  const organization = bind('organization_id', organizationId)
+  const { values, organization, bind } = listValues(organizationId)
   const conditions: SQL[] = [eq(tasks.organizationId, organization)]
   if (filters.dealId !== undefined) conditions.push(eq(tasks.dealId, bind('deal_id', filters.dealId)))
   if (filters.dealOwnerId !== undefined) {
