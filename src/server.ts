@@ -2,8 +2,10 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, loadDotEnv } from './config.js'
 import { drainAndClose } from './lib/drain.js'
+import { boundHeapGrowth } from './lib/heap.js'
 import { StartupError } from './lib/startup-error.js'
 
+boundHeapGrowth()
 loadDotEnv()
 let config: ReturnType<typeof loadConfig>
 try {
