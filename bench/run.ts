@@ -61,6 +61,7 @@ const { values: flags } = parseArgs({
     'scale-db': { type: 'string' },
     requests: { type: 'string' },
     label: { type: 'string' },
+    'node-arg': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -202,7 +203,10 @@ async function startService(
     cwd: workdir,
     env: serviceEnv(port, databaseUrl, secretKey, loadTestEnv()),
     port,
-    nodeArgs: profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
+    nodeArgs: [
+      ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []),
+      ...(flags['node-arg'] ?? []),
+    ],
     readyPath: '/ready',
   })
   return service
