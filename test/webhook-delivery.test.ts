@@ -8,7 +8,7 @@ import { afterEach, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { and, eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
-import { webhookDeliveries, webhooks } from '../src/db/schema.js'
+import { events, webhookDeliveries, webhooks } from '../src/db/schema.js'
 import { recordEvent } from '../src/features/events/record.js'
 import { as, register, type TestUser } from './helpers.js'
 import {
@@ -308,6 +308,46 @@ describe('webhook delivery of API writes', () => {
     for (const r of sink.received) assert.ok(verifySignature(hook.secret, r.headers, r.body))
     await sleep(300)
     assert.equal(sink.received.length, 3)
+  })
+
+  it('events of an organization with no enabled webhook are written fanned out; the writes after one reach it', async () => {
+    const { apps } = await cluster(1)
+    const app = apps[0] as FastifyInstance
+    const sink = await listening()
+    const owner = await register(app)
+    const client = as(app, owner, owner.organizationId)
+    const written = () =>
+      app.db.db
+        .select({ type: events.type, createdAt: events.createdAt, dispatchedAt: events.dispatchedAt })
+        .from(events)
+        .where(eq(events.organizationId, owner.organizationId))
+    // Each way an event is written: a transaction (deal.created), one statement (contact create, deal PATCH).
+    const contact = (await client.post('/contacts', { name: 'Before' })).json()
+    const deal = (await client.post('/deals', { title: 'D', contact_id: contact.id })).json()
+    assert.equal((await client.patch(`/deals/${deal.id}`, { status: 'in_progress' })).statusCode, 200)
+    const hook = await subscribe(app, owner, sink.url)
+    assert.equal((await client.patch(`/webhooks/${hook.id}`, { enabled: false })).statusCode, 200)
+    assert.equal((await client.post('/contacts', { name: 'While disabled' })).statusCode, 201)
+    const unreceivable = await written()
+    assert.deepEqual(unreceivable.map((row) => row.type).sort(), [
+      'contact.created',
+      'contact.created',
+      'deal.created',
+      'deal.updated',
+      'member.added',
+    ])
+    // Written fanned out (at the write's own time), not marked later by the dispatcher.
+    for (const row of unreceivable)
+      assert.equal(row.dispatchedAt?.getTime(), row.createdAt.getTime(), row.type)
+
+    assert.equal((await client.patch(`/webhooks/${hook.id}`, { enabled: true })).statusCode, 200)
+    const after = (await client.post('/contacts', { name: 'After' })).json()
+    await until(() => sink.received.length === 1, 'the event written after the webhook was enabled')
+    await sleep(300)
+    assert.deepEqual(
+      sink.received.map((r) => JSON.parse(r.body).data.name),
+      [after.name],
+    )
   })
 })
 

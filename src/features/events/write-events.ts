@@ -10,7 +10,7 @@ import { type DealRow, toDeal } from '../deals/schemas.js'
 import { dealProbabilitySql } from '../pipeline/probability.js'
 import { toTask } from '../tasks/schemas.js'
 import type { Write } from '../writes/after-write.js'
-import { changedFields, recordChange, recordEvent } from './record.js'
+import { changedFields, eventDispatchedAtSql, recordChange, recordEvent } from './record.js'
 
 type MembershipRow = typeof memberships.$inferSelect
 
@@ -118,10 +118,11 @@ export function dealUpdatedEventSql(updated: SQL): SQL {
       'lost_reason', u.lost_reason,
       'probability', ${probability},
       'weighted_amount', round(u.amount * ${probability} / 100, 2)::text)`
-  return sql`INSERT INTO ${events} (organization_id, id, type, data, previous)
+  return sql`INSERT INTO ${events} (organization_id, id, type, data, previous, dispatched_at)
     SELECT d.organization_id, ${sql.placeholder('eventId')}::uuid, 'deal.updated', d.data,
       (SELECT coalesce(jsonb_object_agg(b.key, b.value), '{}'::jsonb)
-         FROM jsonb_each(${sql.placeholder('eventBefore')}::jsonb) b WHERE b.value IS DISTINCT FROM d.data -> b.key)
+         FROM jsonb_each(${sql.placeholder('eventBefore')}::jsonb) b WHERE b.value IS DISTINCT FROM d.data -> b.key),
+      ${eventDispatchedAtSql(sql.raw('d.organization_id'))}
     FROM (SELECT u.organization_id, ${sql.placeholder('eventChanged')}::jsonb || ${fromDatabase} AS data
           FROM ${updated} u OFFSET 0) d`
 }
@@ -144,9 +145,9 @@ export function contactCreatedEventSql(inserted: SQL): SQL {
   const fromDatabase = sql.raw(
     `jsonb_build_object('created_at', ${iso('i.created_at')}, 'updated_at', ${iso('i.updated_at')})`,
   )
-  return sql`INSERT INTO ${events} (organization_id, id, type, data)
+  return sql`INSERT INTO ${events} (organization_id, id, type, data, dispatched_at)
     SELECT i.organization_id, ${sql.placeholder('eventId')}::uuid, 'contact.created',
-      ${sql.placeholder('eventBody')}::jsonb || ${fromDatabase}
+      ${sql.placeholder('eventBody')}::jsonb || ${fromDatabase}, ${eventDispatchedAtSql(sql.raw('i.organization_id'))}
     FROM ${inserted} i`
 }
 
