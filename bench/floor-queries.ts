@@ -8,15 +8,18 @@ import { PgDialect } from 'drizzle-orm/pg-core'
 import { forecastClockQuery, forecastQuery, velocityQuery } from '../src/features/analytics/queries.js'
 import { parseAmount } from '../src/lib/money.js'
 
-/** The deal's probability as the service inlines it (src/features/pipeline/probability.ts). */
+/**
+ * The deal's probability as the service computes it for deals of one organization (src/features/pipeline/
+ * probability.ts): the organization's stage probabilities read once per statement, `org` being a parameter.
+ */
 const probability = (org: string, status: string, stage: string) =>
-  `CASE ${status} WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE coalesce((SELECT sp.p FROM (SELECT organization_id AS org, ` +
-  `stage AS st, probability::integer AS p FROM pipeline_stages) sp WHERE sp.org = ${org} AND sp.st = ${stage}), ` +
+  `CASE ${status} WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE coalesce(((SELECT jsonb_object_agg(ps.stage, ps.probability) ` +
+  `FROM pipeline_stages ps WHERE ps.organization_id = ${org}) ->> ${stage})::integer, ` +
   `CASE ${stage} WHEN 'qualification' THEN 10 WHEN 'proposal' THEN 30 WHEN 'negotiation' THEN 60 ELSE 90 END) END`
 
 // v1.1: the sales fields, and probability / weighted_amount computed by the database on every read. `table` is
 // '' for a select of deals alone and '"deals".' over a join, as drizzle renders them (weighted_amount's
-// probability is always qualified).
+// probability is always qualified). The organization is bound once per probability: parameters $n and $n+1.
 const DEAL_FIELDS = [
   'organization_id',
   'id',
@@ -35,16 +38,15 @@ const DEAL_FIELDS = [
   'stage_changed_at',
   'stage_changed_by',
 ]
-function dealColumns(table: '' | '"deals".'): string {
+function dealColumns(table: '' | '"deals".', n: number): string {
   const column = (name: string) => `${table}"${name}"`
   return (
     `${DEAL_FIELDS.map(column).join(', ')}, ` +
-    `${probability(column('organization_id'), column('status'), column('stage'))} as "probability", ` +
-    `round(${column('amount')} * ${probability('"deals"."organization_id"', '"deals"."status"', '"deals"."stage"')} / 100, 2)::text ` +
+    `${probability(`$${n}`, column('status'), column('stage'))} as "probability", ` +
+    `round(${column('amount')} * ${probability(`$${n + 1}`, '"deals"."status"', '"deals"."stage"')} / 100, 2)::text ` +
     'as "weighted_amount"'
   )
 }
-const DEAL_COLUMNS = dealColumns('')
 const CONTACT_COLUMNS =
   '"organization_id", "id", "owner_id", "name", "email", "phone", "created_at", "updated_at", "company_id"'
 
@@ -65,29 +67,33 @@ function limitOffset(values: unknown[], pageSize: number, offset: number): strin
 }
 
 // The list's counter total and write generation as the service selects them with every page (src/lib/list.ts),
-// over the organization $1 and the list(s) $2; the page's own parameters follow from $3.
-const COUNTER = `(SELECT coalesce(sum(total), 0)::text FROM list_counts
-    WHERE organization_id = $1::uuid AND list = $2)`
-const GENERATION = `(SELECT coalesce(sum(writes), 0)::text FROM list_counts
-    WHERE organization_id = $1::uuid AND list = ANY(string_to_array($2, ',')))`
+// over the organization $n and the list(s) $n+1.
+const COUNTER = (n: number) => `(SELECT coalesce(sum(total), 0)::text FROM list_counts
+    WHERE organization_id = $${n}::uuid AND list = $${n + 1})`
+const GENERATION = (n: number) => `(SELECT coalesce(sum(writes), 0)::text FROM list_counts
+    WHERE organization_id = $${n}::uuid AND list = ANY(string_to_array($${n + 1}, ',')))`
 
 /**
  * W1: `GET /deals?page=…&page_size=…` (default order created_at desc, id desc): the page (one row more, to know
- * whether a next cursor exists) with the organization's deal counter, in one statement.
+ * whether a next cursor exists) with the organization's deal counter, in one statement. Parameters in the order
+ * the statement names them: the organization twice (the deals' probability), the counter's two, the filter's.
  */
 export function dealsPage(organizationId: string, pageSize: number, offset: number): FloorQuery {
-  const values: unknown[] = [organizationId, 'deals', organizationId]
+  const values: unknown[] = [organizationId, organizationId, organizationId, 'deals', organizationId]
   const page = limitOffset(values, pageSize, offset)
   return {
-    text: `select ${DEAL_COLUMNS}, ${COUNTER} as "list_meta" from "deals" where "deals"."organization_id" = $3 order by "deals"."created_at" desc, "deals"."id" desc${page}`,
+    text: `select ${dealColumns('', 1)}, ${COUNTER(3)} as "list_meta" from "deals" where "deals"."organization_id" = $5 order by "deals"."created_at" desc, "deals"."id" desc${page}`,
     values,
   }
 }
 
-/** The count of a filtered list with the generation it belongs to, when none is cached for the page's generation. */
+/**
+ * The count of a filtered list with the generation it belongs to, when none is cached for the page's generation:
+ * the generation's two parameters, then the filter's (`where` over $3 on).
+ */
 function countWithGeneration(where: string, values: unknown[]): FloorQuery {
   return {
-    text: `SELECT count(*)::int AS n, ${GENERATION} AS g\n        FROM "deals" WHERE ${where}`,
+    text: `SELECT count(*)::int AS n, ${GENERATION(1)} AS g\n        FROM "deals" WHERE ${where}`,
     values,
   }
 }
@@ -106,15 +112,17 @@ export function dealsByStatusAndMinAmount(
   offset: number,
 ): { page: FloorQuery; count: FloorQuery; minAmount: string } {
   const amount = parseAmount(minAmount)
-  const where = '("deals"."organization_id" = $3 and "deals"."status" in ($4) and "deals"."amount" >= $5)'
-  const values: unknown[] = [organizationId, 'deals', organizationId, status, amount]
+  const where = (n: number) =>
+    `("deals"."organization_id" = $${n} and "deals"."status" in ($${n + 1}) and "deals"."amount" >= $${n + 2})`
+  const filter = [organizationId, status, amount]
+  const values: unknown[] = [organizationId, organizationId, organizationId, 'deals', ...filter]
   const page = limitOffset(values, pageSize, offset)
   return {
     page: {
-      text: `select ${DEAL_COLUMNS}, ${GENERATION} as "list_meta" from "deals" where ${where} order by "deals"."amount" desc, "deals"."id" desc${page}`,
+      text: `select ${dealColumns('', 1)}, ${GENERATION(3)} as "list_meta" from "deals" where ${where(5)} order by "deals"."amount" desc, "deals"."id" desc${page}`,
       values,
     },
-    count: countWithGeneration(where, values.slice(0, 5)),
+    count: countWithGeneration(where(3), [organizationId, 'deals', ...filter]),
     minAmount: amount,
   }
 }
@@ -130,20 +138,19 @@ export function dealsBoardColumn(
   pageSize: number,
   offset: number,
 ): { page: FloorQuery; count: FloorQuery } {
-  const values: unknown[] = [organizationId, 'deals', organizationId, stage]
+  const where = (n: number) => `("deals"."organization_id" = $${n} and "deals"."stage" in ($${n + 1}))`
+  const filter = [organizationId, stage]
+  const values: unknown[] = [organizationId, organizationId, organizationId, 'deals', ...filter]
   const page = limitOffset(values, pageSize, offset)
   return {
     page: {
       text:
-        `select ${dealColumns('"deals".')}, "contacts"."id", "contacts"."name", "contacts"."email", "contacts"."company_id", ${GENERATION} as "list_meta" ` +
+        `select ${dealColumns('"deals".', 1)}, "contacts"."id", "contacts"."name", "contacts"."email", "contacts"."company_id", ${GENERATION(3)} as "list_meta" ` +
         'from "deals" inner join "contacts" on ("contacts"."organization_id" = "deals"."organization_id" and "contacts"."id" = "deals"."contact_id") ' +
-        `where ("deals"."organization_id" = $3 and "deals"."stage" in ($4)) order by "deals"."created_at" desc, "deals"."id" desc${page}`,
+        `where ${where(5)} order by "deals"."created_at" desc, "deals"."id" desc${page}`,
       values,
     },
-    count: countWithGeneration(
-      '("deals"."organization_id" = $3 and "deals"."stage" in ($4))',
-      values.slice(0, 4),
-    ),
+    count: countWithGeneration(where(3), [organizationId, 'deals', ...filter]),
   }
 }
 

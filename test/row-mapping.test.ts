@@ -74,7 +74,7 @@ describe('row mapping', () => {
     const ways = await threeWays(
       app.db.db
         .select({
-          deal: dealSelection,
+          deal: dealSelection(organizationId),
           doubled: sql<number>`2 * length(${deals.title})`.mapWith(Number),
           meta: sql<string>`'x'`.as('meta'),
           nothing: sql`NULL`.as('nothing'),

@@ -129,7 +129,11 @@ export function dealList(
       if (filters.expandContact) {
         // The page and its contacts in one query (a join on the contact's primary key), never one per deal.
         return db
-          .select({ deal: dealSelection, contact: contactSelection, listMeta: listMetaColumn(meta) })
+          .select({
+            deal: dealSelection(organization),
+            contact: contactSelection,
+            listMeta: listMetaColumn(meta),
+          })
           .from(deals)
           .innerJoin(contacts, withContact())
           .where(where)
@@ -137,7 +141,7 @@ export function dealList(
           .limit(limit)
       }
       return db
-        .select({ deal: dealSelection, listMeta: listMetaColumn(meta) })
+        .select({ deal: dealSelection(organization), listMeta: listMetaColumn(meta) })
         .from(deals)
         .where(where)
         .orderBy(...orderBy)

@@ -11,22 +11,25 @@ import {
 } from '../../db/client.js'
 import { contacts, deals } from '../../db/schema.js'
 import { writeActivitiesSql } from '../activities/writer.js'
-import { dealProbabilitySql } from '../pipeline/probability.js'
+import { dealProbabilitySql, organizationDealProbabilitySql } from '../pipeline/probability.js'
 import { afterDealChangeSql } from '../writes/after-write.js'
 import type { DealContact, DealRow } from './schemas.js'
 
 export type { DealRow }
 
-/** The organization's probability for the deal now: never stored. */
-const probabilitySql = dealProbabilitySql(deals.organizationId, deals.status, deals.stage)
-/** amount × probability / 100 rounded half up to cents, in NUMERIC (amounts are never negative). */
-const weightedSql = sql<string>`round(${deals.amount} * ${probabilitySql} / 100, 2)::text`
-
-/** Every column and the two derived fields of spec §12, computed by the database on every read. */
-export const dealSelection = {
-  ...getTableColumns(deals),
-  probability: probabilitySql.mapWith(Number).as('probability'),
-  weightedAmount: weightedSql.as('weighted_amount'),
+/**
+ * Every column and the two derived fields of spec §12, computed by the database on every read, for deals of
+ * `organizationId` (a placeholder or a value: every deal statement reads one organization's deals): the
+ * probability now (never stored), and amount × probability / 100 rounded half up to cents, in NUMERIC (amounts
+ * are never negative).
+ */
+export function dealSelection(organizationId: Placeholder | string) {
+  const probability = organizationDealProbabilitySql(organizationId, deals.status, deals.stage)
+  return {
+    ...getTableColumns(deals),
+    probability: probability.mapWith(Number).as('probability'),
+    weightedAmount: sql<string>`round(${deals.amount} * ${probability} / 100, 2)::text`.as('weighted_amount'),
+  }
 }
 
 /** Raw-SQL form of the derived fields over the row source `alias` (the CTE path of the PATCH). */
@@ -54,7 +57,7 @@ export async function findDealWithContact(
   id: string,
 ): Promise<{ deal: DealRow; contact: DealContact } | undefined> {
   const [row] = await db
-    .select({ deal: dealSelection, contact: contactSelection })
+    .select({ deal: dealSelection(organizationId), contact: contactSelection })
     .from(deals)
     .innerJoin(contacts, withContact())
     .where(byId(organizationId, id))
@@ -68,7 +71,7 @@ function byId(organizationId: string | Placeholder, id: string | Placeholder) {
 export async function findDeal(db: Db, organizationId: string, id: string) {
   const statement = prepared(db, 'deals_find_by_id', (database) =>
     database
-      .select(dealSelection)
+      .select(dealSelection(sql.placeholder('organizationId')))
       .from(deals)
       .where(byId(sql.placeholder('organizationId'), sql.placeholder('id')))
       .prepare('deals_find_by_id'),
@@ -83,7 +86,7 @@ export async function findDeal(db: Db, organizationId: string, id: string) {
  */
 export async function lockDeal(tx: Tx, organizationId: string, id: string) {
   const [row] = await tx
-    .select(dealSelection)
+    .select(dealSelection(organizationId))
     .from(deals)
     .where(byId(organizationId, id))
     .for('no key update')
@@ -100,7 +103,7 @@ export async function insertDeal(
   const [row] = await db
     .insert(deals)
     .values({ ...values, currency })
-    .returning(dealSelection)
+    .returning(dealSelection(values.organizationId))
   return row as DealRow
 }
 
