@@ -13,8 +13,8 @@ import { parseAmount } from '../src/lib/money.js'
  * probability.ts): the organization's stage probabilities read once per statement, `org` being a parameter.
  */
 const probability = (org: string, status: string, stage: string) =>
-  `CASE ${status} WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE coalesce(((SELECT jsonb_object_agg(ps.stage, ps.probability) ` +
-  `FROM pipeline_stages ps WHERE ps.organization_id = ${org}) ->> ${stage})::integer, ` +
+  `CASE ${status} WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE coalesce(((SELECT jsonb_object_agg(sp.st, sp.p) ` +
+  `FROM (SELECT organization_id AS org, stage AS st, probability AS p FROM pipeline_stages) sp WHERE sp.org = ${org}) ->> ${stage})::integer, ` +
   `CASE ${stage} WHEN 'qualification' THEN 10 WHEN 'proposal' THEN 30 WHEN 'negotiation' THEN 60 ELSE 90 END) END`
 
 // v1.1: the sales fields, and probability / weighted_amount computed by the database on every read. `table` is

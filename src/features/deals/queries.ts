@@ -11,7 +11,7 @@ import {
 } from '../../db/client.js'
 import { contacts, deals } from '../../db/schema.js'
 import { writeActivitiesSql } from '../activities/writer.js'
-import { dealProbabilitySql, organizationDealProbabilitySql } from '../pipeline/probability.js'
+import { dealProbabilitySql } from '../pipeline/probability.js'
 import { afterDealChangeSql } from '../writes/after-write.js'
 import type { DealContact, DealRow } from './schemas.js'
 
@@ -24,7 +24,7 @@ export type { DealRow }
  * are never negative).
  */
 export function dealSelection(organizationId: Placeholder | string) {
-  const probability = organizationDealProbabilitySql(organizationId, deals.status, deals.stage)
+  const probability = dealProbabilitySql(organizationId, deals.status, deals.stage)
   return {
     ...getTableColumns(deals),
     probability: probability.mapWith(Number).as('probability'),

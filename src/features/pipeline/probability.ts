@@ -21,27 +21,20 @@ export function defaultStageProbabilitySql(stage: string): string {
 
 /**
  * A deal's probability now (100 won, 0 lost, else its stage's: the organization's own, else the default) as an
- * expression over the deal's columns, for the statements that read deals. Inlined, not the deal_probability()
- * function: a SQL function with a subquery is never inlined, so PostgreSQL planned it again in every statement
- * and started an executor per row; here the lookup is a subplan of the statement, planned with it (and kept
- * with the prepared statement). The subquery renames pipeline_stages' columns so that the deal's columns bind
- * to the deal even when the statement renders them unqualified (drizzle does in single-table statements).
+ * expression over the deal's status and stage, for the statements that read deals. The organization's stage
+ * probabilities are one JSON object that the row looks its stage up in. Given the organization as a parameter
+ * (a placeholder or a value: every list, export and single-deal read), that object is an InitPlan, read once per
+ * statement; a subplan (an index scan) per open row and derived field before (a 20-row page: 28 -> 8 buffers,
+ * 0.25 -> 0.16 ms; docs/performance.md, session 15). Given a row's column (the one-row CTE of the PATCH and its
+ * event), it is read for that row. Inlined, not the deal_probability() function: a SQL function with a subquery is
+ * never inlined, so PostgreSQL planned it again in every statement. The subquery renames pipeline_stages' columns
+ * so that a deal column passed in binds to the deal even when the statement renders it unqualified (drizzle does
+ * in single-table statements).
  */
-export function dealProbabilitySql(organizationId: SQLWrapper, status: SQLWrapper, stage: SQLWrapper): SQL {
-  return sql`CASE ${status} WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE coalesce((SELECT sp.p FROM (SELECT organization_id AS org, stage AS st, probability::integer AS p FROM pipeline_stages) sp WHERE sp.org = ${organizationId} AND sp.st = ${stage}), CASE ${stage} ${sql.raw(DEFAULT_CASE_ARMS)}) END`
-}
-
-/**
- * The same probability for the deals of ONE organization (`organizationId`: a placeholder or a value, never the
- * row's column): the organization's stage probabilities are read once per statement (an InitPlan: its few
- * pipeline_stages rows into one JSON object) and each row looks its stage up in it, instead of running a subplan
- * (an index scan) for each open deal and each derived field. For every statement that reads deals of one
- * organization, by the page or by the million (a 20-row page: 0.25 -> 0.16 ms, docs/performance.md, session 15).
- */
-export function organizationDealProbabilitySql(
+export function dealProbabilitySql(
   organizationId: SQLWrapper | string,
   status: SQLWrapper,
   stage: SQLWrapper,
 ): SQL {
-  return sql`CASE ${status} WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE coalesce(((SELECT jsonb_object_agg(ps.stage, ps.probability) FROM pipeline_stages ps WHERE ps.organization_id = ${organizationId}) ->> ${stage})::integer, CASE ${stage} ${sql.raw(DEFAULT_CASE_ARMS)}) END`
+  return sql`CASE ${status} WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE coalesce(((SELECT jsonb_object_agg(sp.st, sp.p) FROM (SELECT organization_id AS org, stage AS st, probability AS p FROM pipeline_stages) sp WHERE sp.org = ${organizationId}) ->> ${stage})::integer, CASE ${stage} ${sql.raw(DEFAULT_CASE_ARMS)}) END`
 }
