@@ -1,16 +1,11 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
-import { PGlite } from '@electric-sql/pglite'
 import { getTableColumns, type SQL, sql } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import { type PgDatabase, PgDialect, type PgQueryResultHKT, type PgTable } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import pg from 'pg'
 import { describeError, redactUrl, StartupError } from '../lib/startup-error.js'
-import { lockDataDir } from './data-lock.js'
 import './pg-transactions.js'
 import './row-mapping.js'
-import { embeddedStartOptions, guardEmbedded } from './embedded.js'
 import * as schema from './schema.js'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -77,34 +72,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       close: () => pool.end(),
     }
   }
-  const dataDir = options.pgliteDataDir ?? 'memory://'
-  const onDisk = !dataDir.includes('://')
-  if (onDisk) mkdirSync(dataDir, { recursive: true })
-  const lock = onDisk ? lockDataDir(dataDir) : undefined
-  let client: PGlite
-  try {
-    client = await PGlite.create(dataDir, embeddedStartOptions(dataDir))
-  } catch (error) {
-    lock?.release()
-    throw new StartupError(`Cannot open the embedded database ${dataDir}: ${describeError(error)}`)
-  }
-  const guard = guardEmbedded(client)
-  const db = drizzlePglite(client, { schema }) as unknown as Db
-  return {
-    db,
-    ping: async () => {
-      await db.execute(sql`SELECT 1`)
-    },
-    waiting: () => Math.max(0, guard.pending - 1),
-    close: async () => {
-      guard.stop()
-      try {
-        await client.close()
-      } finally {
-        lock?.release()
-      }
-    },
-  }
+  // PGlite (its driver, WebAssembly glue and extensions) is loaded only when it is used: a PostgreSQL deployment
+  // would otherwise keep its sources in every process's heap.
+  const { openEmbeddedDatabase } = await import('./embedded.js')
+  return openEmbeddedDatabase(options.pgliteDataDir ?? 'memory://')
 }
 
 /** Statements one connection keeps prepared at most; past it, new texts are sent unnamed (parsed each time). */

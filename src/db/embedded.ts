@@ -12,7 +12,15 @@ import { dirname, join, normalize, resolve } from 'node:path'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { gunzipSync } from 'node:zlib'
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite'
+import { sql } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/pglite'
+import { PglitePreparedQuery } from 'drizzle-orm/pglite/session'
+import { describeError, StartupError } from '../lib/startup-error.js'
+import type { Database, Db } from './client.js'
+import { lockDataDir } from './data-lock.js'
 import { PGLITE_EXTENSIONS } from './extensions.js'
+import { mapWithPlan } from './row-mapping.js'
+import * as schema from './schema.js'
 
 /**
  * Runtime care for the embedded database (PGlite), which runs PostgreSQL inside this process: every
@@ -37,6 +45,39 @@ export class DatabaseBusyError extends Error {
   constructor() {
     super('The embedded database is overloaded')
     this.name = 'DatabaseBusyError'
+  }
+}
+
+mapWithPlan(PglitePreparedQuery.prototype as unknown as Parameters<typeof mapWithPlan>[0])
+
+/** Opens (creating when missing) the embedded database in `dataDir`, or `memory://` for a throwaway one. */
+export async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
+  const onDisk = !dataDir.includes('://')
+  if (onDisk) mkdirSync(dataDir, { recursive: true })
+  const lock = onDisk ? lockDataDir(dataDir) : undefined
+  let client: PGlite
+  try {
+    client = await PGlite.create(dataDir, embeddedStartOptions(dataDir))
+  } catch (error) {
+    lock?.release()
+    throw new StartupError(`Cannot open the embedded database ${dataDir}: ${describeError(error)}`)
+  }
+  const guard = guardEmbedded(client)
+  const db = drizzle(client, { schema }) as unknown as Db
+  return {
+    db,
+    ping: async () => {
+      await db.execute(sql`SELECT 1`)
+    },
+    waiting: () => Math.max(0, guard.pending - 1),
+    close: async () => {
+      guard.stop()
+      try {
+        await client.close()
+      } finally {
+        lock?.release()
+      }
+    },
   }
 }
 

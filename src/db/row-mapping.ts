@@ -1,7 +1,6 @@
 import * as drizzle from 'drizzle-orm'
 import { Column, is, SQL, Subquery } from 'drizzle-orm'
 import { NodePgPreparedQuery } from 'drizzle-orm/node-postgres/session'
-import { PglitePreparedQuery } from 'drizzle-orm/pglite/session'
 
 /**
  * drizzle-orm 0.45 turns each row of a select into its object with `mapResultRow`, which, for every column of
@@ -73,7 +72,8 @@ export function mapRows(
   return mapped
 }
 
-function mapWithPlan(prototype: PreparedInternals): void {
+/** Makes a driver's prepared queries map rows with a plan (PGlite's is patched when it is loaded: db/embedded.ts). */
+export function mapWithPlan(prototype: PreparedInternals): void {
   const execute = prototype.execute
   prototype.execute = function (this: PreparedInternals, placeholderValues) {
     // drizzle runs a query with fields in array row mode and hands the rows to `customResultMapper` when set.
@@ -86,4 +86,3 @@ function mapWithPlan(prototype: PreparedInternals): void {
 }
 
 mapWithPlan(NodePgPreparedQuery.prototype as unknown as PreparedInternals)
-mapWithPlan(PglitePreparedQuery.prototype as unknown as PreparedInternals)

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module'
 import type { FastifyBaseLogger } from 'fastify'
-import nodemailer from 'nodemailer'
+import type * as Nodemailer from 'nodemailer'
 
 export interface Email {
   to: string
@@ -76,6 +77,8 @@ export function createMailer(options: MailerOptions): Mailer {
     }
   }
 
+  // Loaded only when SMTP_URL is set: ~700 KB of sources every process would otherwise keep in its heap.
+  const nodemailer = createRequire(import.meta.url)('nodemailer') as typeof Nodemailer
   const transport = nodemailer.createTransport({
     url: options.smtpUrl,
     connectionTimeout: 10_000,

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
+import type * as RedisModule from '@redis/client'
 import type { FastifyBaseLogger } from 'fastify'
-import type * as RedisModule from 'redis'
 import { withTimeout } from './timeout.js'
 
 /**
@@ -31,8 +31,9 @@ export type Redis = ReturnType<typeof connectRedis>
  * it and commands fail fast (no offline queue) while it is away; callers fall back to working without it.
  */
 export function connectRedis(url: string, log: FastifyBaseLogger) {
-  // Loaded only when REDIS_URL is set: the client library adds ~14 MB of resident memory to every process.
-  const { createClient } = createRequire(import.meta.url)('redis') as typeof RedisModule
+  // Loaded only when REDIS_URL is set: the client library adds ~14 MB of resident memory to every process. The
+  // client alone, not the `redis` bundle, whose search/JSON/bloom/time-series modules this service never uses.
+  const { createClient } = createRequire(import.meta.url)('@redis/client') as typeof RedisModule
   const client = createClient({
     url,
     disableOfflineQueue: true,
