@@ -58,6 +58,8 @@ export async function startNode(options: {
   port: number
   nodeArgs?: string[]
   readyPath: string
+  /** Standard output to /dev/null instead of forwarded (a service logging every request). */
+  discardStdout?: boolean
   readyTimeoutMs?: number
 }): Promise<NodeChild> {
   const { name, port } = options
@@ -73,7 +75,7 @@ export async function startNode(options: {
     {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
     },
   )
   const lines: string[] = []

@@ -62,6 +62,7 @@ const { values: flags } = parseArgs({
     requests: { type: 'string' },
     label: { type: 'string' },
     'node-arg': { type: 'string', multiple: true },
+    'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -185,6 +186,8 @@ function loadTestEnv(): NodeJS.ProcessEnv {
     ...(flags.webhook ? { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } : {}),
     // Redis only when the caller asks for it by setting REDIS_URL for the benchmark.
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    // --log-level=info: the service's default, two access lines per request (discarded: see startService).
+    ...(flags['log-level'] ? { LOG_LEVEL: flags['log-level'] } : {}),
   }
 }
 
@@ -208,6 +211,9 @@ async function startService(
       ...(flags['node-arg'] ?? []),
     ],
     readyPath: '/ready',
+    // Below warn the service logs every request: written to /dev/null, not through this process.
+    discardStdout:
+      flags['log-level'] !== undefined && !['warn', 'error', 'fatal', 'silent'].includes(flags['log-level']),
   })
   return service
 }
