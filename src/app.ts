@@ -25,7 +25,7 @@ import { logFailure } from './lib/failure-log.js'
 import { clientErrorHandler, frameworkErrors } from './lib/http-errors.js'
 import { registerHttpSecurity, trustProxyOption } from './lib/http-security.js'
 import { registerLoadShedding } from './lib/load-shedding.js'
-import { loggerOptions } from './lib/logging.js'
+import { AccessLogController, loggerOptions } from './lib/logging.js'
 import { createMailer } from './lib/mailer.js'
 import { registerMetrics } from './lib/metrics.js'
 import {
@@ -90,6 +90,7 @@ function createServer(options: BuildOptions): FastifyInstance {
   const { config } = options
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config),
+    logController: new AccessLogController(),
     trustProxy: trustProxyOption(config.trustProxy),
     // Echo a client's request id when it is safe to log; otherwise make one.
     genReqId: (req) => {

@@ -316,6 +316,25 @@ describe('logs', () => {
     }
     assert.ok(!/insert into|select .*::uuid|params:|Key \(/i.test(text), 'no SQL text, parameters or detail')
     assert.ok(text.includes('[redacted]'))
+    // The application's line is redacted; Fastify's two lines of the same request keep their fields and id.
+    const entries = lines.map((line) => JSON.parse(line))
+    const secrets = entries.find((entry) => entry.msg === 'body')
+    assert.equal(secrets.body.password, '[redacted]')
+    assert.equal(secrets.body.refresh_token, '[redacted]')
+    assert.equal(secrets.token, '[redacted]')
+    const ofRequest = entries.filter((entry) => entry.reqId === secrets.reqId)
+    assert.deepEqual(
+      ofRequest.map((entry) => entry.msg),
+      ['incoming request', 'body', 'request completed'],
+    )
+    const [incoming, , completed] = ofRequest
+    assert.equal(incoming.level, 30)
+    assert.deepEqual(
+      { method: incoming.req.method, url: incoming.req.url, host: incoming.req.host },
+      { method: 'POST', url: '/test/log-secrets', host: 'localhost:80' },
+    )
+    assert.equal(completed.res.statusCode, 200)
+    assert.equal(typeof completed.responseTime, 'number')
   })
 
   it('are coloured lines on a terminal outside production, JSON otherwise', () => {

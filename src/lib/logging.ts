@@ -1,5 +1,10 @@
 import { createRequire } from 'node:module'
-import type { FastifyServerOptions } from 'fastify'
+import {
+  type FastifyBaseLogger,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify'
 import type { Config } from '../config.js'
 
 /**
@@ -34,6 +39,58 @@ export const REDACT_PATHS = [
   ...SECRET_FIELDS.map((field) => `*.${field}`),
   ...SECRET_FIELDS.map((field) => `*.*.${field}`),
 ]
+
+const CENSOR = '[redacted]'
+
+/**
+ * Redaction of the two lines Fastify writes per request ("incoming request", "request completed"): they carry
+ * only what its req/res serializers render (method, url, host, client address and port; status), and the
+ * explicit header paths stay in case a serializer ever adds headers. pino's wildcard paths (`*.password`,
+ * `*.*.password`) clone and walk every line they apply to: ~25 us per request for these two lines alone
+ * (38 against 11 us, measured with pino 10 writing to /dev/null), a tenth of a simple read's CPU.
+ */
+const ACCESS_REDACT_PATHS = REDACT_PATHS.filter((path) => !path.startsWith('*'))
+
+const accessLoggers = new WeakMap<FastifyBaseLogger, FastifyBaseLogger>()
+
+/** The access-line logger beside `logger`: its child, with the request's id as a field instead of a binding. */
+function accessLogger(logger: FastifyBaseLogger): FastifyBaseLogger {
+  let access = accessLoggers.get(logger)
+  if (access === undefined) {
+    access = logger.child({}, { redact: { paths: ACCESS_REDACT_PATHS, censor: CENSOR } })
+    accessLoggers.set(logger, access)
+  }
+  return access
+}
+
+/**
+ * Fastify's per-request lines, the same fields and messages, through `accessLogger`. Everything else (errors,
+ * the application's own lines through `request.log`) keeps the full redaction.
+ */
+export class AccessLogController extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    if (this.isLogDisabled(request)) return
+    const log = accessLogger(request.server.log)
+    log.info({ [this.requestIdLogLabel]: request.id, req: request }, 'incoming request')
+  }
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: Parameters<LogController['requestCompleted']>[2],
+  ): void {
+    if (error) {
+      super.requestCompleted(error, request, reply)
+      return
+    }
+    if (this.isLogDisabled(request)) return
+    const log = accessLogger(request.server.log)
+    log.info(
+      { [this.requestIdLogLabel]: request.id, res: reply, responseTime: reply.elapsedTime },
+      'request completed',
+    )
+  }
+}
 
 /** Error fields that never hold a value taken from a request or a row. */
 const SAFE_FIELDS = [
@@ -117,7 +174,7 @@ export function loggerOptions(
   const pretty = terminal && config.nodeEnv !== 'production' && prettyAvailable()
   return {
     level: config.logLevel,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACT_PATHS, censor: CENSOR },
     serializers: { err: serializeError, error: serializeError },
     ...(pretty
       ? {
