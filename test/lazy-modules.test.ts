@@ -62,8 +62,14 @@ describe('modules loaded at start', () => {
     assert.ok(packageLoaded(withSmtp, 'nodemailer'), 'nodemailer is loaded with SMTP_URL')
   })
 
-  it('the Redis client without the modules of the redis bundle', { skip: !REDIS_URL && 'REDIS_URL is not set' }, async () => {
-    assert.equal(packageLoaded(await modulesLoaded({}), '@redis/client'), false, 'no Redis client without REDIS_URL')
+  it('the Redis client without the modules of the redis bundle', {
+    skip: !REDIS_URL && 'REDIS_URL is not set',
+  }, async () => {
+    assert.equal(
+      packageLoaded(await modulesLoaded({}), '@redis/client'),
+      false,
+      'no Redis client without REDIS_URL',
+    )
     const modules = await modulesLoaded({ redisUrl: REDIS_URL as string })
     assert.ok(packageLoaded(modules, '@redis/client'))
     for (const unused of ['redis', '@redis/search', '@redis/json', '@redis/bloom', '@redis/time-series']) {
