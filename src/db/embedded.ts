@@ -23,8 +23,9 @@ import { mapWithPlan } from './row-mapping.js'
 import * as schema from './schema.js'
 
 /**
- * Runtime care for the embedded database (PGlite), which runs PostgreSQL inside this process: every
- * statement executes synchronously on the event loop, one at a time.
+ * The embedded database (PGlite), which runs PostgreSQL inside this process: every statement executes
+ * synchronously on the event loop, one at a time. This module is imported only when it is used (db/client.ts),
+ * so a PostgreSQL deployment never loads PGlite. Its runtime care:
  *
  * - Bounded queue: at most MAX_WAITING top-level statements/transactions wait; beyond that a call fails at
  *   once with SQLSTATE 53300 (answered 503 + Retry-After), so overload sheds instead of queueing for seconds.
