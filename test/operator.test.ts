@@ -335,7 +335,10 @@ describe('logs', () => {
     )
     // Rendered by allow-lists (src/lib/logging.ts), not redacted: no header ever reaches them.
     const allowed = ['method', 'url', 'version', 'host', 'remoteAddress', 'remotePort']
-    assert.deepEqual(Object.keys(incoming.req).filter((key) => !allowed.includes(key)), [])
+    assert.deepEqual(
+      Object.keys(incoming.req).filter((key) => !allowed.includes(key)),
+      [],
+    )
     assert.deepEqual(completed.res, { statusCode: 200 })
     assert.equal(typeof completed.responseTime, 'number')
   })
