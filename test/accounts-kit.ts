@@ -105,6 +105,8 @@ export async function compareTimings(
   samples: number,
   first: () => Promise<unknown>,
   second: () => Promise<unknown>,
+  /** Awaited after each timed call, untimed: work a request leaves behind must not slow the next one's timing. */
+  settle: () => Promise<unknown> = async () => {},
 ) {
   const a: number[] = []
   const b: number[] = []
@@ -123,6 +125,7 @@ export async function compareTimings(
       const started = performance.now()
       await run()
       into.push(performance.now() - started)
+      await settle()
     }
   }
   const fastest = { first: Math.min(...a), second: Math.min(...b) }
