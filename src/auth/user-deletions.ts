@@ -1,3 +1,4 @@
+import '../db/load-pg.js'
 import type { PGlite } from '@electric-sql/pglite'
 import type { FastifyBaseLogger } from 'fastify'
 import pg from 'pg'

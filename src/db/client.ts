@@ -1,3 +1,4 @@
+import './load-pg.js'
 import { createHash } from 'node:crypto'
 import { getTableColumns, type SQL, sql } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'

@@ -1,3 +1,4 @@
+import './load-pg.js'
 import { type SQL, sql } from 'drizzle-orm'
 import { NodePgSession, NodePgTransaction } from 'drizzle-orm/node-postgres/session'
 import type { PgTransactionConfig } from 'drizzle-orm/pg-core'

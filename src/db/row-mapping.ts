@@ -1,3 +1,4 @@
+import './load-pg.js'
 import * as drizzle from 'drizzle-orm'
 import { Column, is, SQL, Subquery } from 'drizzle-orm'
 import { NodePgPreparedQuery } from 'drizzle-orm/node-postgres/session'
