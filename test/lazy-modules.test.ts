@@ -1,7 +1,8 @@
 /**
  * Libraries a deployment does not use stay unloaded: their sources and objects would otherwise sit in every
- * process's heap (src/db/client.ts, src/lib/mailer.ts, src/lib/redis.ts). A child process builds the whole app
- * and lists every module it loaded (ES modules through a resolve hook, CommonJS through the require cache).
+ * process's heap (src/db/client.ts, src/db/load-pg.ts, src/lib/mailer.ts, src/lib/redis.ts, the CSV modules).
+ * A child process builds the whole app and lists every module it loaded (ES modules through a resolve hook,
+ * CommonJS through the require cache, Node's own through `process.moduleLoadList`).
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
@@ -38,6 +39,7 @@ async function modulesLoaded(config: { smtpUrl?: string; redisUrl?: string }): P
     await new Promise((done) => setTimeout(done, 100))
     port1.close()
     for (const path of Object.keys(createRequire(import.meta.url).cache)) loaded.add(path)
+    for (const name of process.moduleLoadList) loaded.add(name)
     console.log(JSON.stringify([...loaded]))`
   const { stdout } = await run(
     process.execPath,
@@ -60,6 +62,16 @@ describe('modules loaded at start', () => {
 
     const withSmtp = await modulesLoaded({ smtpUrl: 'smtp://127.0.0.1:1' })
     assert.ok(packageLoaded(withSmtp, 'nodemailer'), 'nodemailer is loaded with SMTP_URL')
+  })
+
+  it("pg without Node's fetch, and the CSV libraries only when a request needs them", async () => {
+    const modules = await modulesLoaded({})
+    assert.ok(packageLoaded(modules, 'pg'), 'the hook sees pg (drizzle imports it)')
+    // Node 20 loads undici when pg, loading, constructs a Response; later versions answer before (load-pg.ts).
+    const undici = 'NativeModule internal/deps/undici/undici'
+    assert.equal(modules.includes(undici), false, "Node's fetch is loaded")
+    assert.equal(packageLoaded(modules, 'csv-parse'), false, 'csv-parse is loaded at start')
+    assert.equal(packageLoaded(modules, 'csv-stringify'), false, 'csv-stringify is loaded at start')
   })
 
   it('the Redis client without the modules of the redis bundle', {

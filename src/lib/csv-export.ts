@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream'
-import { stringify } from 'csv-stringify/sync'
 import type { FastifyReply } from 'fastify'
 import { type TObject, type TProperties, Type } from 'typebox'
 import type { CursorValue } from './cursor.js'
@@ -48,6 +47,8 @@ const CSV_OPTIONS = { record_delimiter: 'windows' } as const
  * The next batch is already being read while this one is formatted and sent.
  */
 async function* exportChunks<Row>(spec: ExportSpec<Row>): AsyncGenerator<string> {
+  // Loaded on the first export, not at start-up: most processes never write CSV (docs/performance.md).
+  const { stringify } = await import('csv-stringify/sync')
   yield stringify([spec.columns], CSV_OPTIONS)
   const read = (position: CursorValue[] | undefined) => {
     const batch = keysetRows(spec, position, EXPORT_BATCH)

@@ -1,4 +1,3 @@
-import { CsvError, parse } from 'csv-parse/sync'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, type ErrorCode, type FieldError } from './errors.js'
@@ -81,11 +80,13 @@ const LINE_BREAK = /\r\n|\n|\r/g
  * names the columns: an unknown, repeated or missing required column rejects the whole file (400), as does CSV
  * that cannot be parsed. A record with the wrong number of cells becomes a failed row, not a rejected file.
  */
-export function parseImport(
+export async function parseImport(
   text: string,
   allowed: readonly string[],
   required: readonly string[],
-): { rows: CsvRow[]; badRows: ImportFailure[] } {
+): Promise<{ rows: CsvRow[]; badRows: ImportFailure[] }> {
+  // Loaded on the first import, not at start-up: most processes never parse CSV (docs/performance.md).
+  const { CsvError, parse } = await import('csv-parse/sync')
   let records: { record: string[]; info: { lines: number } }[]
   try {
     records = parse(text, {

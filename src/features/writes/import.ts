@@ -90,7 +90,7 @@ export async function runImport<Row extends { id: string; ownerId: string }, Wan
   options: ImportOptions,
 ): Promise<ImportReport> {
   assertAllowed(actor, plan.actions.create)
-  const { rows, badRows } = parseImport(csv, plan.columns, plan.required)
+  const { rows, badRows } = await parseImport(csv, plan.columns, plan.required)
   const report: ImportReport = { created: 0, updated: 0, unchanged: 0, failed: [...badRows] }
   const { organizationId } = actor
   const matching = options.matchOn !== 'none'
