@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { eq } from 'drizzle-orm'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { users } from '../db/schema.js'
+import { isoTimestamp } from '../lib/dates.js'
 import { AppError } from '../lib/errors.js'
 import type { RateLimitRule } from '../lib/rate-limit.js'
 import { IdParams, problems } from '../lib/schemas.js'
@@ -273,7 +274,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
     id: user.id,
     email: user.email,
     name: user.name,
-    created_at: user.createdAt.toISOString(),
+    created_at: isoTimestamp(user.createdAt),
   })
   const meColumns = { id: users.id, email: users.email, name: users.name, createdAt: users.createdAt }
 
@@ -341,8 +342,8 @@ export default async function authRoutes(fastify: FastifyInstance) {
       const rows = await listSessions(app.db.db, request.userId)
       return rows.map((row) => ({
         id: row.id,
-        created_at: row.createdAt.toISOString(),
-        last_used_at: row.lastUsedAt.toISOString(),
+        created_at: isoTimestamp(row.createdAt),
+        last_used_at: isoTimestamp(row.lastUsedAt),
         user_agent: row.userAgent,
         ip: row.ip,
         current: row.id === request.sessionId,

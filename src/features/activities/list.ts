@@ -1,6 +1,7 @@
 import { eq, type Placeholder, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { activities } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { type ListRequest, listValues } from '../../lib/list.js'
 import { selectActivities } from './queries.js'
 
@@ -27,7 +28,7 @@ export function activityList(db: Executor, organizationId: string, dealId: strin
     binding: { deal_id: dealId },
     table: activities,
     count: { kind: 'direct' as const },
-    valuesOf: (row: ActivityRow) => [row.createdAt.toISOString(), row.id],
+    valuesOf: (row: ActivityRow) => [isoTimestamp(row.createdAt), row.id],
     run: (where: SQL | undefined, orderBy: SQL[], limit: Placeholder) =>
       selectActivities(db)
         .where(where)

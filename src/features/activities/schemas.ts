@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox'
 import { ACTIVITY_TYPES } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { Defaulted, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 
 export const DealParams = Type.Object({ deal_id: Uuid }, { additionalProperties: false })
@@ -50,7 +51,7 @@ export function toActivity(row: ActivityRow): Activity {
         : null,
     type: row.type,
     payload: row.payload as Record<string, unknown>,
-    created_at: row.createdAt.toISOString(),
+    created_at: isoTimestamp(row.createdAt),
   }
 }
 

@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { API_KEY_SCOPES, type apiKeys } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 
 const fields = {
@@ -40,8 +41,8 @@ export function toApiKey(row: typeof apiKeys.$inferSelect) {
     prefix: row.prefix,
     user_id: row.userId,
     organization_id: row.organizationId,
-    created_at: row.createdAt.toISOString(),
-    expires_at: row.expiresAt?.toISOString() ?? null,
-    last_used_at: row.lastUsedAt?.toISOString() ?? null,
+    created_at: isoTimestamp(row.createdAt),
+    expires_at: row.expiresAt ? isoTimestamp(row.expiresAt) : null,
+    last_used_at: row.lastUsedAt ? isoTimestamp(row.lastUsedAt) : null,
   }
 }

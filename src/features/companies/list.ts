@@ -1,6 +1,7 @@
 import { eq, getTableColumns, ilike, or, type Placeholder, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { companies } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { type ListRequest, listMetaColumn, listValues, type SortKey } from '../../lib/list.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
 import type { COMPANY_SORT_FIELDS } from './schemas.js'
@@ -18,7 +19,7 @@ const SORT_KEYS: Record<CompanyListFilters['orderBy'], { key: SortKey; value: (r
   {
     created_at: {
       key: { column: companies.createdAt, cast: 'timestamptz' },
-      value: (r) => r.createdAt.toISOString(),
+      value: (r) => isoTimestamp(r.createdAt),
     },
     name: { key: { column: companies.name, cast: 'text' }, value: (r) => r.name },
   }

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
 import { companies } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 
 export type CompanyRow = typeof companies.$inferSelect
 
@@ -11,8 +12,8 @@ export function companyBody(row: CompanyRow) {
     owner_id: row.ownerId,
     name: row.name,
     domain: row.domain,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
+    created_at: isoTimestamp(row.createdAt),
+    updated_at: isoTimestamp(row.updatedAt),
   }
 }
 

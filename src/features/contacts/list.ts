@@ -1,6 +1,7 @@
 import { eq, getTableColumns, ilike, or, type Placeholder, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { contacts } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { type ListRequest, listMetaColumn, listValues, type SortKey } from '../../lib/list.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
 import type { CONTACT_SORT_FIELDS } from './schemas.js'
@@ -19,7 +20,7 @@ const SORT_KEYS: Record<ContactListFilters['orderBy'], { key: SortKey; value: (r
   {
     created_at: {
       key: { column: contacts.createdAt, cast: 'timestamptz' },
-      value: (r) => r.createdAt.toISOString(),
+      value: (r) => isoTimestamp(r.createdAt),
     },
     name: { key: { column: contacts.name, cast: 'text' }, value: (r) => r.name },
   }

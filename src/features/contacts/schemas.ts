@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox'
 import type { contacts } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { Defaulted, Email, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { SORT_ORDERS } from '../../lib/search.js'
 
@@ -30,8 +31,8 @@ export function toContact(row: ContactRow): Contact {
     email: row.email,
     phone: row.phone,
     company_id: row.companyId,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
+    created_at: isoTimestamp(row.createdAt),
+    updated_at: isoTimestamp(row.updatedAt),
   }
 }
 

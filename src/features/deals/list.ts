@@ -1,6 +1,7 @@
 import { and, eq, gte, ilike, inArray, lte, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { contacts, type DealStage, type DealStatus, deals } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { type ListSpec, listMetaColumn, listValues, type SortKey } from '../../lib/list.js'
 import { parseAmount } from '../../lib/money.js'
 import { type SortOrder, substringPattern } from '../../lib/search.js'
@@ -35,11 +36,11 @@ const SORT_KEYS: Record<
 > = {
   created_at: {
     key: { column: deals.createdAt, cast: 'timestamptz' },
-    value: (r) => r.createdAt.toISOString(),
+    value: (r) => isoTimestamp(r.createdAt),
   },
   updated_at: {
     key: { column: deals.updatedAt, cast: 'timestamptz' },
-    value: (r) => r.updatedAt.toISOString(),
+    value: (r) => isoTimestamp(r.updatedAt),
   },
   amount: { key: { column: deals.amount, cast: 'numeric' }, value: (r) => r.amount },
   title: { key: { column: deals.title, cast: 'text' }, value: (r) => r.title },

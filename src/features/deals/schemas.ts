@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox'
 import { DEAL_STAGES, DEAL_STATUSES, type deals } from '../../db/schema.js'
 import { CurrencyInput } from '../../lib/currency.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { EXAMPLE_IDS } from '../../lib/examples.js'
 import { AmountInput, formatMoney, Money } from '../../lib/money.js'
 import { DateOnly, Defaulted, PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
@@ -122,14 +123,14 @@ export function toDeal(row: DealRow, contact?: DealContact): Deal {
     currency: row.currency,
     status: row.status,
     stage: row.stage,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
+    created_at: isoTimestamp(row.createdAt),
+    updated_at: isoTimestamp(row.updatedAt),
     expected_close_date: row.expectedCloseDate,
     lost_reason: row.lostReason,
     probability: Number(row.probability),
     weighted_amount: formatMoney(row.weightedAmount),
-    closed_at: row.closedAt?.toISOString() ?? null,
-    stage_changed_at: row.stageChangedAt.toISOString(),
+    closed_at: row.closedAt ? isoTimestamp(row.closedAt) : null,
+    stage_changed_at: isoTimestamp(row.stageChangedAt),
   }
   if (contact) deal.contact = contact
   return deal

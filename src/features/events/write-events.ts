@@ -2,6 +2,7 @@ import { eq, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/policy.js'
 import type { Executor } from '../../db/client.js'
 import { type contacts, events, type memberships, users } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { uuidv7 } from '../../lib/uuid.js'
 import { toActivity } from '../activities/schemas.js'
 import { companyBody } from '../companies/queries.js'
@@ -30,7 +31,7 @@ async function toMemberBody(tx: Executor, row: MembershipRow) {
     name: user?.name ?? '',
     email: user?.email ?? '',
     role: row.role,
-    joined_at: row.createdAt.toISOString(),
+    joined_at: isoTimestamp(row.createdAt),
   }
 }
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { requireOrganizationMember } from '../../auth/access.js'
 import { assertAllowed } from '../../auth/policy.js'
 import type { Role } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { IdParams, problems } from '../../lib/schemas.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import * as operations from './operations.js'
@@ -35,8 +36,8 @@ function toInvitation(row: InvitationRow) {
     email: row.email,
     role: row.role,
     invited_by: row.invitedBy,
-    created_at: row.createdAt.toISOString(),
-    expires_at: row.expiresAt.toISOString(),
+    created_at: isoTimestamp(row.createdAt),
+    expires_at: isoTimestamp(row.expiresAt),
   }
 }
 
@@ -137,7 +138,7 @@ async function receivedInvitationRoutes(fastify: FastifyInstance) {
         organization_name: row.organizationName,
         role: row.role,
         invited_by: { name: row.inviterName, email: row.inviterEmail },
-        expires_at: row.expiresAt.toISOString(),
+        expires_at: isoTimestamp(row.expiresAt),
       }))
     },
   )

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { requireOrganizationMember } from '../../auth/access.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { AppError } from '../../lib/errors.js'
 import { problems } from '../../lib/schemas.js'
 import * as operations from './operations.js'
@@ -39,7 +40,7 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
       if (rows.length === 0 && !(await queries.userExists(app.db.db, request.userId))) {
         throw new AppError('UNAUTHORIZED', 'The user of this token no longer exists')
       }
-      return rows.map((row) => ({ ...row, created_at: row.created_at.toISOString() }))
+      return rows.map((row) => ({ ...row, created_at: isoTimestamp(row.created_at) }))
     },
   )
 
@@ -61,7 +62,7 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
       return reply.code(201).send({
         id: organization.id,
         name: organization.name,
-        created_at: organization.createdAt.toISOString(),
+        created_at: isoTimestamp(organization.createdAt),
         role: 'owner' as const,
       })
     },
@@ -72,7 +73,7 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
 }
 
 function memberBody(member: NonNullable<Awaited<ReturnType<typeof queries.findMember>>>) {
-  return { ...member, joined_at: member.joined_at.toISOString() }
+  return { ...member, joined_at: isoTimestamp(member.joined_at) }
 }
 
 /** Everything under `/organizations/{id}/members`: the hook resolves the caller into `request.actor` first. */

@@ -7,6 +7,7 @@ import { type Actor, assertAllowed } from '../../auth/policy.js'
 import type { Executor, Tx } from '../../db/client.js'
 import { deals, memberships, organizations, type Role } from '../../db/schema.js'
 import { CurrencyCode, CurrencyInput } from '../../lib/currency.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { AppError } from '../../lib/errors.js'
 import { EXAMPLE_IDS } from '../../lib/examples.js'
 import { problems, Timestamp, Uuid } from '../../lib/schemas.js'
@@ -68,7 +69,7 @@ async function settingsOf(db: Executor, organizationId: string, role: Role) {
   return {
     id: row.id,
     name: row.name,
-    created_at: row.createdAt.toISOString(),
+    created_at: isoTimestamp(row.createdAt),
     role,
     default_currency: row.defaultCurrency,
   }

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Executor } from '../../db/client.js'
 import { DEAL_STAGES, dealStageHistory, deals } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { recordNotFound } from '../../lib/errors.js'
 import { EXAMPLE_IDS } from '../../lib/examples.js'
 import { problems, StringEnum, TenantHeaders, Timestamp, Uuid } from '../../lib/schemas.js'
@@ -84,8 +85,8 @@ export async function stageHistoryOf(db: Executor, organizationId: string, dealI
       : [
           {
             stage: row.stage,
-            entered_at: row.enteredAt.toISOString(),
-            exited_at: row.exitedAt?.toISOString() ?? null,
+            entered_at: isoTimestamp(row.enteredAt),
+            exited_at: row.exitedAt ? isoTimestamp(row.exitedAt) : null,
             duration_seconds:
               row.exitedAt === null
                 ? null

@@ -1,6 +1,7 @@
 import { and, eq, getTableColumns, gte, inArray, lte, type Placeholder, type SQL, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { deals, tasks } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { type ListRequest, listMetaColumn, listValues } from '../../lib/list.js'
 
 type TaskRow = typeof tasks.$inferSelect
@@ -74,7 +75,7 @@ export function taskList(db: Executor, organizationId: string, filters: TaskList
             lists: filters.dealOwnerId === undefined ? ['tasks'] : ['tasks', 'deals'],
           }
         : { kind: 'counter' as const, list: 'tasks' },
-    valuesOf: (row: TaskRow) => [row.dueDate, row.createdAt.toISOString(), row.id],
+    valuesOf: (row: TaskRow) => [row.dueDate, isoTimestamp(row.createdAt), row.id],
     run: (where: SQL | undefined, orderBy: SQL[], limit: Placeholder, meta?: SQL) =>
       db
         .select({ ...getTableColumns(tasks), listMeta: listMetaColumn(meta) })

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox'
 import type { tasks } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { DateOnly, Defaulted, PageQuery, Timestamp, Uuid } from '../../lib/schemas.js'
 
 const Title = Type.String({ minLength: 1, maxLength: 255 })
@@ -34,8 +35,8 @@ export function toTask(row: TaskRow): Task {
     description: row.description,
     due_date: row.dueDate,
     is_done: row.isDone,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
+    created_at: isoTimestamp(row.createdAt),
+    updated_at: isoTimestamp(row.updatedAt),
   }
 }
 

@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { DELIVERY_STATUSES, type webhookDeliveries, type webhooks } from '../../db/schema.js'
+import { isoTimestamp } from '../../lib/dates.js'
 import { PageQuery, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js'
 import { EVENT_TYPES } from '../events/catalogue.js'
 
@@ -91,8 +92,8 @@ export function toWebhook(row: typeof webhooks.$inferSelect) {
     events: row.events,
     description: row.description,
     enabled: row.enabled,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
+    created_at: isoTimestamp(row.createdAt),
+    updated_at: isoTimestamp(row.updatedAt),
   }
 }
 
@@ -106,7 +107,7 @@ export function toDelivery(row: typeof webhookDeliveries.$inferSelect) {
     response_status: row.responseStatus,
     error: row.error,
     duration_ms: row.durationMs,
-    created_at: row.createdAt.toISOString(),
-    next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
+    created_at: isoTimestamp(row.createdAt),
+    next_attempt_at: row.nextAttemptAt ? isoTimestamp(row.nextAttemptAt) : null,
   }
 }
