@@ -58,4 +58,12 @@ describe('formatMoney', () => {
   for (const [input, expected] of cases) {
     it(`formats ${JSON.stringify(input)} as ${expected}`, () => assert.equal(formatMoney(input), expected))
   }
+
+  it('gives a two-decimal value as the database sends it the same text as with one more zero', () => {
+    // The database's NUMERIC(15,2) text takes the short path; with a third decimal the same value is rounded.
+    const values = ['0.00', '-0.50', '7.05', '1250.00', '9999999999999.99', '-12.34']
+    for (let i = 0; i < 1000; i++)
+      values.push(`${Math.floor(Math.random() * 1e13)}.${i % 100 < 10 ? '0' : ''}${i % 100}`)
+    for (const value of values) assert.equal(formatMoney(value), formatMoney(`${value}0`), value)
+  })
 })
