@@ -35,6 +35,7 @@ import {
   redisRateLimiter,
 } from './lib/rate-limit.js'
 import { closeRedis, connectRedis, type Redis } from './lib/redis.js'
+import { buildSerializer } from './lib/serialization.js'
 import { withTimeout } from './lib/timeout.js'
 import { fieldErrors, validatorCompiler } from './lib/validation.js'
 import { registerApiDocs } from './openapi/document.js'
@@ -108,6 +109,7 @@ function createServer(options: BuildOptions): FastifyInstance {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
+    schemaController: { compilersFactory: { buildSerializer } },
     frameworkErrors,
     clientErrorHandler,
   })
