@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { isoTimestamp } from '../src/lib/dates.js'
+import { isoTimestamp, parseTimestamptz } from '../src/lib/dates.js'
 
 /** ECMAScript's time values: ±8.64e15 ms around the epoch. */
 const MAX_TIME = 8.64e15
@@ -43,5 +43,54 @@ describe('isoTimestamp', () => {
 
   it('throws as toISOString does for an invalid date', () => {
     assert.throws(() => isoTimestamp(new Date(Number.NaN)), RangeError)
+  })
+})
+
+/** PostgreSQL's text of a timestamptz in a UTC session (DateStyle ISO), with `fraction` digits of the millisecond. */
+function postgresText(time: number, fraction: number): string {
+  const iso = new Date(time).toISOString() // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const millis = iso.slice(20, 23).slice(0, fraction).replace(/0+$/, '')
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${millis ? `.${millis}` : ''}+00`
+}
+
+describe('parseTimestamptz', () => {
+  function sameDate(text: string) {
+    assert.equal(parseTimestamptz(text).getTime(), new Date(text).getTime(), text)
+  }
+
+  it('gives the Date of new Date(text) for PostgreSQL texts: random times, every fraction length, leap days', () => {
+    for (let i = 0; i < 100_000; i++) {
+      const time =
+        Date.UTC(100, 0, 1) + Math.floor(Math.random() * (Date.UTC(9999, 11, 31) - Date.UTC(100, 0, 1)))
+      sameDate(postgresText(time, i % 4))
+    }
+    for (const text of [
+      '2024-02-29 23:59:59.999+00',
+      '2000-02-29 00:00:00+00',
+      '2026-12-31 23:59:59.9+00',
+      '2026-01-31 12:00:00.05+00',
+      '2026-04-30 00:00:00+00',
+    ]) {
+      sameDate(text)
+    }
+  })
+
+  it('leaves every other form to new Date: offsets, microseconds, early years, impossible days, infinity, BC', () => {
+    for (const text of [
+      '2026-10-28 23:57:33.926+05:30',
+      '2026-10-28 23:57:33-08',
+      '2026-10-28 23:57:33.926123+00',
+      '0099-01-01 00:00:00+00',
+      '2026-02-29 00:00:00+00',
+      '2026-04-31 00:00:00+00',
+      '2026-13-01 00:00:00+00',
+      '2026-10-28T23:57:33.926Z',
+      'infinity',
+      '-infinity',
+      '0044-03-15 12:00:00+00 BC',
+      '',
+    ]) {
+      sameDate(text)
+    }
   })
 })

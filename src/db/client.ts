@@ -6,7 +6,7 @@ import { type PgDatabase, PgDialect, type PgQueryResultHKT, type PgTable } from 
 import pg from 'pg'
 import { describeError, redactUrl, StartupError } from '../lib/startup-error.js'
 import './pg-transactions.js'
-import './row-mapping.js'
+import { columnDecoder } from './row-mapping.js'
 import * as schema from './schema.js'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -211,7 +211,8 @@ export function rowFromSql<T extends PgTable>(table: T, row: Record<string, unkn
   const mapped: Record<string, unknown> = {}
   for (const [key, column] of Object.entries(getTableColumns(table))) {
     const value = row[column.name]
-    mapped[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value)
+    mapped[key] =
+      value === null || value === undefined ? null : columnDecoder(column).mapFromDriverValue(value)
   }
   return mapped as T['$inferSelect']
 }

@@ -2,6 +2,7 @@ import './load-pg.js'
 import * as drizzle from 'drizzle-orm'
 import { Column, is, SQL, Subquery } from 'drizzle-orm'
 import { NodePgPreparedQuery } from 'drizzle-orm/node-postgres/session'
+import { parseTimestamptz } from '../lib/dates.js'
 
 /**
  * drizzle-orm 0.45 turns each row of a select into its object with `mapResultRow`, which, for every column of
@@ -32,9 +33,20 @@ export const mapResultRow = (
 
 type Decoded = { decoder: Decoder }
 
+/** drizzle's decoder of a `timestamp with time zone` column (mode date) is `new Date(text)`: the same, faster. */
+const TIMESTAMPTZ: Decoder = {
+  mapFromDriverValue: (value) => (typeof value === 'string' ? parseTimestamptz(value) : value),
+}
+
+/** A column's decoder: its own, except timestamptz columns read as Dates (`TIMESTAMPTZ`). */
+export function columnDecoder(column: Column): Decoder {
+  const { columnType, withTimezone } = column as Column & { withTimezone?: boolean }
+  return columnType === 'PgTimestamp' && withTimezone === true ? TIMESTAMPTZ : column
+}
+
 /** The field's decoder, found as `mapResultRow` finds it. */
 function decoderOf(field: unknown): Decoder {
-  if (is(field, Column)) return field
+  if (is(field, Column)) return columnDecoder(field)
   if (is(field, SQL)) return (field as unknown as Decoded).decoder
   if (is(field, Subquery)) return (field as unknown as { _: { sql: Decoded } })._.sql.decoder
   return (field as unknown as { sql: Decoded }).sql.decoder

@@ -68,3 +68,105 @@ export function isoTimestamp(date: Date): string {
     'Z'
   )
 }
+
+/** The value of the ASCII digit at `index` of `text`, or a number above 9 when it is not a digit. */
+function digitAt(text: string, index: number): number {
+  return (text.charCodeAt(index) - 48) >>> 0
+}
+
+/**
+ * A `timestamptz` as PostgreSQL sends it to a UTC session (`2026-10-28 23:57:33.926+00`, DateStyle ISO) into the
+ * Date `new Date(text)` makes, several times faster: drizzle's decoder goes through V8's legacy date parser
+ * (~200 ns here), and a page of 20 deals decodes ~80 timestamps. Any other form (another offset, more than
+ * millisecond digits, years before 100 or after 9999, BC, infinity) goes to `new Date(text)` itself.
+ */
+export function parseTimestamptz(text: string): Date {
+  const length = text.length
+  if (
+    length >= 22 &&
+    length <= 26 &&
+    length !== 23 &&
+    text.charCodeAt(length - 3) === 43 && // +
+    text.charCodeAt(length - 2) === 48 &&
+    text.charCodeAt(length - 1) === 48 &&
+    text.charCodeAt(4) === 45 && // -
+    text.charCodeAt(7) === 45 &&
+    text.charCodeAt(10) === 32 && // space
+    text.charCodeAt(13) === 58 && // :
+    text.charCodeAt(16) === 58 &&
+    (length === 22 || text.charCodeAt(19) === 46) // .
+  ) {
+    const y0 = digitAt(text, 0)
+    const y1 = digitAt(text, 1)
+    const y2 = digitAt(text, 2)
+    const y3 = digitAt(text, 3)
+    const mo0 = digitAt(text, 5)
+    const mo1 = digitAt(text, 6)
+    const d0 = digitAt(text, 8)
+    const d1 = digitAt(text, 9)
+    const h0 = digitAt(text, 11)
+    const h1 = digitAt(text, 12)
+    const mi0 = digitAt(text, 14)
+    const mi1 = digitAt(text, 15)
+    const s0 = digitAt(text, 17)
+    const s1 = digitAt(text, 18)
+    // Fraction digits: 20 .. length - 4 (none, 1, 2 or 3), scaled to milliseconds.
+    const f0 = length > 23 ? digitAt(text, 20) : 0
+    const f1 = length > 24 ? digitAt(text, 21) : 0
+    const f2 = length > 25 ? digitAt(text, 22) : 0
+    // Each must be a digit (0..9): an OR of digits can reach 15, so each is compared.
+    if (
+      y0 <= 9 &&
+      y1 <= 9 &&
+      y2 <= 9 &&
+      y3 <= 9 &&
+      mo0 <= 9 &&
+      mo1 <= 9 &&
+      d0 <= 9 &&
+      d1 <= 9 &&
+      h0 <= 9 &&
+      h1 <= 9 &&
+      mi0 <= 9 &&
+      mi1 <= 9 &&
+      s0 <= 9 &&
+      s1 <= 9 &&
+      f0 <= 9 &&
+      f1 <= 9 &&
+      f2 <= 9
+    ) {
+      const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3
+      const month = mo0 * 10 + mo1
+      const day = d0 * 10 + d1
+      const hours = h0 * 10 + h1
+      const minutes = mi0 * 10 + mi1
+      const seconds = s0 * 10 + s1
+      if (
+        year >= 100 &&
+        month >= 1 &&
+        month <= 12 &&
+        day >= 1 &&
+        day <=
+          (month === 2
+            ? year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+              ? 29
+              : 28
+            : 30 + ((month + (month >> 3)) & 1)) &&
+        hours <= 23 &&
+        minutes <= 59 &&
+        seconds <= 59
+      ) {
+        // Days from the epoch: H. Hinnant's `days_from_civil` (Date.UTC itself costs more than the parsing).
+        const y = month <= 2 ? year - 1 : year
+        const era = Math.floor(y / 400)
+        const yearOfEra = y - era * 400
+        const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1
+        const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear
+        const days = era * 146_097 + dayOfEra - 719_468
+        return new Date(
+          days * DAY_MS + hours * 3_600_000 + minutes * 60_000 + seconds * 1000 + f0 * 100 + f1 * 10 + f2,
+        )
+      }
+    }
+  }
+  return new Date(text)
+}
