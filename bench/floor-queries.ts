@@ -159,9 +159,11 @@ export function analyticsState(organizationId: string): FloorQuery {
   return {
     name: 'analytics_state',
     text:
-      'select coalesce(sum("generation"), 0)::text, (SELECT "default_currency" FROM "organizations"\n' +
-      '          WHERE "id" = $1) from "analytics_generations" where "analytics_generations"."organization_id" = $2',
-    values: [organizationId, organizationId],
+      'select (coalesce(sum("generation"), 0) + (SELECT coalesce(sum("writes"), 0)\n' +
+      '          FROM "list_counts" WHERE "organization_id" = $1\n' +
+      `          AND "list" = 'deals'))::text, (SELECT "default_currency" FROM "organizations"\n` +
+      '          WHERE "id" = $2) from "analytics_generations" where "analytics_generations"."organization_id" = $3',
+    values: [organizationId, organizationId, organizationId],
   }
 }
 

@@ -1,14 +1,14 @@
 /**
  * Analytics with several instances of the service on one database: sharing one Redis (when REDIS_URL is set,
  * e.g. redis://127.0.0.1:6379), and with Redis unreachable, cut off, or stalled. Organizations are fresh per
- * test, so cache keys (analytics:v4:<org>:<generation>:...) never collide between runs.
+ * test, so cache keys (analytics:v5:<org>:<generation>:...) never collide between runs.
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net'
 import { after, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { type Database, openDatabase } from '../src/db/client.js'
 import { deals } from '../src/db/schema.js'
@@ -135,17 +135,30 @@ describe('two instances sharing one database and one Redis', {
     assert.equal((await summary(a, owner, orgId)).by_status.new.total_amount, '10.00')
     assert.equal((await funnel(a, owner, orgId)).stages.qualification.new, 1)
 
-    // B answers from the entries A cached in Redis: a change nobody signalled is not visible through B...
+    // B answers from the entries A cached in Redis: a change of the aggregates that is not a deal write (no bump)
+    // is not visible through B...
+    await b.db.db.execute(
+      sql`UPDATE deal_totals SET amount = amount + 1 WHERE organization_id = ${orgId} AND status = 'new'`,
+    )
+    assert.equal((await summary(b, owner, orgId)).by_status.new.total_amount, '10.00')
+    assert.equal((await funnel(b, owner, orgId)).stages.qualification.new, 1)
+    // ...until the generation moves (by hand here), for B too.
+    await bumpGeneration(a.db.db, orgId)
+    assert.equal((await summary(b, owner, orgId)).by_status.new.total_amount, '11.00')
+    // A deal write moves it by itself, even one made with SQL outside the API (the deals triggers count it).
     await b.db.db
       .update(deals)
       .set({ amount: '11.00', stage: 'proposal' })
       .where(eq(deals.organizationId, orgId))
-    assert.equal((await summary(b, owner, orgId)).by_status.new.total_amount, '10.00')
-    assert.equal((await funnel(b, owner, orgId)).stages.qualification.new, 1)
-    // ...until the generation moves (a deal write bumps it in its transaction; here by hand), for B too.
+    assert.equal((await summary(a, owner, orgId)).by_status.new.total_amount, '12.00')
+    assert.equal((await funnel(a, owner, orgId)).stages.proposal.new, 1)
+    // Take the 1 back out of one of the aggregate rows (the checks below compare with the deals).
+    await a.db.db.execute(
+      sql`UPDATE deal_totals SET amount = amount - 1 WHERE ctid = (SELECT ctid FROM deal_totals
+          WHERE organization_id = ${orgId} AND status = 'new' AND stage = 'qualification' LIMIT 1)`,
+    )
     await bumpGeneration(a.db.db, orgId)
     assert.equal((await summary(b, owner, orgId)).by_status.new.total_amount, '11.00')
-    assert.equal((await funnel(b, owner, orgId)).stages.proposal.new, 1)
 
     // Writes through the API, alternating instances; each read goes through the other one.
     const patch = async (app: FastifyInstance, body: Record<string, unknown>) => {
@@ -170,10 +183,10 @@ describe('two instances sharing one database and one Redis', {
     const redis = a.redis as NonNullable<FastifyInstance['redis']>
     const generation = (await readAnalyticsState(a.db.db, orgId)).generation
     assert.ok(Number(generation) >= 5, `generation ${generation}`)
-    const keys = await redis.keys(`analytics:v4:${orgId}:${generation}:*`)
+    const keys = await redis.keys(`analytics:v5:${orgId}:${generation}:*`)
     assert.deepEqual(keys.sort(), [
-      `analytics:v4:${orgId}:${generation}:funnel`,
-      `analytics:v4:${orgId}:${generation}:summary:30:USD`,
+      `analytics:v5:${orgId}:${generation}:funnel`,
+      `analytics:v5:${orgId}:${generation}:summary:30:USD`,
     ])
     for (const key of keys) {
       const ttl = await redis.pTTL(key)

@@ -71,7 +71,9 @@ export function analyticsCache(redis: Redis | undefined, log: FastifyBaseLogger)
     name: string,
     compute: () => Promise<Computed<T>>,
   ): Promise<string> {
-    const key = `analytics:v4:${organizationId}:${generation}:${name}`
+    // v5: the generation counts deal writes in list_counts (migration 0009); a v4 instance of a rolling deploy
+    // counts them apart, so its numbers must never name the same entry.
+    const key = `analytics:v5:${organizationId}:${generation}:${name}`
     let unavailable = false
     const hit = await store.read(key).catch((error) => {
       unavailable = true

@@ -1,37 +1,31 @@
-import { eq, type Placeholder, type SQL, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { columnList, type Db, type Executor, prepared } from '../../db/client.js'
-import { ANALYTICS_GENERATION_SHARDS, analyticsGenerations, organizations } from '../../db/schema.js'
+import {
+  ANALYTICS_GENERATION_SHARDS,
+  analyticsGenerations,
+  listCounts,
+  organizations,
+} from '../../db/schema.js'
 
 /**
- * The analytics generation of an organization: the sum of its shards in `analytics_generations`. Every deal
- * write adds 1 to one shard inside its own transaction, so the generation a reader sees moves exactly with the
- * deals it sees: a crash cannot leave a committed change under an old key, and a rolled-back one changes nothing.
- * Snapshots see committed transactions as a growing chain, so equal sums mean the same set of deal writes.
- * A random shard per write keeps parallel writers of one organization off a single row lock held to commit.
+ * The analytics generation of an organization: the sum of its shards in `analytics_generations` and of its deals
+ * list's write counter (`list_counts.writes` of 'deals'). Every deal write adds 1 to the counter inside its own
+ * transaction (the deals triggers: migrations 0005 and 0009), and every pipeline change that moves analytics
+ * adds 1 to an `analytics_generations` shard, so the generation a reader sees moves exactly with the deals it sees:
+ * a crash cannot leave a committed change under an old key, and a rolled-back one changes nothing. Snapshots see
+ * committed transactions as a growing chain, so equal sums mean the same set of writes.
+ * A random shard per bump keeps parallel writers of one organization off a single row lock held to commit.
  */
-export function randomShard(): number {
+function randomShard(): number {
   return Math.floor(Math.random() * ANALYTICS_GENERATION_SHARDS)
 }
 
-/**
- * The statement that bumps the generation of `organizationId`: a value, or a column of `from` (a CTE of the
- * caller's statement; an empty one bumps nothing). `shardValue` is a random shard unless given (a fixed statement
- * passes a placeholder filled with `randomShard()`).
- */
-export function bumpGenerationSql(
-  organizationId: SQL,
-  from?: SQL,
-  shardValue: SQL | Placeholder = sql`${randomShard()}`,
-): SQL {
-  const { organizationId: org, shard, generation } = analyticsGenerations
-  // Raw SQL: an upsert whose row source may be a CTE of the caller's statement (the deal PATCH).
-  return sql`INSERT INTO ${analyticsGenerations} ${columnList(org, shard, generation)}
-    SELECT ${organizationId}, ${shardValue}::smallint, 1 ${from ? sql`FROM ${from}` : sql``}
-    ON CONFLICT ${columnList(org, shard)} DO UPDATE SET ${sql.identifier(generation.name)} = ${generation} + 1`
-}
-
+/** Moves the generation of `organizationId` on (for changes other than deal writes, which count themselves). */
 export async function bumpGeneration(tx: Executor, organizationId: string): Promise<void> {
-  await tx.execute(bumpGenerationSql(sql`${organizationId}::uuid`))
+  const { organizationId: org, shard, generation } = analyticsGenerations
+  await tx.execute(sql`INSERT INTO ${analyticsGenerations} ${columnList(org, shard, generation)}
+    VALUES (${organizationId}::uuid, ${randomShard()}::smallint, 1)
+    ON CONFLICT ${columnList(org, shard)} DO UPDATE SET ${sql.identifier(generation.name)} = ${generation} + 1`)
 }
 
 export interface AnalyticsState {
@@ -42,14 +36,16 @@ export interface AnalyticsState {
 }
 
 /**
- * What an analytics read needs before it can use the cache, in one round trip: one index range scan of at most
- * ANALYTICS_GENERATION_SHARDS rows and the organization's primary key, as a named prepared statement.
+ * What an analytics read needs before it can use the cache, in one round trip: two index range scans of at most
+ * 16 rows each and the organization's primary key, as a named prepared statement.
  */
 export async function readAnalyticsState(db: Db, organizationId: string): Promise<AnalyticsState> {
   const statement = prepared(db, 'analytics_state', (database) =>
     database
       .select({
-        generation: sql<string>`coalesce(sum(${analyticsGenerations.generation}), 0)::text`,
+        generation: sql<string>`(coalesce(sum(${analyticsGenerations.generation}), 0) + (SELECT coalesce(sum(${listCounts.writes}), 0)
+          FROM ${listCounts} WHERE ${listCounts.organizationId} = ${sql.placeholder('organizationId')}
+          AND ${listCounts.list} = 'deals'))::text`,
         defaultCurrency: sql<string | null>`(SELECT ${organizations.defaultCurrency} FROM ${organizations}
           WHERE ${organizations.id} = ${sql.placeholder('organizationId')})`,
       })

@@ -2,7 +2,6 @@ import { type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/policy.js'
 import type { Executor } from '../../db/client.js'
 import type { activities, companies, contacts, deals, memberships, tasks } from '../../db/schema.js'
-import { bumpGeneration, bumpGenerationSql, randomShard } from '../analytics/generation.js'
 import type { DealRow } from '../deals/schemas.js'
 import {
   contactCreatedEventSql,
@@ -34,26 +33,16 @@ export type Write =
 
 /**
  * THE after-write hook: every operation calls it inside the transaction of its write, after the write, so
- * whatever it records commits or rolls back with the change (never "commit, then publish"). Analytics freshness
- * attaches here (deal writes bump the organization's generation); events for webhooks and audit attach here too
- * (integrations: insert the outbox row from `write.before` / `write.after` in this function).
+ * whatever it records commits or rolls back with the change (never "commit, then publish"). Events for webhooks and
+ * audit attach here (integrations: insert the outbox row from `write.before` / `write.after` in this function).
+ * Analytics freshness needs nothing here: every deal write moves the deals list's write counter in its own
+ * transaction (database triggers), and that counter is part of the analytics generation (analytics/generation.ts).
  *
  * The deal PATCH and the contact create are one statement, not a transaction: they run `afterDealChangeSql` and
  * `afterContactCreateSql` (with their `…Values`) instead, the same effects as CTE members. Whatever is added here
  * for deal updates or contact creates must be added there too.
  */
 export async function afterWrite(tx: Executor, actor: Actor, write: Write): Promise<void> {
-  switch (write.resource) {
-    case 'deal':
-      await bumpGeneration(tx, actor.organizationId)
-      break
-    case 'contact':
-    case 'company':
-    case 'task':
-    case 'comment':
-    case 'member':
-      break
-  }
   // The outbox (spec §16): the event commits or rolls back with the change.
   await recordWriteEvent(tx, actor, write)
 }
@@ -64,10 +53,7 @@ export async function afterWrite(tx: Executor, actor: Actor, write: Write): Prom
  * nothing), with named placeholders that `afterDealChangeValues` fills on each call.
  */
 export function afterDealChangeSql(updated: SQL): SQL[] {
-  return [
-    bumpGenerationSql(sql`organization_id`, updated, sql.placeholder('generationShard')),
-    dealUpdatedEventSql(updated),
-  ]
+  return [dealUpdatedEventSql(updated)]
 }
 
 /**
@@ -75,7 +61,7 @@ export function afterDealChangeSql(updated: SQL): SQL[] {
  * `changed` is `before` with the change applied (the fields the database decides are read from `updated`).
  */
 export function afterDealChangeValues(_actor: Actor, before: DealRow, changed: DealRow) {
-  return { generationShard: randomShard(), ...dealUpdatedEventValues(before, changed) }
+  return dealUpdatedEventValues(before, changed)
 }
 
 /**
