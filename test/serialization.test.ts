@@ -9,7 +9,6 @@ import { Type } from 'typebox'
 import { Deal } from '../src/features/deals/schemas.js'
 import { ListPage } from '../src/lib/list.js'
 import { buildSerializer, withNullableTypes } from '../src/lib/serialization.js'
-import { badTextPaths } from '../src/lib/text.js'
 
 const DealPage = ListPage(Deal)
 
@@ -92,17 +91,5 @@ describe('response serialization', () => {
     }
     const serialize = buildSerializer(shared, {})({ schema: Type.Array(Type.Ref('Thing')) })
     assert.equal(serialize([{ name: null }, { name: 'x' }]), '[{"name":null},{"name":"x"}]')
-  })
-})
-
-describe('the text rule', () => {
-  it('names every bad string and key, and nothing when all is well', () => {
-    assert.deepEqual(badTextPaths({ a: 'fine', b: ['ok', { c: 'ü' }] }), [])
-    assert.deepEqual(badTextPaths({ a: 'x\u0000', b: ['ok', { 'c/d': '\ud800' }], '\udc00': 'v' }), [
-      '/a',
-      '/b/1/c~1d',
-      '/\udc00',
-    ])
-    assert.deepEqual(badTextPaths('\u0000'), [''])
   })
 })

@@ -17,36 +17,35 @@ export function isAcceptableText(value: string): boolean {
 
 const MAX_DEPTH = 64
 
-/** Whether any string or object key in `value` breaks the rule: the check of every request part, allocating nothing. */
-function hasBadText(value: unknown, depth: number): boolean {
-  if (typeof value === 'string') return !isAcceptableText(value)
-  if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return false
-  if (Array.isArray(value)) {
-    for (const item of value) if (hasBadText(item, depth + 1)) return true
-    return false
+/** A JSON pointer (`/a/0/b`) of the keys leading to a value. */
+function pointer(keys: readonly string[]): string {
+  return keys.map((key) => `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('')
+}
+
+/** Adds to `found` the path of every string or key under `item` (reached through `keys`) that breaks the rule. */
+function collect(item: unknown, keys: string[], found: string[]): void {
+  if (typeof item === 'string') {
+    if (!isAcceptableText(item)) found.push(pointer(keys))
+    return
   }
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue
-    if (!isAcceptableText(key) || hasBadText((value as Record<string, unknown>)[key], depth + 1)) return true
+  if (item === null || typeof item !== 'object' || keys.length >= MAX_DEPTH) return
+  for (const key in item) {
+    if (!Object.hasOwn(item, key)) continue
+    keys.push(key)
+    if (!isAcceptableText(key)) found.push(pointer(keys))
+    else collect((item as Record<string, unknown>)[key], keys, found)
+    keys.pop()
   }
-  return false
 }
 
 /**
  * JSON-pointer paths (`/a/0/b`) of every string, or object key, in `value` that breaks the rule. Values nested
- * deeper than the schemas allow are left to the schema (which refuses them anyway). The paths are only built
- * when something breaks it (every request part passes here: headers, query, params, body).
+ * deeper than the schemas allow are left to the schema (which refuses them anyway). Every request part passes
+ * here (headers, query, params, body), so the walk keeps the keys it is under and writes a path only for what
+ * breaks the rule.
  */
-export function badTextPaths(value: unknown, path = '', depth = 0, found: string[] = []): string[] {
-  if (depth === 0 && !hasBadText(value, 0)) return found
-  if (typeof value === 'string') {
-    if (!isAcceptableText(value)) found.push(path)
-  } else if (value !== null && typeof value === 'object' && depth < MAX_DEPTH) {
-    for (const [key, item] of Object.entries(value)) {
-      const itemPath = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`
-      if (!isAcceptableText(key)) found.push(itemPath)
-      else badTextPaths(item, itemPath, depth + 1, found)
-    }
-  }
+export function badTextPaths(value: unknown): string[] {
+  const found: string[] = []
+  collect(value, [], found)
   return found
 }
