@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { setBounded } from './bounded-map.js'
 
 /**
  * Signed keyset cursors (spec §14). A cursor carries the sort values and id of the last row of a page and a
@@ -40,8 +41,7 @@ export function cursorCodec(secretKey: string): CursorCodec {
     let signature = issued.get(body)
     if (signature === undefined) {
       signature = hmac(body)
-      if (issued.size >= RECENT_ENTRIES) issued.delete(issued.keys().next().value as string)
-      issued.set(body, signature)
+      setBounded(issued, body, signature, RECENT_ENTRIES)
     }
     return signature
   }
@@ -103,9 +103,7 @@ export function cursorBinding(list: string, params: Record<string, unknown>): st
   let binding = recentBindings.get(text)
   if (binding === undefined) {
     binding = createHash('sha256').update(text).digest().subarray(0, 12).toString('base64url')
-    if (recentBindings.size >= RECENT_ENTRIES)
-      recentBindings.delete(recentBindings.keys().next().value as string)
-    recentBindings.set(text, binding)
+    setBounded(recentBindings, text, binding, RECENT_ENTRIES)
   }
   return binding
 }

@@ -2,6 +2,7 @@ import { type AnyColumn, and, is, Placeholder, type SQL, sql } from 'drizzle-orm
 import type { PgTable } from 'drizzle-orm/pg-core'
 import { Type } from 'typebox'
 import { type Executor, queryRows } from '../db/client.js'
+import { setBounded } from './bounded-map.js'
 import { type CursorCodec, type CursorValue, cursorBinding, cursorCodec, InvalidCursor } from './cursor.js'
 import { AppError } from './errors.js'
 
@@ -226,10 +227,7 @@ function pageStatement<Row>(
   // The builder's own unnamed preparation (what its execute() does each time), kept: the connection's statement
   // cache (db/client.ts) names it by its text.
   const page = (query as unknown as { _prepare(): PreparableQuery<Row> })._prepare()
-  if (cache.statements.size >= STATEMENT_CACHE_ENTRIES) {
-    cache.statements.delete(cache.statements.keys().next().value as string)
-  }
-  cache.statements.set(key, { page: page as PreparableQuery<unknown>, text })
+  setBounded(cache.statements, key, { page: page as PreparableQuery<unknown>, text }, STATEMENT_CACHE_ENTRIES)
   return page
 }
 
@@ -504,8 +502,7 @@ async function cachedCount<Row>(
     { ...request.values, meta_lists: lists.join(',') },
   )
   const n = row?.n ?? 0
-  if (cache.size >= COUNT_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string)
-  cache.set(`${organizationId}|${filters}|${row?.g}`, n)
+  setBounded(cache, `${organizationId}|${filters}|${row?.g}`, n, COUNT_CACHE_ENTRIES)
   return n
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { setBounded } from '../../lib/bounded-map.js'
 import type { Redis } from '../../lib/redis.js'
 import { withTimeout } from '../../lib/timeout.js'
 
@@ -124,8 +125,7 @@ function memoryStore(): Store {
     },
     async write(key, value, ttlMs) {
       values.delete(key)
-      values.set(key, { value, expiresAt: Date.now() + ttlMs })
-      if (values.size > MEMORY_MAX_ENTRIES) values.delete(values.keys().next().value as string)
+      setBounded(values, key, { value, expiresAt: Date.now() + ttlMs }, MEMORY_MAX_ENTRIES)
     },
   }
 }
