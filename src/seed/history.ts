@@ -1,7 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, queryRows } from '../db/client.js'
 import type { DealStage, DealStatus } from '../db/schema.js'
-import { bumpGeneration } from '../features/analytics/generation.js'
 
 /**
  * Puts the demo's timeline in the past. The seed writes everything through the API, but the API cannot travel
@@ -13,10 +12,11 @@ import { bumpGeneration } from '../features/analytics/generation.js'
  * - companies' and contacts' `created_at`/`updated_at`;
  * - deals' `created_at`, `updated_at`, `stage_changed_at` and `closed_at`: an UPDATE of the deals table, so the
  *   deals_after_write trigger moves the deal between its aggregate rows (`deal_totals` by the month it closed,
- *   `deal_created_days` by the day it was created), keeping the analytics exact; no aggregate is written here;
+ *   `deal_created_days` by the day it was created), keeping the analytics exact, and counts each row in the
+ *   deals' write counter, which moves the organization's analytics generation (no cached figure outlives it);
+ *   no aggregate or counter is written here;
  * - each deal's stays in `deal_stage_history` (chained: each `exited_at` is the next `entered_at`) and its
- *   `stage_changed`/`status_changed` activities, to the same instants, so the two keep agreeing;
- * - then the organization's analytics generation, as any deal write does, so no cached figure outlives it.
+ *   `stage_changed`/`status_changed` activities, to the same instants, so the two keep agreeing.
  *
  * Tasks and comments keep the time of the run: they are today's work. Times are `now() - days`, on the database
  * clock that the analytics windows use.
@@ -164,6 +164,5 @@ export async function backdate(
           `${stayRows.length}/${stays.length} stays, ${changeRows.length}/${changes.length} changes`,
       )
     }
-    await bumpGeneration(tx, organizationId)
   })
 }
